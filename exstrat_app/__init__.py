@@ -1,0 +1,1 @@
+"""exstrat: a self-hostable crypto portfolio tracker with take-profit ladders."""

@@ -1,0 +1,7 @@
+"""`python -m exstrat_app <command>`."""
+
+import sys
+
+from exstrat_app.cli import main
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,82 @@
+"""The JSON API under /api (SPEC §5): thin routes over the same services as the pages."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from exstrat_app.services.errors import ServiceError, TooManyRequests
+
+log = logging.getLogger(__name__)
+
+# Each area owns one router module exposing `router`; order does not matter.
+ROUTER_MODULES = (
+    "exstrat_app.api.auth",
+    "exstrat_app.api.exchanges",
+    "exstrat_app.api.portfolio",
+    "exstrat_app.api.strategies",
+    "exstrat_app.api.notifications",
+)
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(title="exstrat API", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # area not built yet
+        api.include_router(module.router)
+    _install_error_handlers(api)
+    return api
+
+
+def _install_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(ServiceError)
+    async def _service_error(_req: Request, exc: ServiceError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.fields), status_code=exc.status, headers=headers
+        )
+
+    @api.exception_handler(RequestValidationError)
+    async def _validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = {}
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            fields[".".join(loc) or "body"] = str(err.get("msg", "invalid"))
+        return JSONResponse(
+            error_body("invalid", "Some fields are invalid.", fields), status_code=422
+        )
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "error"
+        )
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @api.exception_handler(Exception)
+    async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error in /api")
+        return JSONResponse(
+            error_body("internal", "Something went wrong on our side; it has been logged."),
+            status_code=500,
+        )

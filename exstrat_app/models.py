@@ -1,0 +1,240 @@
+"""The data model (SQLModel tables). Amounts are `Money` (exact), times `UTCDateTime`.
+
+Ids are random hex strings so that no id can be guessed from another user's.
+Unique constraints make ingestion idempotent: re-running a sync inserts nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from exstrat_app.dbtypes import Money, UTCDateTime, utcnow
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def money(*, nullable: bool = False, default: Decimal | None = None) -> Decimal:
+    return Field(default=default, sa_type=Money, nullable=nullable)  # type: ignore[no-any-return]
+
+
+def moment(*, nullable: bool = False, now: bool = False, index: bool = False) -> datetime:
+    return Field(  # type: ignore[no-any-return]
+        default_factory=utcnow if now else None,
+        sa_type=UTCDateTime,
+        nullable=nullable,
+        index=index,
+    )
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=100)
+    is_demo: bool = Field(default=False)
+    created_at: datetime = moment(now=True)
+
+
+class RevokedToken(SQLModel, table=True):
+    """A session JWT's `jti` revoked by logout; kept until the token would expire anyway."""
+
+    __tablename__ = "revoked_tokens"
+    jti: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = moment(index=True)
+
+
+class ExchangeAccount(SQLModel, table=True):
+    __tablename__ = "exchange_accounts"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    exchange: str = Field(max_length=20)  # 'binance' | 'coinbase'
+    nickname: str | None = Field(default=None, max_length=100)
+    # AES-256-GCM ciphertexts (nonce + ciphertext + tag); never leave the server.
+    api_key_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    api_secret_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    api_pass_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    key_id: str = Field(max_length=16)  # which ENCRYPTION_KEY sealed them (rotation)
+    status: str = Field(default="connected", max_length=16)  # connected | syncing | error
+    last_error: str | None = Field(default=None, max_length=1000)
+    last_sync_at: datetime | None = moment(nullable=True)
+    progress_done: int = Field(default=0)
+    progress_total: int = Field(default=0)
+    is_demo: bool = Field(default=False)
+    created_at: datetime = moment(now=True)
+
+
+class Balance(SQLModel, table=True):
+    __tablename__ = "balances"
+    __table_args__ = (UniqueConstraint("exchange_account_id", "asset"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    exchange_account_id: str = Field(foreign_key="exchange_accounts.id", index=True, max_length=32)
+    asset: str = Field(max_length=20)
+    free: Decimal = money()
+    locked: Decimal = money()
+    fetched_at: datetime = moment(now=True)
+
+
+class Trade(SQLModel, table=True):
+    __tablename__ = "trades"
+    # Binance trade ids are unique per symbol only, hence the symbol in the key.
+    __table_args__ = (
+        UniqueConstraint("exchange_account_id", "symbol", "exchange_trade_id"),
+        Index("ix_trades_account_symbol_ts", "exchange_account_id", "symbol", "ts"),
+        Index("ix_trades_base", "base"),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    exchange_account_id: str = Field(foreign_key="exchange_accounts.id", max_length=32)
+    exchange_trade_id: str = Field(max_length=64)
+    order_id: str | None = Field(default=None, max_length=64)
+    symbol: str = Field(max_length=40)  # 'ETH/USDT'
+    base: str = Field(max_length=20)
+    quote: str = Field(max_length=20)
+    side: str = Field(max_length=4)  # buy | sell
+    price: Decimal = money()
+    amount: Decimal = money()
+    cost: Decimal = money()
+    fee_asset: str | None = Field(default=None, max_length=20)
+    fee_cost: Decimal | None = money(nullable=True)
+    ts: datetime = moment()
+
+
+class Transfer(SQLModel, table=True):
+    __tablename__ = "transfers"
+    __table_args__ = (
+        UniqueConstraint("exchange_account_id", "type", "exchange_transfer_id"),
+        Index("ix_transfers_account_asset_ts", "exchange_account_id", "asset", "ts"),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    exchange_account_id: str = Field(foreign_key="exchange_accounts.id", max_length=32)
+    exchange_transfer_id: str = Field(max_length=128)
+    type: str = Field(max_length=10)  # deposit | withdrawal
+    asset: str = Field(max_length=20)
+    amount: Decimal = money()
+    fee_cost: Decimal | None = money(nullable=True)
+    fee_asset: str | None = Field(default=None, max_length=20)
+    status: str = Field(default="ok", max_length=16)
+    txid: str | None = Field(default=None, max_length=256)
+    ts: datetime = moment()
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where an incremental sync stopped, per account, kind and key (symbol or asset).
+
+    Saved after every page so a killed sync resumes where it stopped.
+    """
+
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("exchange_account_id", "kind", "key"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    exchange_account_id: str = Field(foreign_key="exchange_accounts.id", index=True, max_length=32)
+    kind: str = Field(max_length=20)  # trades | deposits | withdrawals | fills
+    key: str = Field(max_length=40)
+    last_id: str | None = Field(default=None, max_length=64)
+    last_ts: datetime | None = moment(nullable=True)
+    updated_at: datetime = moment(now=True)
+
+
+class PriceCandle(SQLModel, table=True):
+    """1-minute candle closes used to value fees and non-stable quotes at a trade's time."""
+
+    __tablename__ = "price_candles"
+    __table_args__ = (UniqueConstraint("symbol", "minute"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    symbol: str = Field(max_length=40)
+    minute: datetime = moment()
+    close: Decimal = money()
+
+
+class Position(SQLModel, table=True):
+    __tablename__ = "positions"
+    __table_args__ = (UniqueConstraint("user_id", "asset", "quote"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    asset: str = Field(max_length=20)
+    quote: str = Field(default="USDT", max_length=10)
+    quantity: Decimal = money()  # sum of live balances (what the user holds)
+    computed_qty: Decimal = money()  # rebuilt from trades and transfers
+    cost_basis: Decimal = money()
+    avg_price: Decimal | None = money(nullable=True)
+    realized_pnl: Decimal = money()
+    unknown_cost_qty: Decimal = money()
+    updated_at: datetime = moment(now=True)
+
+
+class Strategy(SQLModel, table=True):
+    __tablename__ = "strategies"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    asset: str = Field(max_length=20, index=True)
+    quote: str = Field(default="USDT", max_length=10)
+    name: str | None = Field(default=None, max_length=100)
+    ref_type: str = Field(max_length=10)  # avgPrice | custom
+    ref_price: Decimal = money()
+    base_qty: Decimal = money()  # frozen at creation (seed §15)
+    status: str = Field(default="active", max_length=10)  # active | paused | completed
+    exchange_account_id: str | None = Field(
+        default=None, foreign_key="exchange_accounts.id", max_length=32
+    )
+    notify_email: bool = Field(default=True)
+    notify_in_app: bool = Field(default=True)
+    created_at: datetime = moment(now=True)
+    updated_at: datetime = moment(now=True)
+
+
+class StrategyStep(SQLModel, table=True):
+    __tablename__ = "strategy_steps"
+    # The watcher's query: pending steps of an asset at or below the last price.
+    __table_args__ = (Index("ix_steps_watch", "asset", "state", "target_price"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    strategy_id: str = Field(foreign_key="strategies.id", index=True, max_length=32)
+    asset: str = Field(max_length=20)  # copied from the strategy for the watch index
+    position: int  # 0-based order in the ladder
+    target_pct: Decimal = money()
+    sell_pct: Decimal = money()
+    target_price: Decimal = money()
+    qty_to_sell: Decimal = money()
+    state: str = Field(default="pending", max_length=10)  # pending | triggered | done
+    triggered_at: datetime | None = moment(nullable=True)
+    triggered_price: Decimal | None = money(nullable=True)
+    done_at: datetime | None = moment(nullable=True)
+
+
+class StrategyExecution(SQLModel, table=True):
+    __tablename__ = "strategy_executions"
+    # One alert per step, ever: the database refuses a second one.
+    __table_args__ = (UniqueConstraint("step_id", "execution_type"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    strategy_id: str = Field(foreign_key="strategies.id", index=True, max_length=32)
+    step_id: str = Field(foreign_key="strategy_steps.id", max_length=32)
+    executed_qty: Decimal = money()
+    price: Decimal = money()
+    execution_type: str = Field(default="alert", max_length=10)  # alert | order
+    status: str = Field(default="created", max_length=16)
+    created_at: datetime = moment(now=True)
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("step_id", "kind"),
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    kind: str = Field(default="step_triggered", max_length=30)
+    strategy_id: str | None = Field(default=None, foreign_key="strategies.id", max_length=32)
+    step_id: str | None = Field(default=None, foreign_key="strategy_steps.id", max_length=32)
+    title: str = Field(max_length=200)
+    body: str = Field(max_length=2000)
+    in_app: bool = Field(default=True)
+    email_status: str = Field(default="skipped", max_length=10)  # pending|sent|failed|skipped
+    email_attempts: int = Field(default=0)
+    read_at: datetime | None = moment(nullable=True)
+    created_at: datetime = moment(now=True)

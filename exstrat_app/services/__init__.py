@@ -1,0 +1,1 @@
+"""Use cases (functions with keyword-only dependencies) and the adapters they use."""

@@ -1,0 +1,119 @@
+"""Settings from the environment (SPEC §3).
+
+Every default makes `make run` work on a fresh laptop: SQLite and embedded Redis
+under the data dir, secrets generated once into the data dir (with a warning).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path("./data"), alias="EXSTRAT_DATA_DIR")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    jwt_secret: str | None = Field(default=None, alias="JWT_SECRET")
+    jwt_private_key: str | None = Field(default=None, alias="JWT_PRIVATE_KEY")
+    jwt_ttl_seconds: int = Field(default=7 * 24 * 3600, alias="EXSTRAT_SESSION_TTL_SECONDS")
+    # Current key first; older keys (comma separated) stay accepted for decryption
+    # until `python -m exstrat_app rotate-keys` has re-encrypted every row.
+    encryption_key: str | None = Field(default=None, alias="ENCRYPTION_KEY")
+    encryption_old_keys: str = Field(default="", alias="ENCRYPTION_OLD_KEYS")
+    price_provider: str = Field(default="binance", alias="PRICE_PROVIDER")
+    price_cache_seconds: int = Field(default=30, alias="PRICE_CACHE_SECONDS")
+    price_poll_seconds: int = Field(default=15, alias="PRICE_POLL_SECONDS")
+    resync_seconds: int = Field(default=3600, alias="EXSTRAT_RESYNC_SECONDS")
+    binance_url: str | None = Field(default=None, alias="EXSTRAT_BINANCE_URL")
+    coinbase_url: str | None = Field(default=None, alias="EXSTRAT_COINBASE_URL")
+    smtp_url: str | None = Field(default=None, alias="SMTP_URL")
+    email_from: str = Field(default="exstrat <alerts@exstrat.local>", alias="EMAIL_FROM")
+    secure_cookies: bool = Field(default=False, alias="EXSTRAT_SECURE_COOKIES")
+    public_url: str = Field(default="http://localhost:3000", alias="EXSTRAT_PUBLIC_URL")
+    # How far back deposits/withdrawals are walked (Binance answers 90 days per call).
+    history_start: str = Field(default="2017-07-01", alias="EXSTRAT_HISTORY_START")
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.ensure_data_dir() / 'exstrat.db').resolve()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        path = self.ensure_data_dir() / "outbox"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def jwt_signing_secret(self) -> str:
+        return self.jwt_secret or _generated_secret(self.ensure_data_dir(), "jwt_secret", 48)
+
+    def encryption_keys(self) -> list[bytes]:
+        """The current AES-256 key first, then the old ones still accepted."""
+        current = self.encryption_key or _generated_secret(
+            self.ensure_data_dir(), "encryption_key", 32
+        )
+        keys = [parse_key(current)]
+        keys += [parse_key(k) for k in self.encryption_old_keys.split(",") if k.strip()]
+        return keys
+
+
+def normalise_database_url(url: str) -> str:
+    # PaaS hosts hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def parse_key(text: str) -> bytes:
+    """A 32-byte key given as 64 hex characters or base64."""
+    text = text.strip()
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("ENCRYPTION_KEY must be 32 bytes in hex or base64") from exc
+    if len(raw) != 32:
+        raise ValueError("ENCRYPTION_KEY must be 32 bytes in hex or base64")
+    return raw
+
+
+def _generated_secret(data_dir: Path, name: str, nbytes: int) -> str:
+    """Generate a secret once and keep it in the data dir (0600)."""
+    path = data_dir / f".{name}"
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_hex(nbytes)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process of `up` won the race: use its secret
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    log.warning("generated %s into %s: set it in the environment for production", name, path)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,49 @@
+"""Periodic jobs registered with rq-scheduler, idempotently.
+
+The scheduler process calls `ensure_periodic_jobs` at start and on every loop,
+so a Redis restart (which loses the schedule) is repaired within one interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rq_scheduler import Scheduler
+
+from exstrat_app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Periodic:
+    job_id: str
+    func: str
+    queue: str
+    interval: int
+
+
+def periodic_jobs(settings: Settings) -> list[Periodic]:
+    return [
+        Periodic("watch-prices", "jobs.watch.watch_prices", "watch", settings.price_poll_seconds),
+        Periodic("resync-accounts", "jobs.ingest.resync_all", "ingest", settings.resync_seconds),
+    ]
+
+
+def ensure_periodic_jobs(scheduler: Scheduler, settings: Settings) -> list[str]:
+    """Schedule every periodic job that is missing; returns the ids (re)registered."""
+    added = []
+    for periodic in periodic_jobs(settings):
+        if periodic.job_id in scheduler:
+            continue
+        scheduler.schedule(
+            scheduled_time=datetime.now(UTC).replace(tzinfo=None),
+            func=periodic.func,
+            interval=periodic.interval,
+            repeat=None,
+            id=periodic.job_id,
+            queue_name=periodic.queue,
+            result_ttl=periodic.interval * 2,
+            timeout=max(periodic.interval * 4, 60),
+        )
+        added.append(periodic.job_id)
+    return added

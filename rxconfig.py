@@ -1,0 +1,14 @@
+"""Reflex configuration. The database is ours (exstrat_app.services.db), not Reflex's."""
+
+import os
+
+import reflex as rx
+
+config = rx.Config(
+    app_name="exstrat_app",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    cors_allowed_origins=[os.environ.get("EXSTRAT_PUBLIC_URL", "http://localhost:3000")],
+    plugins=[],
+    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+)
