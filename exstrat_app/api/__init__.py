@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from exstrat_app.api.security import install_security
 from exstrat_app.services.errors import ServiceError, TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def create_api() -> FastAPI:
             continue  # area not built yet
         api.include_router(module.router)
     _install_error_handlers(api)
+    install_security(api)
     return api
 
 

@@ -7,12 +7,14 @@ so every process of the app (web, worker, scheduler) finds it by path.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from functools import lru_cache
 from pathlib import Path
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from exstrat_app.settings import get_settings
 
@@ -58,11 +60,9 @@ def start_embedded(data_dir: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if sock.exists():
-            try:
+            with contextlib.suppress(RedisError):  # not accepting connections yet
                 Redis(unix_socket_path=str(sock)).ping()
                 return proc
-            except Exception:  # noqa: BLE001 - not accepting yet
-                pass
         if proc.poll() is not None:
             raise RuntimeError(f"embedded redis exited with code {proc.returncode}")
         time.sleep(0.05)

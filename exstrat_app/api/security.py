@@ -1,0 +1,274 @@
+"""API-wide protections, as pure ASGI middleware on the FastAPI app (`install_security`).
+
+The FastAPI app is Reflex's `api_transformer`: Reflex mounts its own backend (websocket,
+/ping, uploads, and in prod the compiled pages) inside it, so these middlewares see every
+HTTP request of the site. Headers apply to all of them; CSRF and rate limit to /api only.
+Websocket scopes pass through untouched.
+
+(a) CSRF: POST/PUT/PATCH/DELETE under /api need an `Origin` (else `Referer`) whose
+    scheme+host+port is the request's own (Host header, with the request's scheme or
+    X-Forwarded-Proto) or EXSTRAT_PUBLIC_URL; else 403 `{"error": {"code": "csrf"}}`.
+    A request with neither header (curl, scripts) passes only without a session cookie.
+(b) Security headers on every response (CSP fit for the Reflex page), `no-store` on /api.
+(c) Rate limit on /api: EXSTRAT_API_RATE_LIMIT (default "100/5minute", "off" disables)
+    per user (valid session JWT) else per client IP; moving window in Redis via `limits`
+    -> 429 + Retry-After. If Redis is unreachable the limit fails open (logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from limits import RateLimitItem, parse
+from limits.errors import StorageError
+from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from exstrat_app.api.deps import SESSION_COOKIE, client_ip_from_scope
+from exstrat_app.services import auth as auth_service
+from exstrat_app.services.errors import Unauthorized
+from exstrat_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+API_RATE_LIMIT_ENV = "EXSTRAT_API_RATE_LIMIT"
+DEFAULT_API_RATE_LIMIT = "100/5minute"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; "
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; "
+    "font-src 'self' data:; "
+    "frame-ancestors 'none'"
+)
+# FastAPI's Swagger UI (/api/docs) loads its script and styles from jsDelivr.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+DOCS_PATHS = frozenset({"/api/docs", "/api/docs/oauth2-redirect"})
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Any:
+    body = {"error": {"code": code, "message": message, "fields": {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# ---------------------------------------------------------------- (b) headers
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        api = is_api_path(path)
+        docs = path in DOCS_PATHS
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if docs:
+                    headers["content-security-policy"] = DOCS_CONTENT_SECURITY_POLICY
+                if api and "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# ---------------------------------------------------------------- (a) CSRF
+
+
+def normalise_origin(url: str | None) -> str | None:
+    """'scheme://host:port' (default port made explicit), or None if not an origin."""
+    if not url or url == "null":
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return None
+    port = port or (443 if scheme == "https" else 80)
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+def allowed_origins(scope: Scope, headers: Headers) -> set[str]:
+    """The origins that count as this site for this request."""
+    allowed: set[str] = set()
+    host = headers.get("host")
+    if host:
+        schemes = {str(scope.get("scheme", "http"))}
+        forwarded_proto = headers.get("x-forwarded-proto")
+        if forwarded_proto:
+            schemes.add(forwarded_proto.split(",")[0].strip().lower())
+        for scheme in schemes:
+            origin = normalise_origin(f"{scheme}://{host}")
+            if origin:
+                allowed.add(origin)
+    public = normalise_origin(get_settings().public_url)
+    if public:
+        allowed.add(public)
+    return allowed
+
+
+def session_cookie_value(headers: Headers) -> str | None:
+    """The session cookie as FastAPI will read it (same lenient parser)."""
+    raw = headers.get("cookie")
+    if not raw or SESSION_COOKIE not in raw:
+        return None
+    return cookie_parser(raw).get(SESSION_COOKIE) or None
+
+
+def csrf_allows(scope: Scope) -> bool:
+    headers = Headers(scope=scope)
+    source = headers.get("origin")
+    if source is None:
+        source = headers.get("referer")
+    if source is None:
+        # Not a browser form/fetch (those send Origin on unsafe methods): fine as long as
+        # it does not ride on a session cookie.
+        return session_cookie_value(headers) is None
+    origin = normalise_origin(source)
+    return origin is not None and origin in allowed_origins(scope, headers)
+
+
+class CsrfMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("method", "GET").upper() in UNSAFE_METHODS
+            and is_api_path(scope.get("path", ""))
+            and not csrf_allows(scope)
+        ):
+            response = _error(
+                403, "csrf", "Cross-site request refused: it must come from this site's pages."
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+# ---------------------------------------------------------------- (c) rate limit
+
+
+def api_rate_limit() -> RateLimitItem | None:
+    text = os.environ.get(API_RATE_LIMIT_ENV, DEFAULT_API_RATE_LIMIT).strip()
+    if text.lower() in ("off", "none", "0", ""):
+        return None
+    return parse(text)
+
+
+def rate_limit_key(scope: Scope) -> str:
+    """`user:<id>` for a validly signed session token (no database check), else `ip:<ip>`."""
+    token = session_cookie_value(Headers(scope=scope))
+    if token:
+        try:
+            return f"user:{auth_service.decode_session_token(token)['sub']}"
+        except Unauthorized:
+            pass
+    return f"ip:{client_ip_from_scope(scope)}"
+
+
+class ApiRateLimitMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        item: RateLimitItem,
+        storage_factory: Callable[[], Any] = auth_service.get_limits_storage,
+    ) -> None:
+        self.app = app
+        self.item = item
+        self.storage_factory = storage_factory
+        self._limiter: MovingWindowRateLimiter | None = None
+
+    def _limiter_for(self) -> MovingWindowRateLimiter:
+        if self._limiter is None:
+            self._limiter = MovingWindowRateLimiter(self.storage_factory())
+        return self._limiter
+
+    def check(self, scope: Scope) -> int | None:
+        """None when the request may go on, else the seconds to wait."""
+        key = rate_limit_key(scope)
+        try:
+            limiter = self._limiter_for()
+            if limiter.hit(self.item, "api", key):
+                return None
+            return auth_service.retry_after_seconds(limiter, self.item, "api", key)
+        except (RedisError, StorageError, OSError):
+            log.warning("api rate limit skipped: Redis unavailable", exc_info=True)
+            return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("method") != "OPTIONS"
+            and is_api_path(scope.get("path", ""))
+        ):
+            retry_after = await run_in_threadpool(self.check, scope)
+            if retry_after is not None:
+                response = _error(
+                    429,
+                    "rate_limited",
+                    "Too many requests; please slow down.",
+                    headers={"Retry-After": str(retry_after)},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# ---------------------------------------------------------------- install
+
+
+def install_security(api: FastAPI) -> None:
+    """Add the three protections; the headers middleware is outermost so that the
+    403/429 answers of the other two carry the headers too."""
+    api.add_middleware(CsrfMiddleware)
+    item = api_rate_limit()
+    if item is not None:
+        api.add_middleware(ApiRateLimitMiddleware, item=item)
+    api.add_middleware(SecurityHeadersMiddleware)
