@@ -39,10 +39,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    logging.basicConfig(
-        level=os.environ.get("EXSTRAT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    from exstrat_app.logs import configure_logging
+
+    configure_logging()
     argv = list(argv)
     if argv[:1] == ["sim-exchange"]:
         from exstrat_app.sim.cli import main as sim_main

@@ -12,7 +12,7 @@ from rq_scheduler import Scheduler
 
 from exstrat_app.services.redis_conn import get_redis
 from exstrat_app.settings import get_settings
-from jobs import QUEUES, get_queue
+from jobs import QUEUES, CorrelatedJob, get_queue
 from jobs.schedule import ensure_periodic_jobs
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 def run_worker(*, queues: list[str] | None = None, burst: bool = False) -> int:
     connection = get_redis()
     names = queues or list(QUEUES)
-    worker = Worker([get_queue(n, connection=connection) for n in names], connection=connection)
+    worker = Worker(
+        [get_queue(n, connection=connection) for n in names],
+        connection=connection,
+        job_class=CorrelatedJob,
+    )
     worker.work(burst=burst, logging_level="WARNING", with_scheduler=True)
     return 0
 

@@ -31,7 +31,7 @@ def get_queue(name: str, *, connection: Redis | None = None) -> Queue:
         from exstrat_app.services.redis_conn import get_redis
 
         connection = get_redis()
-    return Queue(name, connection=connection)
+    return Queue(name, connection=connection, job_class=CorrelatedJob)
 
 
 def enqueue_unique(
@@ -44,6 +44,10 @@ def enqueue_unique(
     timeout: int = 3600,
 ) -> Job | None:
     """Enqueue once: while a job with this id exists, a second enqueue is a no-op (None)."""
+    from exstrat_app.logs import current_correlation_id, new_correlation_id
+
+    # The enqueuing request's correlation id follows the job into the worker's log lines.
+    meta = {"correlation_id": current_correlation_id() or new_correlation_id()}
     try:
         return get_queue(queue, connection=connection).enqueue(
             func,
@@ -54,6 +58,20 @@ def enqueue_unique(
             failure_ttl=FAILURE_TTL,
             job_timeout=timeout,
             retry=retry,
+            meta=meta,
         )
     except DuplicateJobError:
         return None
+
+
+class CorrelatedJob(Job):
+    """Runs with the correlation id of the request (or schedule tick) that enqueued it."""
+
+    def perform(self) -> Any:
+        from exstrat_app.logs import correlation_id, new_correlation_id
+
+        token = correlation_id.set(self.meta.get("correlation_id") or new_correlation_id())
+        try:
+            return super().perform()
+        finally:
+            correlation_id.reset(token)

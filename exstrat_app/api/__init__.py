@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exstrat_app.api.security import install_security
+from exstrat_app.logs import correlation_id, new_correlation_id
 from exstrat_app.services.errors import ServiceError, TooManyRequests
 
 log = logging.getLogger(__name__)
+_SAFE_CID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 # Each area owns one router module exposing `router`; order does not matter.
 ROUTER_MODULES = (
@@ -29,6 +33,31 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+class CorrelationIdMiddleware:
+    """One correlation id per request (X-Request-ID in and out), bound for every log line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        cid = incoming if _SAFE_CID.fullmatch(incoming) else new_correlation_id()
+        token = correlation_id.set(cid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", cid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
+
+
 def create_api() -> FastAPI:
     api = FastAPI(title="exstrat API", docs_url="/api/docs", openapi_url="/api/openapi.json")
     for name in ROUTER_MODULES:
@@ -41,6 +70,7 @@ def create_api() -> FastAPI:
         api.include_router(module.router)
     _install_error_handlers(api)
     install_security(api)
+    api.add_middleware(CorrelationIdMiddleware)  # outermost: every answer carries the id
     return api
 
 
