@@ -141,6 +141,10 @@ def run_up(*, port: int, backend_only: bool, demo: bool = False) -> int:
             children = demo_children(env) + children
         for child in children:
             child.start()
+        if demo:
+            from jobs import enqueue_unique
+
+            enqueue_unique("ingest", "jobs.demo.seed", job_id="demo-seed", timeout=900)
         log.info("exstrat is starting on http://localhost:%d (Ctrl-C stops everything)", port)
         code = _supervise(children, lambda: stopping)
     finally:
