@@ -1,0 +1,16 @@
+"""Notification delivery jobs (queue `notify`)."""
+
+from __future__ import annotations
+
+from rq import get_current_job
+
+
+def send_notification_email(notification_id: str) -> str:
+    """Email one alert. Enqueued with `Retry(max=5, interval=[5, 15, 60, 300, 900])`:
+    an exception lets RQ retry; the last attempt marks the notification `failed`."""
+    from exstrat_app.services.notifications import deliver_email
+
+    job = get_current_job()
+    # RQ stores retries_left 0 as "no retries" (None): either way, no try comes after this one.
+    final_attempt = job is None or not job.retries_left
+    return deliver_email(notification_id, final_attempt=final_attempt)

@@ -1,0 +1,49 @@
+"""One competing worker process of the race test (`python -m tests.alerts.race_worker`).
+
+It waits at a Redis barrier with the others, then evaluates the same crossing `rounds`
+times. Mode `full`: even rounds run a full watcher cycle, odd rounds fire the step ids it read
+before the barrier (a worker acting on a stale candidate list). Mode `db-only`: no Redis lock
+at all, only the conditional UPDATE guards the steps. Prints how many steps it fired.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from decimal import Decimal
+
+from exstrat_app.dbtypes import utcnow
+from exstrat_app.services.db import get_engine
+from exstrat_app.services.prices import Quote
+from exstrat_app.services.redis_conn import get_redis
+from exstrat_app.services.watcher import _fire_in_transaction, run_watch_cycle, trigger_step
+
+
+def main(mode: str, barrier: str, rounds: int, price: str, step_ids: list[str]) -> int:
+    engine, redis = get_engine(), get_redis()
+    quote = Quote(Decimal(price), utcnow())
+    with engine.connect():
+        pass  # connect before the barrier: the race is about firing, not connecting
+    redis.incr(f"{barrier}:ready")
+    deadline = time.monotonic() + 30
+    while not redis.exists(f"{barrier}:go"):
+        if time.monotonic() > deadline:
+            return 2
+        time.sleep(0.001)
+    fired = 0
+    started = time.monotonic()
+    for i in range(rounds):
+        if mode == "db-only":
+            fired += sum(1 for sid in step_ids if _fire_in_transaction(engine, sid, quote))
+        elif i % 2 == 0:
+            fired += len(run_watch_cycle(engine, redis).fired)
+        else:
+            fired += sum(1 for sid in step_ids if trigger_step(engine, redis, sid, quote))
+    print(json.dumps({"fired": fired, "seconds": round(time.monotonic() - started, 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    mode, barrier, rounds, price, ids = sys.argv[1:6]
+    sys.exit(main(mode, barrier, int(rounds), price, ids.split(",")))

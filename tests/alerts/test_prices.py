@@ -1,0 +1,116 @@
+"""The price provider against a real HTTP server and the real Redis."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from freezegun import freeze_time
+
+from exstrat_app.services.prices import PriceProvider, default_provider, fetch_binance_tickers
+from tests.alerts.fake_binance import FakeBinance
+
+TICKER = "/api/v3/ticker/price"
+
+
+def quick_provider(redis: Any, binance: FakeBinance, *, cache_seconds: int = 30) -> PriceProvider:
+    """Like the default one, with no real sleeping between retries."""
+    return PriceProvider(
+        redis,
+        cache_seconds=cache_seconds,
+        fetcher=lambda: fetch_binance_tickers(binance.url),
+        namespace=f"test:{binance.url}",
+        backoff_max=0.01,
+    )
+
+
+def test_one_upstream_request_serves_every_asset_for_a_cache_period(
+    redis: Any, binance: FakeBinance
+) -> None:
+    provider = default_provider(redis)
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        first = provider.last_prices(["ETH", "BTC", "NOPE"], "USDT")
+        assert first["ETH"].price == Decimal("2000.00")
+        assert first["BTC"].price == Decimal("60000.00")
+        assert "NOPE" not in first
+        assert first["ETH"].at == datetime(2026, 3, 1, 12, tzinfo=UTC)
+        binance.set_price("ETH/USDT", "2100")
+        frozen.tick(timedelta(seconds=29))
+        assert provider.last_prices(["ETH"])["ETH"].price == Decimal("2000.00")  # cached
+        assert binance.request_count(TICKER) == 1
+        frozen.tick(timedelta(seconds=2))  # past PRICE_CACHE_SECONDS (30)
+        again = provider.last_prices(["ETH", "BTC"])
+        assert again["ETH"].price == Decimal("2100")
+        assert again["ETH"].at == datetime(2026, 3, 1, 12, 0, 31, tzinfo=UTC)
+        assert binance.request_count(TICKER) == 2
+
+
+def test_concurrent_callers_share_one_fetch(redis: Any, binance: FakeBinance) -> None:
+    results: list[dict[str, Any]] = []
+    barrier = threading.Barrier(8)
+
+    def read() -> None:
+        provider = default_provider(redis)
+        barrier.wait()
+        results.append(provider.last_prices(["ETH"]))
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(results) == 8
+    assert all(r["ETH"].price == Decimal("2000.00") for r in results)
+    assert binance.request_count(TICKER) == 1
+
+
+def test_upstream_errors_are_retried_then_cooled_down(redis: Any, binance: FakeBinance) -> None:
+    provider = quick_provider(redis, binance)
+    binance.fail_ticker = True
+    assert provider.last_prices(["ETH"]) == {}
+    assert binance.request_count(TICKER) == 3  # tenacity: 3 attempts with jittered backoff
+    # Within the cooldown nobody hits the failing upstream again.
+    assert provider.last_prices(["ETH"]) == {}
+    assert binance.request_count(TICKER) == 3
+    binance.fail_ticker = False
+    redis.delete(provider._cooldown_key)
+    assert provider.last_prices(["ETH"])["ETH"].price == Decimal("2000.00")
+    assert redis.get(provider._failures_key) is None  # a success resets the backoff
+
+
+def test_a_price_older_than_twice_the_cache_period_is_stale(
+    redis: Any, binance: FakeBinance
+) -> None:
+    provider = quick_provider(redis, binance)
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        assert provider.last_prices(["ETH"])["ETH"].price == Decimal("2000.00")
+        binance.fail_ticker = True
+        frozen.tick(timedelta(seconds=45))  # cache expired, upstream down: last value still ok
+        assert provider.last_prices(["ETH"])["ETH"].price == Decimal("2000.00")
+        redis.delete(provider._cooldown_key)
+        frozen.tick(timedelta(seconds=16))  # 61 s > 2 x 30 s
+        assert provider.last_prices(["ETH"]) == {}
+        stale = provider.last_prices(["ETH"], include_stale=True)["ETH"]
+        assert stale.age_seconds() == 61
+
+
+def test_a_symbol_dropped_upstream_ages_out(redis: Any, binance: FakeBinance) -> None:
+    provider = quick_provider(redis, binance)
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        assert set(provider.last_prices(["ETH", "BTC"])) == {"ETH", "BTC"}
+        del binance.prices["BTCUSDT"]
+        frozen.tick(timedelta(seconds=31))
+        assert set(provider.last_prices(["ETH", "BTC"])) == {"ETH", "BTC"}
+        frozen.tick(timedelta(seconds=31))
+        # ETH was refreshed at +62 s; BTC's price is from 12:00:00: stale now.
+        assert set(provider.last_prices(["ETH", "BTC"])) == {"ETH"}
+
+
+def test_stablecoins_are_one_and_usd_means_usdt(redis: Any, binance: FakeBinance) -> None:
+    provider = default_provider(redis)
+    prices = provider.last_prices(["USDC", "ETH"], "USD")
+    assert prices["USDC"].price == Decimal(1)
+    assert prices["ETH"].price == Decimal("2000.00")
+    assert provider.last_prices(["ETH"], "BTC")["ETH"].price == Decimal("0.033")
