@@ -21,6 +21,10 @@ DEMO_EMAIL = "demo@exstrat.local"
 DEMO_NICKNAME = "Demo Binance (simulated)"
 
 
+class DemoOnly(RuntimeError):
+    """A demo account asked to talk to something other than the local simulated exchange."""
+
+
 def demo_enabled() -> bool:
     return os.environ.get("EXSTRAT_DEMO") == "1"
 
@@ -51,7 +55,9 @@ def demo_children(env: dict[str, str]) -> list:  # list[Child]; typed loosely to
 
     walk = os.environ.get("EXSTRAT_DEMO_WALK_SECONDS", "2")
     argv = [sys.executable, "-m", "exstrat_app", "sim-exchange", "--dataset", "demo"]
+    drift = os.environ.get("EXSTRAT_DEMO_DRIFT", "0.0003")  # +0.9 %/min on average
     argv += ["--port", env["EXSTRAT_DEMO_SIM_PORT"], "--walk-seconds", walk, "--seed", "7"]
+    argv += ["--drift", drift]
     return [Child("sim-exchange", argv, env)]
 
 
@@ -60,8 +66,8 @@ def assert_demo_target() -> None:
     settings = get_settings()
     for url in (settings.binance_url, settings.coinbase_url):
         if not url or not _is_loopback(url):
-            raise RuntimeError(
-                "demo accounts only talk to the simulated exchange on this machine; "
+            raise DemoOnly(
+                "Demo accounts only talk to the simulated exchange on this machine; "
                 "start the app with `make demo` to use them"
             )
 
@@ -145,15 +151,13 @@ def _example_strategies(session: object, *, user_id: str) -> None:
     )
 
 
-def demo_login_ticket() -> str:
-    """A single-use sign-in ticket for the demo user (only in demo mode)."""
+def demo_user_id() -> str:
+    """The demo user's id (only in demo mode), for the "Try the demo" sign-in ticket."""
     from sqlmodel import select
 
     from exstrat_app.models import User
-    from exstrat_app.services.auth import create_login_ticket
     from exstrat_app.services.db import session_scope
     from exstrat_app.services.errors import NotFound
-    from exstrat_app.services.redis_conn import get_redis
 
     if not demo_enabled():
         raise NotFound("The demo is not running on this server.")
@@ -161,4 +165,4 @@ def demo_login_ticket() -> str:
         user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
         if user is None:
             raise NotFound("The demo is still being prepared: try again in a few seconds.")
-        return create_login_ticket(user_id=user.id, redis=get_redis())
+        return user.id

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -128,12 +128,18 @@ class Credentials:
 _BINANCE_HOST = re.compile(r"^https://[a-z0-9.-]*binance\.(com|us|vision)")
 
 
-def make_exchange(exchange: str, credentials: Credentials | None = None) -> ccxt.Exchange:
-    """A ccxt instance for spot reading, numbers as strings, URLs overridden when asked."""
+def make_exchange(
+    exchange: str, credentials: Credentials | None = None, *, rate_limit: bool = True
+) -> ccxt.Exchange:
+    """A ccxt instance for spot reading, numbers as strings, URLs overridden when asked.
+
+    `rate_limit=False` turns ccxt's client-side throttle off (benchmarks against the local
+    simulator only: a real exchange bans clients that ignore its limits).
+    """
     if exchange not in SUPPORTED_EXCHANGES:
         raise ExchangeBadRequest(f"Unsupported exchange {exchange!r}.")
     settings = get_settings()
-    config: dict[str, Any] = {"enableRateLimit": True, "timeout": 15_000}
+    config: dict[str, Any] = {"enableRateLimit": rate_limit, "timeout": 15_000}
     if credentials is not None:
         config.update(apiKey=credentials.api_key, secret=credentials.secret)
         if credentials.password:
@@ -154,6 +160,8 @@ def make_exchange(exchange: str, credentials: Credentials | None = None) -> ccxt
             }
     else:
         config["options"] = {"fetchMarkets": {"types": ["spot"]}}
+        # The page walkers read the next-page cursor from the raw response.
+        config["enableLastJsonResponse"] = True
         instance = ccxt.coinbase(config)
         if settings.coinbase_url:
             instance.urls["api"] = {"rest": settings.coinbase_url.rstrip("/")}
@@ -274,6 +282,10 @@ class KeyPermissions:
     can_read: bool
     can_trade: bool
     can_withdraw: bool
+    # The exchange's own labels of the enabled rights behind can_trade / can_withdraw, as the
+    # user sees them in the key's settings (so a refusal can say exactly what to untick).
+    trade_rights: tuple[str, ...] = ()
+    withdraw_rights: tuple[str, ...] = ()
 
 
 def trade_row(trade: dict[str, Any]) -> TradeRow:
@@ -301,18 +313,37 @@ def trade_row(trade: dict[str, Any]) -> TradeRow:
 
 
 def transfer_row(tx: dict[str, Any]) -> TransferRow:
+    """A Binance deposit/withdrawal. `amount` is what moved; a withdrawal's fee is on top."""
     fee = tx.get("fee") or {}
+    # Older Binance deposits carry no id: the chain txid (plus coin and time) identifies them.
+    transfer_id = tx.get("id") or tx.get("txid") or f"{tx['currency']}-{tx['timestamp']}"
     return TransferRow(
-        transfer_id=str(tx["id"]),
+        transfer_id=str(transfer_id),
         type=tx["type"],
         asset=tx["currency"],
         amount=to_dec(tx["amount"]),
         fee_cost=opt_dec(fee.get("cost")),
         fee_asset=fee.get("currency"),
-        status=str(tx.get("status") or "ok"),
+        status=transfer_status(tx.get("status")),
         txid=tx.get("txid"),
         ts=ms_to_dt(tx["timestamp"]),
     )
+
+
+# Raw statuses ccxt passes through unmapped: Binance deposits 2 (rejected), 7 (wrong
+# deposit), 8 (waiting for the user's confirmation); Coinbase v2 states.
+_PENDING_STATES = {"pending", "8", "waiting_for_clearing", "waiting_for_signature", "created"}
+_FINAL_STATES = {"ok", "failed", "canceled"}
+
+
+def transfer_status(raw: Any) -> str:
+    """ok | pending | failed | canceled: only `ok` moves holdings; `pending` is read again."""
+    status = str(raw or "ok").lower()
+    if status in _FINAL_STATES:
+        return status
+    if status in _PENDING_STATES:
+        return "pending"
+    return "canceled" if status in {"cancelled", "expired", "refunded"} else "failed"
 
 
 def balances_of(balance: dict[str, Any]) -> dict[str, tuple[Decimal, Decimal]]:
@@ -330,24 +361,46 @@ def balances_of(balance: dict[str, Any]) -> dict[str, tuple[Decimal, Decimal]]:
     return result
 
 
+# Binance apiRestrictions flags -> the label of the tick box on Binance's API management page.
+BINANCE_TRADE_FLAGS = {
+    "enableSpotAndMarginTrading": "Enable Spot & Margin Trading",
+    "enableMargin": "Enable Margin Loan, Repay & Transfer",
+    "enableFutures": "Enable Futures",
+    "enableVanillaOptions": "Enable European Options",
+    "enablePortfolioMarginTrading": "Enable Portfolio Margin Trading",
+    "enableFixApiTrade": "Enable FIX API Trading",
+}
+BINANCE_WITHDRAW_FLAGS = {
+    "enableWithdrawals": "Enable Withdrawals",
+    "enableInternalTransfer": "Enable Internal Transfer",
+    "permitsUniversalTransfer": "Permits Universal Transfer",
+}
+
+
 def key_permissions(instance: ccxt.Exchange) -> KeyPermissions:
     """What the key may do, from the exchange itself (SPEC §5)."""
     if instance.id == "binance":
         raw = call(instance, "sapi_get_account_apirestrictions")
+        trade = tuple(label for k, label in BINANCE_TRADE_FLAGS.items() if _truthy(raw.get(k)))
+        withdraw = tuple(
+            label for k, label in BINANCE_WITHDRAW_FLAGS.items() if _truthy(raw.get(k))
+        )
         return KeyPermissions(
             can_read=_truthy(raw.get("enableReading", True)),
-            can_trade=_truthy(raw.get("enableSpotAndMarginTrading"))
-            or _truthy(raw.get("enableMargin"))
-            or _truthy(raw.get("enableFutures")),
-            can_withdraw=_truthy(raw.get("enableWithdrawals"))
-            or _truthy(raw.get("enableInternalTransfer"))
-            or _truthy(raw.get("permitsUniversalTransfer")),
+            can_trade=bool(trade),
+            can_withdraw=bool(withdraw),
+            trade_rights=trade,
+            withdraw_rights=withdraw,
         )
     raw = call(instance, "v3_private_get_brokerage_key_permissions")
+    can_trade = _truthy(raw.get("can_trade"))
+    can_transfer = _truthy(raw.get("can_transfer"))
     return KeyPermissions(
         can_read=_truthy(raw.get("can_view", True)),
-        can_trade=_truthy(raw.get("can_trade")),
-        can_withdraw=_truthy(raw.get("can_transfer")),
+        can_trade=can_trade,
+        can_withdraw=can_transfer,
+        trade_rights=("Trade",) if can_trade else (),
+        withdraw_rights=("Transfer",) if can_transfer else (),
     )
 
 
@@ -355,3 +408,163 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.lower() == "true"
     return bool(value)
+
+
+# --- page walkers (one exchange request each; the callers persist a cursor per page) ------
+
+BINANCE_TRADES_LIMIT = 1000  # myTrades maximum page size
+BINANCE_TRANSFERS_LIMIT = 1000  # deposit/withdraw history maximum page size
+BINANCE_WINDOW_MS = 90 * 24 * 3600 * 1000  # widest startTime..endTime Binance accepts
+COINBASE_FILLS_LIMIT = 250
+COINBASE_LEDGER_LIMIT = 100
+CANDLES_LIMIT = 1000
+
+
+def dt_to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def binance_trades_page(instance: ccxt.Exchange, symbol: str, from_id: int) -> list[TradeRow]:
+    """Up to 1000 trades of `symbol` with id >= from_id, oldest first (fromId paging)."""
+    trades = call(
+        instance, "fetch_my_trades", symbol, None, BINANCE_TRADES_LIMIT, {"fromId": from_id}
+    )
+    return [trade_row(t) for t in trades]
+
+
+def binance_transfers(
+    instance: ccxt.Exchange, kind: str, start_ms: int, end_ms: int
+) -> list[TransferRow]:
+    """Deposits or withdrawals with start_ms <= time <= end_ms (at most 90 days apart)."""
+    method = "fetch_deposits" if kind == "deposit" else "fetch_withdrawals"
+    # An explicit endTime: ccxt would otherwise ask for since+90d whatever the window.
+    txs = call(instance, method, None, start_ms, BINANCE_TRANSFERS_LIMIT, {"endTime": end_ms})
+    return [transfer_row(tx) for tx in txs]
+
+
+def fetch_candles(
+    instance: ccxt.Exchange, symbol: str, since: datetime, *, limit: int = CANDLES_LIMIT
+) -> list[tuple[datetime, Decimal]]:
+    """1-minute candles of `symbol` from `since` on: [(open minute, close)], oldest first."""
+    rows = call(instance, "fetch_ohlcv", symbol, "1m", dt_to_ms(since), limit)
+    return [(ms_to_dt(row[0]), to_dec(row[4])) for row in rows]
+
+
+def fetch_candle_close(instance: ccxt.Exchange, symbol: str, minute: datetime) -> Decimal | None:
+    """The close of the 1-minute candle opening at `minute` (None if the market had none)."""
+    for opened, close in fetch_candles(instance, symbol, minute, limit=1):
+        if opened == minute:
+            return close
+    return None
+
+
+@dataclass(frozen=True)
+class CoinbaseWallet:
+    currency: str
+    account_id: str  # the v3 account uuid (also the v2 account id)
+
+
+def coinbase_balances(
+    instance: ccxt.Exchange,
+) -> tuple[dict[str, tuple[Decimal, Decimal]], list[CoinbaseWallet]]:
+    """Live balances (all pages of v3 accounts, `hold` as locked) and every wallet listed,
+    zero ones included (a wallet emptied since still has a ledger to read)."""
+    raw = call(instance, "fetch_balance", {"v3": True})
+    wallets = [
+        CoinbaseWallet(currency=str(acc.get("currency")), account_id=str(acc["uuid"]))
+        for acc in (raw.get("info") or {}).get("accounts") or []
+        if acc.get("uuid")
+    ]
+    return balances_of(raw), wallets
+
+
+def coinbase_fills_page(
+    instance: ccxt.Exchange, *, since_ms: int | None, cursor: str | None
+) -> tuple[list[TradeRow], str | None]:
+    """One page of fills (all products) and the cursor of the next page (None at the end)."""
+    params = {"cursor": cursor} if cursor else {}
+    trades = call(instance, "fetch_my_trades", None, since_ms, COINBASE_FILLS_LIMIT, params)
+    raw = instance.last_json_response if isinstance(instance.last_json_response, dict) else {}
+    next_cursor = str(raw.get("cursor") or "") or None
+    if not trades or next_cursor == cursor:  # an empty page, or a cursor that does not move
+        next_cursor = None
+    return [coinbase_trade_row(t) for t in trades], next_cursor
+
+
+def coinbase_trade_row(trade: dict[str, Any]) -> TradeRow:
+    """A fill; when Coinbase gave its size in quote, that size is the exact cost (ccxt
+    recomputes cost as size/price*price, which may not round-trip)."""
+    row = trade_row(trade)
+    info = trade.get("info") or {}
+    if _truthy(info.get("size_in_quote")) and info.get("size") not in (None, ""):
+        row = replace(row, cost=to_dec(info["size"]))
+    return row
+
+
+# v2 transaction types that move funds in or out of Coinbase (fills are read as fills).
+_COINBASE_IN = {"receive", "fiat_deposit", "pro_withdrawal", "exchange_withdrawal"}
+_COINBASE_OUT = {"fiat_withdrawal", "pro_deposit", "exchange_deposit"}
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    transfers: list[TransferRow]  # the deposits/withdrawals among the page's entries
+    next_cursor: str | None  # None on the last page
+    oldest: datetime | None  # the oldest entry of any type on the page (newest come first)
+
+
+def coinbase_ledger_page(
+    instance: ccxt.Exchange, account_id: str, starting_after: str | None
+) -> LedgerPage:
+    """One page of a wallet's v2 transactions (newest first) as deposits/withdrawals."""
+    params: dict[str, Any] = {"account_id": account_id}
+    if starting_after:
+        params["starting_after"] = starting_after
+    entries = call(instance, "fetch_ledger", None, None, COINBASE_LEDGER_LIMIT, params)
+    raw = instance.last_json_response if isinstance(instance.last_json_response, dict) else {}
+    next_cursor = str((raw.get("pagination") or {}).get("next_starting_after") or "") or None
+    if not entries or next_cursor == starting_after:
+        next_cursor = None
+    rows = [row for entry in entries if (row := coinbase_transfer_row(entry)) is not None]
+    stamps = [e["timestamp"] for e in entries if e.get("timestamp") is not None]
+    return LedgerPage(rows, next_cursor, ms_to_dt(min(stamps)) if stamps else None)
+
+
+def coinbase_transfer_row(entry: dict[str, Any]) -> TransferRow | None:
+    """A ledger entry as a transfer (None for fills, rewards and the like).
+
+    An outgoing send's amount already includes its network fee: the fee is split out so that
+    `amount` is what moved, as for Binance (the balance drops by amount + fee).
+    """
+    info = entry.get("info") or {}
+    kind = _coinbase_kind(str(info.get("type") or ""), entry.get("direction"))
+    if kind is None:
+        return None
+    amount = to_dec(entry["amount"]).copy_abs()
+    fee = entry.get("fee") or {}
+    fee_cost = opt_dec(fee.get("cost"))
+    fee_asset = fee.get("currency") or entry.get("currency")
+    if kind == "withdrawal" and fee_cost and fee_asset == entry.get("currency"):
+        amount -= fee_cost
+    network = info.get("network") or {}
+    return TransferRow(
+        transfer_id=str(entry["id"]),
+        type=kind,
+        asset=entry["currency"],
+        amount=amount,
+        fee_cost=fee_cost if kind == "withdrawal" else None,
+        fee_asset=fee_asset if kind == "withdrawal" and fee_cost is not None else None,
+        status=transfer_status(entry.get("status")),
+        txid=network.get("hash") if isinstance(network, dict) else None,
+        ts=ms_to_dt(entry["timestamp"]),
+    )
+
+
+def _coinbase_kind(tx_type: str, direction: Any) -> str | None:
+    if tx_type == "send":  # both ways: the sign of the amount tells
+        return "withdrawal" if direction == "out" else "deposit"
+    if tx_type in _COINBASE_IN:
+        return "deposit"
+    if tx_type in _COINBASE_OUT:
+        return "withdrawal"
+    return None
