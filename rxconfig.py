@@ -9,6 +9,10 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     cors_allowed_origins=[os.environ.get("EXSTRAT_PUBLIC_URL", "http://localhost:3000")],
-    plugins=[],
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="light", accent_color="teal", radius="medium")
+        )
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -1,11 +1,22 @@
 """The Reflex app: pages, the /api routes mounted beside them, and the live-push relay."""
 
+from __future__ import annotations
+
 import reflex as rx
 
 from exstrat_app import pages  # noqa: F401 - registers every @rx.page
 from exstrat_app.api import create_api
+from exstrat_app.state.feed import relay_push_events
+
+STYLE = {
+    # Figures line up in tables and cards.
+    ".num": {"font_variant_numeric": "tabular-nums"},
+}
 
 app = rx.App(
     api_transformer=create_api(),
-    theme=rx.theme(appearance="light", accent_color="teal", radius="medium"),
+    style=STYLE,
 )
+
+# Alerts published by workers on Redis reach every open tab through the shared UserFeed.
+app.register_lifespan_task(relay_push_events)

@@ -1,16 +1,12 @@
-"""Placeholder landing page until the app's pages exist."""
+"""`/`: straight to the portfolio when signed in, else to /login."""
+
+from __future__ import annotations
 
 import reflex as rx
 
+from exstrat_app.state.session import SessionState
 
-@rx.page(route="/", title="exstrat")
+
+@rx.page(route="/", title="exstrat", on_load=SessionState.route_home)
 def index() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.heading("exstrat", size="8"),
-            rx.text("Your exchange portfolio, average prices and take-profit ladders."),
-            rx.link("Sign in", href="/login"),
-            align="center",
-        ),
-        height="100vh",
-    )
+    return rx.center(rx.spinner(size="3"), height="100vh")

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="move every price by a seeded random step every S seconds (0: prices stay put)",
     )
     p.add_argument("--volatility", default="0.002", help="random walk step stddev (0.002)")
+    p.add_argument(
+        "--drift", default="0", help="random walk mean step (e.g. 0.0003: prices creep up)"
+    )
     p.add_argument("--rate-limit", type=int, default=None, help="requests per minute per key (off)")
     return p
 
@@ -60,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.walk_seconds > 0:
         seed = 1 if args.seed is None else args.seed
-        sim.start_random_walk(seed, args.walk_seconds, Decimal(args.volatility))
+        sim.start_random_walk(
+            seed, args.walk_seconds, Decimal(args.volatility), drift=Decimal(args.drift)
+        )
     n_trades = sum(
         len(a.trades)
         for a in dataset.accounts.values()

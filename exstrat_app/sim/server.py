@@ -368,14 +368,21 @@ class SimExchange:
     # ---- random walk --------------------------------------------------------------------
 
     def start_random_walk(
-        self, seed: int = 1, interval_s: float = 1.0, volatility: Decimal | str = "0.002"
+        self,
+        seed: int = 1,
+        interval_s: float = 1.0,
+        volatility: Decimal | str = "0.002",
+        *,
+        drift: Decimal | str = "0",
     ) -> None:
         """Every ``interval_s`` seconds move every symbol by a seeded random step
-        (``price * (1 + N(0, volatility))``, rounded to the market's tick)."""
+        (``price * (1 + N(drift, volatility))``, rounded to the market's tick). A small
+        positive drift lets the demo's ladders really trigger within minutes."""
         self.stop_random_walk()
         self._walk_stop.clear()
         rng = random.Random(seed)
         vol = float(volatility)
+        mean = float(drift)
         ticks = {}
         for m in list(self.dataset.binance_markets.values()) + list(
             self.dataset.coinbase_markets.values()
@@ -389,7 +396,7 @@ class SimExchange:
                     if p is None:
                         continue
                     tick = ticks.get(sym, Decimal("0.00000001"))
-                    step = Decimal(str(round(1 + rng.gauss(0, vol), 8)))
+                    step = Decimal(str(round(1 + rng.gauss(mean, vol), 8)))
                     newp = (p * step / tick).to_integral_value() * tick
                     if newp > 0:
                         self.set_price(sym, newp)

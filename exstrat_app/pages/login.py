@@ -1,0 +1,58 @@
+"""/login: email and password, checked in Python; the API sets the httpOnly cookie."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from exstrat_app.pages.auth_card import auth_card, labelled
+from exstrat_app.pages.components import error_callout, field_error
+from exstrat_app.state.auth_forms import AuthFormState
+from exstrat_app.state.session import SessionState
+
+
+@rx.page(
+    route="/login",
+    title="Sign in · exstrat",
+    on_load=[AuthFormState.clear, SessionState.redirect_if_signed_in],
+)
+def login() -> rx.Component:
+    return auth_card(
+        "Sign in",
+        error_callout(AuthFormState.error),
+        rx.form(
+            rx.vstack(
+                labelled(
+                    "Email",
+                    rx.input(name="email", type="email", required=True, auto_complete="email",
+                             placeholder="you@example.com", width="100%", size="3", id="email"),
+                    field_error(AuthFormState.email_error),
+                ),
+                labelled(
+                    "Password",
+                    rx.input(name="password", type="password", required=True,
+                             auto_complete="current-password", width="100%", size="3",
+                             id="password"),
+                    field_error(AuthFormState.password_error),
+                ),
+                rx.button("Sign in", type="submit", size="3", width="100%",
+                          loading=AuthFormState.busy, id="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AuthFormState.submit_login,
+            width="100%",
+        ),
+        rx.text("No account yet? ", rx.link("Create one", href="/signup"), size="2"),
+        rx.cond(
+            AuthFormState.demo_available,
+            rx.vstack(
+                rx.separator(),
+                rx.button("Try the demo", on_click=AuthFormState.try_demo, variant="soft",
+                          size="3", width="100%", id="try-demo"),
+                rx.text("A demo account on a simulated exchange: no keys needed.",
+                        size="1", color_scheme="gray"),
+                width="100%",
+                spacing="2",
+            ),
+        ),
+    )  # fmt: skip

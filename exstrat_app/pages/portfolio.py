@@ -1,0 +1,269 @@
+"""/portfolio: totals, allocation pie, the sortable positions table, "Create strategy" per row."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from exstrat_app.pages.components import (
+    PHONE_HIDDEN_CELL,
+    PHONE_ONLY,
+    empty_state,
+    error_callout,
+    page_title,
+    pnl_text,
+    skeleton_rows,
+    stat,
+    table_frame,
+)
+from exstrat_app.pages.layout import protected_page
+from exstrat_app.pages.strategy_dialog import strategy_dialog
+from exstrat_app.state.portfolio import QUOTES, PortfolioState
+from exstrat_app.state.strategy_dialog import StrategyDialogState
+
+# Shown on every width; the others from 480 px up (phones get a summary line instead).
+ALWAYS = ("asset", "value")
+COLUMNS = (
+    ("Asset", "asset"),
+    ("Quantity", "quantity"),
+    ("Avg price", "avgPrice"),
+    ("Price", "price"),
+    ("Value", "value"),
+    ("P&L %", "pnlPct"),
+)
+
+
+def _header(label: str, column: str) -> rx.Component:
+    active = PortfolioState.sort_column == column
+    return rx.table.column_header_cell(
+        rx.button(
+            label,
+            rx.cond(active, rx.cond(PortfolioState.sort_desc, rx.icon("arrow_down", size=14),
+                                    rx.icon("arrow_up", size=14))),
+            variant="ghost",
+            size="1",
+            color_scheme=rx.cond(active, "teal", "gray"),
+            on_click=PortfolioState.sort_by(column),
+            aria_label=f"Sort by {label}",
+            aria_sort=rx.cond(active, rx.cond(PortfolioState.sort_desc, "descending",
+                                                "ascending"), "none"),
+        ),
+        white_space="nowrap",
+        text_align="start" if column == "asset" else "end",
+        display=None if column in ALWAYS else PHONE_HIDDEN_CELL,
+    )  # fmt: skip
+
+
+def _num(text: rx.Var[str]) -> rx.Component:
+    """A figure column that phones leave out (they get the summary line under the asset)."""
+    return rx.table.cell(text, text_align="end", class_name="num", white_space="nowrap",
+                         display=PHONE_HIDDEN_CELL)  # fmt: skip
+
+
+def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.vstack(
+                rx.link(row["asset"], href="/tokens/" + row["asset"], weight="bold"),
+                rx.text(row["quantity"], " @ ", row["avg_price"], size="1", color_scheme="gray",
+                        class_name="num", display=PHONE_ONLY),
+                rx.cond(
+                    row["unexplained"] != "",
+                    rx.tooltip(
+                        rx.badge("unexplained: " + row["unexplained"], color_scheme="amber",
+                                 size="1", variant="soft", class_name="unexplained"),
+                        content="Live balances differ from what trades and transfers explain "
+                                "(e.g. an airdrop or a reward the read endpoints do not show).",
+                    ),
+                ),
+                spacing="1",
+            ),
+        ),
+        _num(row["quantity"]),
+        _num(row["avg_price"]),
+        _num(row["price"]),
+        rx.table.cell(
+            rx.text(row["value"], class_name="num"),
+            pnl_text(row["pnl_pct"], row["pnl_sign"], size="1", display=PHONE_ONLY),
+            text_align="end", white_space="nowrap",
+        ),
+        rx.table.cell(pnl_text(row["pnl_pct"], row["pnl_sign"]), text_align="end",
+                      white_space="nowrap", display=PHONE_HIDDEN_CELL),
+        rx.table.cell(
+            rx.cond(row["stable"] == "", rx.button(
+                rx.icon("list_plus", size=14),
+                rx.text("Strategy", display=rx.breakpoints(initial="none", sm="inline")),
+                size="1",
+                variant="soft",
+                on_click=StrategyDialogState.open_for(row["asset"]),
+                aria_label="Create strategy for " + row["asset"],
+                class_name="create-strategy",
+            )),
+            text_align="end",
+        ),
+        class_name="position-row",
+        data_asset=row["asset"],
+    )  # fmt: skip
+
+
+def _table() -> rx.Component:
+    return rx.card(
+        table_frame(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[_header(label, column) for label, column in COLUMNS],
+                        rx.table.column_header_cell(""),
+                    )
+                ),
+                rx.cond(
+                    PortfolioState.loaded,
+                    rx.table.body(rx.foreach(PortfolioState.rows, _row)),
+                    skeleton_rows(len(COLUMNS) + 1),
+                ),
+                size="2",
+                width="100%",
+                id="positions",
+            )
+        ),
+        width="100%",
+    )
+
+
+def _chart() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("Allocation", weight="bold"),
+            rx.cond(
+                PortfolioState.loaded,
+                rx.flex(
+                    rx.recharts.pie_chart(
+                        rx.recharts.pie(
+                            rx.foreach(PortfolioState.chart,
+                                       lambda s: rx.recharts.cell(fill=s["fill"])),
+                            data=PortfolioState.chart,
+                            data_key="value",
+                            name_key="name",
+                            inner_radius="55%",
+                            outer_radius="90%",
+                            is_animation_active=False,
+                            stroke="none",
+                        ),
+                        width=180,
+                        height=180,
+                    ),
+                    rx.vstack(
+                        rx.foreach(
+                            PortfolioState.chart,
+                            lambda s: rx.hstack(
+                                rx.box(width="10px", height="10px", border_radius="2px",
+                                       background=s["fill"]),
+                                rx.text(s["name"], size="2", weight="medium"),
+                                rx.text(s["share"], size="2", color_scheme="gray",
+                                        class_name="num"),
+                                align="center",
+                                spacing="2",
+                            ),
+                        ),
+                        spacing="1",
+                    ),
+                    align="center",
+                    spacing="4",
+                    wrap="wrap",
+                ),
+                rx.skeleton(height="180px", width="100%"),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        flex="1 1 320px",
+    )  # fmt: skip
+
+
+def _totals() -> rx.Component:
+    t = PortfolioState.totals
+    return rx.grid(
+        stat(
+            "Total value",
+            rx.cond(PortfolioState.loaded, t["value"], "…"),
+            rx.text(PortfolioState.quote, size="1", color_scheme="gray"),
+        ),
+        stat(
+            "Unrealized P&L",
+            rx.cond(PortfolioState.loaded, t["pnl"], "…"),
+            rx.text("at the last prices", size="1", color_scheme="gray"),
+        ),
+        stat("Realized P&L", rx.cond(PortfolioState.loaded, t["realized"], "…")),
+        stat("Assets", PortfolioState.rows.length().to_string()),
+        columns="2",
+        spacing="3",
+        flex="1 1 320px",
+    )
+
+
+def _no_accounts() -> rx.Component:
+    return rx.card(
+        empty_state(
+            "plug",
+            "Connect your first exchange",
+            "Add a read-only API key from Binance or Coinbase: exstrat imports your balances, "
+            "trades and transfers and shows your positions, average prices and value here.",
+            rx.link(rx.button(rx.icon("plus", size=16), "Add an exchange", size="3"),
+                    href="/exchanges"),
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def _no_positions() -> rx.Component:
+    return rx.card(
+        empty_state(
+            "hourglass",
+            "No positions yet",
+            "Your exchange is connected; positions appear here once the first sync is done.",
+            rx.link(rx.button("See sync progress", variant="soft"), href="/exchanges"),
+        ),
+        width="100%",
+    )
+
+
+@protected_page("/portfolio", "Portfolio", on_load=[PortfolioState.load])
+def portfolio() -> rx.Component:
+    return rx.fragment(
+        page_title(
+            "Portfolio",
+            rx.segmented_control.root(
+                *[rx.segmented_control.item(q, value=q) for q in QUOTES],
+                value=PortfolioState.quote,
+                on_change=PortfolioState.set_quote,
+                size="1",
+                aria_label="Quote currency",
+            ),
+            rx.icon_button(
+                rx.icon("refresh_cw", size=16),
+                variant="soft",
+                loading=PortfolioState.loading,
+                on_click=PortfolioState.load,
+                aria_label="Refresh",
+            ),
+            subtitle=rx.text(
+                "Last sync: ", rx.text.span(PortfolioState.last_sync, id="last-sync"),
+                size="2", color_scheme="gray",
+            ),
+        ),
+        error_callout(PortfolioState.error),
+        rx.cond(
+            PortfolioState.loaded & ~PortfolioState.has_accounts,
+            _no_accounts(),
+            rx.cond(
+                PortfolioState.loaded & (PortfolioState.rows.length() == 0),
+                _no_positions(),
+                rx.vstack(
+                    rx.flex(_totals(), _chart(), spacing="3", wrap="wrap", width="100%"),
+                    _table(),
+                    spacing="4",
+                    width="100%",
+                ),
+            ),
+        ),
+        strategy_dialog(),
+    )  # fmt: skip

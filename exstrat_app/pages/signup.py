@@ -1,0 +1,53 @@
+"""/signup: create the account, then the same cookie hand-over as /login."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from exstrat_app.pages.auth_card import auth_card, labelled
+from exstrat_app.pages.components import error_callout, field_error
+from exstrat_app.state.auth_forms import AuthFormState
+from exstrat_app.state.session import SessionState
+
+
+@rx.page(
+    route="/signup",
+    title="Create an account · exstrat",
+    on_load=[AuthFormState.clear, SessionState.redirect_if_signed_in],
+)
+def signup() -> rx.Component:
+    return auth_card(
+        "Create your account",
+        error_callout(AuthFormState.error),
+        rx.form(
+            rx.vstack(
+                labelled(
+                    "Email",
+                    rx.input(name="email", type="email", required=True, auto_complete="email",
+                             placeholder="you@example.com", width="100%", size="3", id="email"),
+                    field_error(AuthFormState.email_error),
+                ),
+                labelled(
+                    "Password (at least 10 characters)",
+                    rx.input(name="password", type="password", required=True, min_length=10,
+                             auto_complete="new-password", width="100%", size="3",
+                             id="password"),
+                    field_error(AuthFormState.password_error),
+                ),
+                labelled(
+                    "Repeat the password",
+                    rx.input(name="confirm", type="password", required=True,
+                             auto_complete="new-password", width="100%", size="3",
+                             id="confirm"),
+                    field_error(AuthFormState.confirm_error),
+                ),
+                rx.button("Create account", type="submit", size="3", width="100%",
+                          loading=AuthFormState.busy, id="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AuthFormState.submit_signup,
+            width="100%",
+        ),
+        rx.text("Already registered? ", rx.link("Sign in", href="/login"), size="2"),
+    )  # fmt: skip

@@ -1,0 +1,285 @@
+"""/strategies (list with progress and distance to the next target) and /strategies/[id]."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from exstrat_app.pages.components import (
+    PHONE_HIDDEN_CELL,
+    PHONE_ONLY,
+    as_number,
+    empty_state,
+    error_callout,
+    not_found,
+    page_title,
+    skeleton_rows,
+    stat,
+    table_frame,
+)
+from exstrat_app.pages.layout import protected_page
+from exstrat_app.pages.strategy_dialog import strategy_dialog
+from exstrat_app.state.strategies import STATUS_COLORS, StrategiesState, StrategyDetailState
+from exstrat_app.state.strategy_dialog import StrategyDialogState
+
+STEP_COLORS = {"pending": "gray", "triggered": "orange", "done": "green"}
+
+
+def status_badge(status: rx.Var[str]) -> rx.Component:
+    return rx.badge(
+        status,
+        color_scheme=rx.match(status, *STATUS_COLORS.items(), "gray"),
+        variant="soft",
+        class_name="strategy-status",
+    )
+
+
+def _list_row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.link(
+                rx.vstack(
+                    rx.text(row["asset"], weight="bold"),
+                    rx.cond(row["name"] != "", rx.text(row["name"], size="1", color_scheme="gray")),
+                    rx.box(status_badge(row["status"]), display=PHONE_ONLY),
+                    spacing="1",
+                ),
+                href="/strategies/" + row["id"],
+                underline="none",
+            )
+        ),
+        rx.table.cell(status_badge(row["status"]), display=PHONE_HIDDEN_CELL),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["progress"], size="2", class_name="num"),
+                rx.progress(value=as_number(row["progress_pct"]), max=100, size="1", width="64px"),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(
+            rx.text(row["next_target"], class_name="num"),
+            rx.text(row["next_pct"], size="1", color_scheme="gray"),
+            rx.text(row["distance"], " away", size="1", color_scheme="gray", display=PHONE_ONLY),
+            text_align="end", white_space="nowrap",
+        ),
+        rx.table.cell(row["distance"], text_align="end", class_name="num distance",
+                      white_space="nowrap", display=PHONE_HIDDEN_CELL),
+        rx.table.cell(row["price"], text_align="end", class_name="num", white_space="nowrap",
+                      display=PHONE_HIDDEN_CELL),
+        class_name="strategy-row",
+    )  # fmt: skip
+
+
+@protected_page("/strategies", "Strategies", on_load=[StrategiesState.load])
+def strategies_list() -> rx.Component:
+    headers = ("Asset", "Status", "Steps reached", "Next target", "Distance", "Price")
+    return rx.fragment(
+        page_title(
+            "Strategies",
+            rx.button(rx.icon("plus", size=16), "New strategy",
+                      on_click=StrategyDialogState.open_blank, id="new-strategy"),
+        ),
+        error_callout(StrategiesState.error),
+        rx.cond(
+            StrategiesState.loaded & (StrategiesState.rows.length() == 0),
+            rx.card(
+                empty_state(
+                    "list_checks",
+                    "No strategy yet",
+                    "A strategy sells part of a position at each price target (a take-profit "
+                    "ladder). Create one from a row of your portfolio, or here.",
+                    rx.link(rx.button("Go to the portfolio", variant="soft"), href="/portfolio"),
+                ),
+                width="100%",
+            ),
+            rx.card(
+                table_frame(
+                    rx.table.root(
+                        rx.table.header(rx.table.row(*[
+                            rx.table.column_header_cell(
+                                h, text_align="end" if i >= 3 else "start", white_space="nowrap",
+                                display=PHONE_HIDDEN_CELL if i in (1, 4, 5) else None,
+                            ) for i, h in enumerate(headers)
+                        ])),
+                        rx.cond(
+                            StrategiesState.loaded,
+                            rx.table.body(rx.foreach(StrategiesState.rows, _list_row)),
+                            skeleton_rows(len(headers), 3),
+                        ),
+                        width="100%",
+                    )
+                ),
+                width="100%",
+            ),
+        ),
+        strategy_dialog(),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- detail
+
+D = StrategyDetailState
+
+
+def _step_row(step: rx.Var[dict[str, str]]) -> rx.Component:
+    def num(text: rx.Var[str], phone: bool = True) -> rx.Component:
+        return rx.table.cell(
+            text,
+            text_align="end",
+            class_name="num",
+            white_space="nowrap",
+            display=None if phone else PHONE_HIDDEN_CELL,
+        )
+
+    return rx.table.row(
+        rx.table.cell(step["number"], display=PHONE_HIDDEN_CELL),
+        rx.table.cell(
+            rx.text(step["target_price"], class_name="num"),
+            rx.text(step["target_pct"], size="1", color_scheme="gray"),
+            white_space="nowrap",
+        ),
+        num(step["sell_pct"], phone=False),
+        num(step["qty_to_sell"]),
+        num(step["proceeds"], phone=False),
+        rx.table.cell(
+            rx.vstack(
+                rx.badge(step["state"], color_scheme=rx.match(step["state"], *STEP_COLORS.items(),
+                                                              "gray"), class_name="step-state"),
+                rx.cond(step["triggered_at"] != "",
+                        rx.text(step["triggered_at"], " @ ", step["triggered_price"], size="1",
+                                color_scheme="gray", display=rx.breakpoints(initial="none",
+                                                                             sm="block"))),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(
+            rx.cond(
+                step["state"] == "triggered",
+                rx.button("Mark sold", size="1", variant="soft", on_click=D.mark_done(step["id"]),
+                          class_name="mark-done"),
+            ),
+            text_align="end",
+        ),
+        class_name="step-row",
+    )  # fmt: skip
+
+
+def _execution_row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row["when"]),
+        rx.table.cell(row["type"], display=PHONE_HIDDEN_CELL),
+        rx.table.cell(row["qty"], text_align="end", class_name="num"),
+        rx.table.cell(row["price"], text_align="end", class_name="num"),
+        rx.table.cell(row["status"], display=PHONE_HIDDEN_CELL),
+    )
+
+
+EXECUTION_HEADERS = (("When", "start", None), ("Type", "start", PHONE_HIDDEN_CELL),
+                     ("Quantity", "end", None), ("Price", "end", None),
+                     ("Status", "start", PHONE_HIDDEN_CELL))  # fmt: skip
+
+
+def _actions() -> rx.Component:
+    status = D.summary["status"]
+    return rx.hstack(
+        rx.cond(status == "active",
+                rx.button(rx.icon("pause", size=14), "Pause", variant="soft",
+                          on_click=D.act("pause"), id="pause")),
+        rx.cond(status == "paused",
+                rx.button(rx.icon("play", size=14), "Resume", variant="soft",
+                          on_click=D.act("resume"), id="resume")),
+        rx.cond(status != "completed",
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(
+                        rx.button(rx.icon("check", size=14), "Complete", variant="soft",
+                                  color_scheme="gray", id="complete")),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Complete this strategy?"),
+                        rx.alert_dialog.description(
+                            "No more alerts will be sent for it. This cannot be undone."),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Keep it", variant="soft",
+                                                             color_scheme="gray")),
+                            rx.alert_dialog.action(rx.button("Complete",
+                                                             on_click=D.act("complete"))),
+                            justify="end", margin_top="1em",
+                        ),
+                    ),
+                )),
+        spacing="2",
+        wrap="wrap",
+    )  # fmt: skip
+
+
+def _detail_body() -> rx.Component:
+    s = D.summary
+    step_headers = (("#", "start", PHONE_HIDDEN_CELL), ("Target", "start", None),
+                    ("Sell", "end", PHONE_HIDDEN_CELL), ("Quantity", "end", None),
+                    ("Proceeds", "end", PHONE_HIDDEN_CELL), ("State", "start", None),
+                    ("", "start", None))  # fmt: skip
+    return rx.vstack(
+        page_title(
+            s["name"],
+            status_badge(s["status"]),
+            _actions(),
+            subtitle=rx.text(
+                "Reference ", s["reference"], " ", s["quote"], " (", s["reference_type"],
+                ") · created ", s["created"], size="2", color_scheme="gray",
+            ),
+        ),
+        rx.flex(
+            stat("Base quantity", s["base_qty"]),
+            stat("Steps reached", s["progress"]),
+            stat("Next target", s["next_target"], rx.text("distance ", s["distance"], size="1",
+                                                           color_scheme="gray")),
+            stat("Price now", s["price"]),
+            stat("Left after all steps", s["remaining"]),
+            stat("Proceeds if all sell", s["proceeds"]),
+            spacing="3", wrap="wrap", width="100%",
+        ),
+        rx.card(
+            rx.heading("Steps", size="4", margin_bottom="0.5em"),
+            table_frame(rx.table.root(
+                rx.table.header(rx.table.row(*[
+                    rx.table.column_header_cell(h, text_align=align, display=shown)
+                    for h, align, shown in step_headers
+                ])),
+                rx.table.body(rx.foreach(D.steps, _step_row)),
+                width="100%",
+            )),
+            width="100%",
+        ),
+        rx.card(
+            rx.heading("Executions", size="4", margin_bottom="0.5em"),
+            rx.cond(
+                D.executions.length() == 0,
+                rx.text("No step has been reached yet.", color_scheme="gray", size="2"),
+                table_frame(rx.table.root(
+                    rx.table.header(rx.table.row(*[
+                        rx.table.column_header_cell(h, text_align=align, display=shown)
+                        for h, align, shown in EXECUTION_HEADERS
+                    ])),
+                    rx.table.body(rx.foreach(D.executions, _execution_row)),
+                    width="100%",
+                )),
+            ),
+            width="100%",
+        ),
+        rx.link("← All strategies", href="/strategies", size="2"),
+        spacing="4",
+        width="100%",
+    )  # fmt: skip
+
+
+@protected_page("/strategies/[strategy_id]", "Strategy", on_load=[StrategyDetailState.load])
+def strategy_detail() -> rx.Component:
+    return rx.cond(
+        D.found,
+        _detail_body(),
+        rx.cond(
+            D.loading,
+            rx.vstack(rx.skeleton(height="40px", width="60%"), rx.skeleton(height="120px",
+                      width="100%"), rx.skeleton(height="240px", width="100%"), width="100%"),
+            rx.card(not_found("Strategy", "/strategies", "All strategies"), width="100%",
+                    id="not-found"),
+        ),
+    )  # fmt: skip

@@ -1,0 +1,157 @@
+"""/tokens/[symbol]: position, P&L, price chart with the average and ladder targets, history."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from exstrat_app.pages.components import (
+    PHONE_HIDDEN_CELL,
+    error_callout,
+    not_found,
+    page_title,
+    pager,
+    pnl_text,
+    stat,
+    table_frame,
+)
+from exstrat_app.pages.layout import protected_page
+from exstrat_app.state.token import TokenState as T
+
+TRADE_COLUMNS = (("When", "when"), ("Pair", "symbol"), ("Side", "side"), ("Amount", "amount"),
+                 ("Price", "price"), ("Cost", "cost"), ("Fee", "fee"))  # fmt: skip
+TRANSFER_COLUMNS = (("When", "when"), ("Type", "type"), ("Amount", "amount"), ("Fee", "fee"),
+                    ("Status", "status"))  # fmt: skip
+NUMERIC = {"amount", "price", "cost", "fee"}
+PHONE_COLUMNS = {"when", "side", "type", "amount"}  # the rest from 480 px up
+
+
+def _history_table(
+    title: str, columns: tuple[tuple[str, str], ...], rows: rx.Var, pager_: rx.Component
+) -> rx.Component:
+    def row(item: rx.Var[dict[str, str]]) -> rx.Component:
+        return rx.table.row(
+            *[
+                rx.table.cell(item[key], white_space="nowrap" if key in NUMERIC else "normal",
+                              text_align="end" if key in NUMERIC else "start",
+                              class_name="num" if key in NUMERIC else "",
+                              display=None if key in PHONE_COLUMNS else PHONE_HIDDEN_CELL)
+                for _, key in columns
+            ]
+        )  # fmt: skip
+
+    return rx.card(
+        rx.heading(title, size="4", margin_bottom="0.5em"),
+        rx.cond(
+            rows.length() == 0,
+            rx.text(f"No {title.lower()} for this asset.", color_scheme="gray", size="2"),
+            rx.vstack(
+                table_frame(
+                    rx.table.root(
+                        rx.table.header(rx.table.row(*[
+                            rx.table.column_header_cell(
+                                label, text_align="end" if key in NUMERIC else "start",
+                                display=None if key in PHONE_COLUMNS else PHONE_HIDDEN_CELL)
+                            for label, key in columns
+                        ])),
+                        rx.table.body(rx.foreach(rows, row)),
+                        width="100%", size="1",
+                    )
+                ),
+                pager_,
+                width="100%",
+            ),
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def _chart() -> rx.Component:
+    return rx.card(
+        rx.heading("Price (USDT, daily close)", size="4", margin_bottom="0.5em"),
+        rx.cond(
+            T.chart.length() == 0,
+            rx.text("No price history available.", color_scheme="gray", size="2"),
+            rx.recharts.line_chart(
+                rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
+                rx.recharts.x_axis(data_key="day", min_tick_gap=24, tick_size=4),
+                rx.recharts.y_axis(domain=["auto", "auto"], width=64, type_="number"),
+                rx.recharts.tooltip(),
+                rx.recharts.line(data_key="close", stroke=rx.color("teal", 9), dot=False,
+                                 stroke_width=2, is_animation_active=False, type_="monotone"),
+                rx.cond(
+                    T.avg_line != "",
+                    rx.recharts.reference_line(
+                        rx.recharts.label(value="average", position="insideBottomLeft",
+                                          fill=rx.color("blue", 11), font_size=11),
+                        y=T.avg_line, stroke=rx.color("blue", 9), stroke_dasharray="4 4",
+                        if_overflow="extendDomain",
+                    ),
+                ),
+                rx.foreach(
+                    T.targets,
+                    lambda t: rx.recharts.reference_line(
+                        rx.recharts.label(value=t["label"], position="insideTopLeft",
+                                          fill=rx.color("orange", 11), font_size=11),
+                        y=t["price"], stroke=rx.color("orange", 9), stroke_dasharray="2 3",
+                        if_overflow="extendDomain",
+                    ),
+                ),
+                data=T.chart,
+                width="100%",
+                height=280,
+                margin={"top": 10, "right": 10, "left": 0, "bottom": 0},
+            ),
+        ),
+        width="100%",
+        id="price-chart",
+    )  # fmt: skip
+
+
+def _body() -> rx.Component:
+    s = T.summary
+    return rx.vstack(
+        page_title(s["asset"], rx.link(rx.button("← Portfolio", variant="soft", size="1"),
+                                       href="/portfolio")),
+        rx.flex(
+            stat("Quantity", s["quantity"],
+                 rx.cond(s["unexplained"] != "",
+                         rx.badge("unexplained: " + s["unexplained"], color_scheme="amber",
+                                  size="1"))),
+            stat("Average buy price", s["avg_price"]),
+            stat("Price", s["price"]),
+            stat("Value", s["value"]),
+            stat("Unrealized P&L", s["unrealized"],
+                 pnl_text(s["pnl_pct"], s["unrealized_sign"], size="1")),
+            stat("Realized P&L", s["realized"]),
+            spacing="3", wrap="wrap", width="100%",
+        ),
+        _chart(),
+        _history_table("Trades", TRADE_COLUMNS, T.trades,
+                       pager(T.trades_page, T.trades_pages, T.trades_to(T.trades_page - 1),
+                             T.trades_to(T.trades_page + 1), "trades")),
+        _history_table("Transfers", TRANSFER_COLUMNS, T.transfers,
+                       pager(T.transfers_page, T.transfers_pages,
+                             T.transfers_to(T.transfers_page - 1),
+                             T.transfers_to(T.transfers_page + 1), "transfers")),
+        spacing="4",
+        width="100%",
+    )  # fmt: skip
+
+
+@protected_page("/tokens/[symbol]", "Token", on_load=[T.open_page])
+def token() -> rx.Component:
+    return rx.fragment(
+        error_callout(T.error),
+        rx.cond(
+            T.found,
+            _body(),
+            rx.cond(
+                T.loading,
+                rx.vstack(rx.skeleton(height="40px", width="40%"),
+                          rx.skeleton(height="100px", width="100%"),
+                          rx.skeleton(height="280px", width="100%"), width="100%"),
+                rx.card(not_found("Asset", "/portfolio", "Back to the portfolio"), width="100%",
+                        id="not-found"),
+            ),
+        ),
+    )  # fmt: skip

@@ -1,0 +1,255 @@
+"""/exchanges: connect an exchange account (read-only key), sync it, watch the sync, delete it.
+
+The key, secret and passphrase inputs are uncontrolled form fields: they reach `add` as the
+submitted form and go straight to the service (which tests and encrypts them); they are never
+stored in this state, never sent back, and the form is reset after submit.
+
+While a sync is queued or running, a background task re-reads the accounts every
+`POLL_SECONDS` (the database row is the truth: status, progress, last error). A sync just
+requested shows as "queued" until its job starts and flips the row to "syncing".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import reflex as rx
+
+from exstrat_app.models import ExchangeAccount
+from exstrat_app.services.db import session_scope
+from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.redis_conn import get_redis
+from exstrat_app.state.display import ago_text
+from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
+
+EXCHANGES = {"binance": "Binance (spot)", "coinbase": "Coinbase (Advanced Trade)"}
+NEEDS_PASSPHRASE: frozenset[str] = frozenset()  # neither Binance nor Coinbase CDP keys use one
+POLL_SECONDS = 0.5
+QUEUED_TIMEOUT_SECONDS = 120.0  # a requested sync that never starts stops being "queued"
+MAX_WATCH_SECONDS = 30 * 60
+STATUS_TEXT = {"connected": "Connected", "syncing": "Syncing", "error": "Error",
+               "queued": "Queued"}  # fmt: skip
+STATUS_COLORS = {"connected": "green", "syncing": "blue", "queued": "blue", "error": "red"}
+
+
+def account_row(account: ExchangeAccount) -> dict[str, str]:
+    done, total = account.progress_done or 0, account.progress_total or 0
+    status = account.status or "connected"
+    label = EXCHANGES.get(account.exchange, account.exchange)
+    return {
+        "id": account.id,
+        "exchange": label,
+        "nickname": account.nickname or label,
+        "status": status,
+        "status_text": STATUS_TEXT.get(status, status.capitalize()),
+        "last_sync": ago_text(account.last_sync_at),
+        "synced_at": account.last_sync_at.isoformat() if account.last_sync_at else "",
+        "last_error": account.last_error or "",
+        "progress": str(min(100, done * 100 // total) if total else 0),
+        "progress_text": f"{done} of {total} parts done" if total else "starting…",
+        # Demo accounts talk only to the simulated exchange; the page says so.
+        "demo": "yes" if account.is_demo else "",
+    }
+
+
+def queued(row: dict[str, str]) -> dict[str, str]:
+    return {**row, "status": "queued", "status_text": "Queued", "progress": "0",
+            "progress_text": "waiting for a worker…", "last_error": ""}  # fmt: skip
+
+
+def _list(user_id: str) -> list[dict[str, str]]:
+    from exstrat_app.services import accounts
+
+    with session_scope() as session:
+        return [account_row(a) for a in accounts.list_accounts(session, user_id=user_id)]
+
+
+def _add(user_id: str, form: dict[str, str]) -> tuple[str, str]:
+    """Test the key, store it sealed, start the first sync: (account id, its name)."""
+    from exstrat_app.services import accounts, sync
+
+    with session_scope() as session:
+        account = accounts.add_account(
+            session,
+            user_id=user_id,
+            exchange=form["exchange"],
+            api_key=form["api_key"],
+            api_secret=form["api_secret"],
+            api_pass=form["api_pass"] or None,
+            nickname=form["nickname"] or None,
+            redis=get_redis(),
+        )
+        sync.request_sync(session, user_id=user_id, account_id=account.id)
+        return account.id, account.nickname or EXCHANGES.get(account.exchange, account.exchange)
+
+
+def _sync(user_id: str, account_id: str) -> None:
+    from exstrat_app.services import sync
+
+    with session_scope() as session:
+        sync.request_sync(session, user_id=user_id, account_id=account_id)
+
+
+def _delete(user_id: str, account_id: str) -> None:
+    from exstrat_app.services import accounts
+
+    with session_scope() as session:
+        accounts.delete_account(session, user_id=user_id, account_id=account_id)
+
+
+@user_data
+class ExchangesState(rx.State):
+    accounts: list[dict[str, str]] = []
+    loading: bool = False
+    loaded: bool = False
+    exchange: str = "binance"
+    adding: bool = False
+    add_error: str = ""
+    add_fields: dict[str, str] = {}
+    add_result: str = ""
+    error: str = ""
+    _watching: bool = False
+    # account id -> (its last sync time when the sync was asked for, when it was asked)
+    _requested: dict[str, tuple[str, float]] = {}
+
+    @rx.var
+    def needs_passphrase(self) -> bool:
+        return self.exchange in NEEDS_PASSPHRASE
+
+    @rx.var
+    def busy(self) -> bool:
+        return any(a["status"] in ("syncing", "queued") for a in self.accounts)
+
+    @rx.event
+    def set_exchange(self, value: str) -> None:
+        if value in EXCHANGES:
+            self.exchange = value
+
+    def _show(self, rows: list[dict[str, str]]) -> None:
+        """The rows as stored, except a requested sync that has not started shows queued."""
+        now, shown, requested = time.monotonic(), [], dict(self._requested)
+        for row in rows:
+            request = requested.get(row["id"])
+            if request is not None:
+                synced_before, asked_at = request
+                started = row["status"] == "syncing"
+                ended = row["synced_at"] != synced_before or row["status"] == "error"
+                if started or ended or now - asked_at > QUEUED_TIMEOUT_SECONDS:
+                    requested.pop(row["id"])
+                elif row["status"] != "syncing":
+                    row = queued(row)
+            shown.append(row)
+        self.accounts, self._requested = shown, requested
+
+    def _ask(self, account_id: str) -> None:
+        row = next((a for a in self.accounts if a["id"] == account_id), None)
+        asked = (row["synced_at"] if row else "", time.monotonic())
+        self._requested = {**self._requested, account_id: asked}
+
+    @rx.event(background=True)
+    async def load(self) -> Any:
+        async with self:
+            user_id = await current_user_id(self)
+            if user_id is None:
+                return TO_LOGIN
+            self.loading = True
+        try:
+            rows, error = await asyncio.to_thread(_list, user_id), ""
+        except ServiceError as exc:
+            rows, error = [], exc.message
+        async with self:
+            self._show(rows)
+            self.error, self.loading, self.loaded = error, False, True
+            if self.busy and not self._watching:
+                return ExchangesState.watch
+        return None
+
+    @rx.event(background=True)
+    async def watch(self) -> None:
+        """Re-read the accounts while one is queued or syncing (a live progress bar)."""
+        async with self:
+            user_id = await current_user_id(self)
+            if user_id is None or self._watching:
+                return
+            self._watching = True
+        try:
+            deadline = time.monotonic() + MAX_WATCH_SECONDS
+            while time.monotonic() < deadline:
+                await asyncio.sleep(POLL_SECONDS)
+                rows = await asyncio.to_thread(_list, user_id)
+                async with self:
+                    self._show(rows)
+                    if not self.busy:
+                        break
+        finally:
+            async with self:
+                self._watching = False
+
+    @rx.event
+    async def add(self, form: dict[str, Any]) -> AsyncIterator[Any]:
+        """The form's values pass through here only; nothing of the key is kept."""
+        user_id = await current_user_id(self)
+        if user_id is None:
+            yield TO_LOGIN
+            return
+        fields = {k: str(form.get(k, "") or "") for k in
+                  ("api_key", "api_secret", "api_pass", "nickname")}  # fmt: skip
+        fields["exchange"] = self.exchange
+        self.adding, self.add_error, self.add_fields, self.add_result = True, "", {}, ""
+        yield
+        try:
+            account_id, name = await asyncio.to_thread(_add, user_id, fields)
+        except ServiceError as exc:
+            self.add_fields = _field_names(exc.fields)
+            # Once is enough: no banner repeating what a field already says.
+            self.add_error = "" if exc.message in exc.fields.values() else exc.message
+            self.adding = False
+            return
+        finally:
+            fields.clear()
+        self._requested = {**self._requested, account_id: ("", time.monotonic())}
+        self.adding = False
+        self.add_result = f"{name}: the read-only key works. The first sync has started."
+        yield [ExchangesState.load, ExchangesState.watch]
+
+    @rx.event
+    async def sync_now(self, account_id: str) -> Any:
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return TO_LOGIN
+        try:
+            await asyncio.to_thread(_sync, user_id, account_id)
+        except ServiceError as exc:
+            return rx.toast.error(exc.message)
+        self._ask(account_id)
+        self._show([dict(a) for a in self.accounts])
+        return ExchangesState.watch
+
+    @rx.event
+    async def delete(self, account_id: str) -> Any:
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return TO_LOGIN
+        try:
+            await asyncio.to_thread(_delete, user_id, account_id)
+        except ServiceError as exc:
+            return rx.toast.error(exc.message)
+        self.accounts = [a for a in self.accounts if a["id"] != account_id]
+        return rx.toast.info("Exchange account removed, with its balances and history.")
+
+    @rx.var
+    def error_for_key(self) -> str:
+        return self.add_fields.get("api_key", "")
+
+    @rx.var
+    def error_for_secret(self) -> str:
+        return self.add_fields.get("api_secret", "")
+
+
+def _field_names(fields: dict[str, str]) -> dict[str, str]:
+    """The service's camelCase field names -> this form's input names."""
+    names = {"apiKey": "api_key", "apiSecret": "api_secret", "apiPass": "api_pass"}
+    return {names.get(k, k): v for k, v in fields.items()}

@@ -1,0 +1,279 @@
+"""The "Create strategy" dialog (from /portfolio and /strategies).
+
+Every edit asks `strategies.preview_strategy` (the same validation and ladder maths as
+`create_strategy` and the API) for the target prices, lot-rounded quantities, proceeds and
+what remains, and shows its field errors next to the inputs. Save calls `create_strategy`.
+The inputs are text: amounts go to the service as the strings typed, never as floats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from exstrat_app.services import strategies
+from exstrat_app.services.db import session_scope
+from exstrat_app.services.errors import ServiceError
+from exstrat_app.state.display import decimals_of, money_text, price_text, qty_text
+from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
+
+MAX_STEPS = 20
+DEFAULT_STEPS = (("10", "20"), ("40", "59"))
+STEP_FIELDS = {"target_pct": "targetPct", "sell_pct": "sellPct"}
+BLANK_PREVIEW = {"target_price": "—", "qty_to_sell": "—", "proceeds": "—"}
+
+
+def _blank_step(target: str = "", sell: str = "") -> dict[str, str]:
+    return {"target_pct": target, "sell_pct": sell, "target_error": "", "sell_error": "",
+            **BLANK_PREVIEW}  # fmt: skip
+
+
+def _request(form: dict[str, Any]) -> dict[str, Any]:
+    """The service's keyword arguments from the form's text."""
+    reference: dict[str, Any] = {"type": form["ref_type"]}
+    if form["ref_type"] == "custom":
+        reference["price"] = form["custom_price"]
+    return {
+        "asset": form["asset"],
+        "reference": reference,
+        "base_qty": form["base_qty"].strip() or None,  # blank: the quantity held
+        "steps": [{"targetPct": s["target_pct"], "sellPct": s["sell_pct"]} for s in form["steps"]],
+        "notify": {"email": form["notify_email"], "inApp": form["notify_in_app"]},
+        "name": form["name"].strip() or None,
+    }
+
+
+def _preview(user_id: str, form: dict[str, Any]) -> dict[str, Any]:
+    with session_scope() as session:
+        return strategies.preview_strategy(session, user_id=user_id, **_request(form))
+
+
+def _create(user_id: str, form: dict[str, Any]) -> str:
+    with session_scope() as session:
+        return strategies.create_strategy(session, user_id=user_id, **_request(form)).id
+
+
+@user_data
+class StrategyDialogState(rx.State):
+    open: bool = False
+    asset: str = ""
+    asset_locked: bool = False
+    avg_price: str = ""  # display text of the position's average, when known
+    ref_type: str = "avgPrice"
+    custom_price: str = ""
+    base_qty: str = ""
+    name: str = ""
+    notify_email: bool = True
+    notify_in_app: bool = True
+    steps: list[dict[str, str]] = [_blank_step(t, s) for t, s in DEFAULT_STEPS]
+    # preview
+    remaining: str = "—"
+    proceeds: str = "—"
+    ref_used: str = "—"
+    base_used: str = "—"
+    lot_step: str = ""
+    errors: dict[str, str] = {}
+    message: str = ""
+    previewing: bool = False
+    saving: bool = False
+    _seq: int = 0
+
+    # ---- open / close
+
+    @rx.event
+    async def open_for(self, asset: str) -> Any:
+        """From a portfolio row: reference = the position's average, base = its quantity."""
+        from exstrat_app.state.portfolio import PortfolioState
+
+        raw = (await self.get_state(PortfolioState))._raw_of(asset)
+        avg_price_raw, quantity_raw = raw["avgPrice"], raw["quantity"]
+        self._reset_form()
+        self.asset, self.asset_locked = asset, True
+        self.avg_price = price_text(avg_price_raw) if avg_price_raw else ""
+        self.ref_type = "avgPrice" if avg_price_raw else "custom"
+        self.custom_price = avg_price_raw
+        self.base_qty = quantity_raw
+        self.open = True
+        return StrategyDialogState.preview
+
+    @rx.event
+    def open_blank(self) -> None:
+        self._reset_form()
+        self.open = True
+
+    @rx.event
+    def set_open(self, value: bool) -> None:
+        self.open = value
+
+    def _reset_form(self) -> None:
+        for name in ("asset", "asset_locked", "avg_price", "ref_type", "custom_price",
+                     "base_qty", "name", "notify_email", "notify_in_app", "remaining",
+                     "proceeds", "ref_used", "base_used", "lot_step", "errors", "message",
+                     "previewing", "saving"):  # fmt: skip
+            setattr(self, name, StrategyDialogState.get_fields()[name].default_value())
+        self.steps = [_blank_step(t, s) for t, s in DEFAULT_STEPS]
+
+    # ---- edits (each one refreshes the preview)
+
+    @rx.event
+    def set_asset(self, value: str) -> Any:
+        self.asset = value.strip().upper()
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_ref_type(self, value: str) -> Any:
+        if value in ("avgPrice", "custom"):
+            self.ref_type = value
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_custom_price(self, value: str) -> Any:
+        self.custom_price = value
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_base_qty(self, value: str) -> Any:
+        self.base_qty = value
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_name(self, value: str) -> None:
+        self.name = value
+
+    @rx.event
+    def set_notify_email(self, value: bool) -> None:
+        self.notify_email = value
+
+    @rx.event
+    def set_notify_in_app(self, value: bool) -> None:
+        self.notify_in_app = value
+
+    @rx.event
+    def set_step(self, index: int, field: str, value: str) -> Any:
+        if field in STEP_FIELDS and 0 <= index < len(self.steps):
+            steps = list(self.steps)
+            steps[index] = {**steps[index], field: value}
+            self.steps = steps
+        return StrategyDialogState.preview
+
+    @rx.event
+    def add_step(self) -> Any:
+        if len(self.steps) < MAX_STEPS:
+            self.steps = [*self.steps, _blank_step()]
+        return StrategyDialogState.preview
+
+    @rx.event
+    def remove_step(self, index: int) -> Any:
+        if len(self.steps) > 1 and 0 <= index < len(self.steps):
+            self.steps = [s for i, s in enumerate(self.steps) if i != index]
+        return StrategyDialogState.preview
+
+    # ---- preview and save
+
+    def _form(self) -> dict[str, Any]:
+        return {
+            "asset": self.asset,
+            "ref_type": self.ref_type,
+            "custom_price": self.custom_price,
+            "base_qty": self.base_qty,
+            "steps": [dict(s) for s in self.steps],
+            "notify_email": self.notify_email,
+            "notify_in_app": self.notify_in_app,
+            "name": self.name,
+        }
+
+    @rx.event(background=True)
+    async def preview(self) -> None:
+        async with self:
+            user_id = await current_user_id(self)
+            if user_id is None or not self.open:
+                return
+            self._seq += 1
+            seq, form, self.previewing = self._seq, self._form(), True
+        try:
+            result, errors, message = await asyncio.to_thread(_preview, user_id, form), {}, ""
+        except ServiceError as exc:
+            result, errors, message = None, dict(exc.fields), exc.message
+        async with self:
+            if seq != self._seq:  # a newer edit has its own preview on the way
+                return
+            self._show(result, errors, message)
+            self.previewing = False
+
+    def _show(self, result: dict[str, Any] | None, errors: dict[str, str], message: str) -> None:
+        self.errors = errors
+        self.message = "" if errors and message == strategies.INVALID_MESSAGE else message
+        computed = (result or {}).get("steps") or []
+        places = decimals_of((result or {}).get("lotStep"))
+        steps = []
+        for i, step in enumerate(self.steps):
+            shown = computed[i] if result and i < len(computed) else None
+            steps.append({
+                **step,
+                "target_error": errors.get(f"steps.{i}.targetPct", ""),
+                "sell_error": errors.get(f"steps.{i}.sellPct", ""),
+                **(
+                    {
+                        "target_price": price_text(shown["targetPrice"]),
+                        "qty_to_sell": qty_text(shown["qtyToSell"], places),
+                        "proceeds": money_text(shown["proceeds"]),
+                    }
+                    if shown
+                    else BLANK_PREVIEW
+                ),
+            })  # fmt: skip
+        self.steps = steps
+        if result:
+            self.remaining = qty_text(result["remainingQty"], places)
+            self.proceeds = money_text(result["projectedProceeds"])
+            self.ref_used = price_text(result["reference"]["price"])
+            self.base_used = qty_text(result["baseQty"], places)
+            self.lot_step = str(result.get("lotStep") or "")
+        else:
+            self.remaining = self.proceeds = self.ref_used = self.base_used = "—"
+
+    @rx.event
+    async def save(self) -> Any:
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return TO_LOGIN
+        self.saving = True
+        try:
+            strategy_id = await asyncio.to_thread(_create, user_id, self._form())
+        except ServiceError as exc:
+            self.saving = False
+            self._show(None, dict(exc.fields), exc.message)
+            return None
+        asset = self.asset
+        self.open, self.saving = False, False
+        from exstrat_app.state.strategies import StrategiesState
+
+        return [
+            rx.toast.success(
+                f"{asset} strategy saved: you will be alerted at each target.",
+                id=f"strategy-saved-{strategy_id}",
+            ),
+            StrategiesState.load,
+        ]
+
+    @rx.var
+    def error_for_asset(self) -> str:
+        return self.errors.get("asset", "")
+
+    @rx.var
+    def error_for_reference(self) -> str:
+        return self.errors.get("reference.price", "") or self.errors.get("reference", "")
+
+    @rx.var
+    def error_for_base(self) -> str:
+        return self.errors.get("baseQty", "")
+
+    @rx.var
+    def error_for_steps(self) -> str:
+        return self.errors.get("steps", "")
+
+    @rx.var
+    def can_save(self) -> bool:
+        return bool(self.asset) and not self.errors and not self.saving and self.remaining != "—"
