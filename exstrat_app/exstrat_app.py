@@ -6,7 +6,14 @@ import reflex as rx
 
 from exstrat_app import pages  # noqa: F401 - registers every @rx.page
 from exstrat_app.api import create_api
+from exstrat_app.logs import configure_logging
 from exstrat_app.state.feed import relay_push_events
+
+# The web process (Reflex's backend server imports this module) handles sign-ups, logins and
+# new API keys: its log lines must be the same JSON as the other processes', at
+# EXSTRAT_LOG_LEVEL. Without this only `python -m exstrat_app ...` configured logging, and
+# this process logged nothing below WARNING (and that as plain text, without correlation ids).
+configure_logging()
 
 STYLE = {
     # Figures line up in tables and cards.

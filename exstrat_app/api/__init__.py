@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from exstrat_app.api.request_guard import RequestGuardMiddleware
 from exstrat_app.api.security import install_security
 from exstrat_app.logs import correlation_id, new_correlation_id
 from exstrat_app.services.errors import ServiceError, TooManyRequests
@@ -69,9 +70,22 @@ def create_api() -> FastAPI:
             continue  # area not built yet
         api.include_router(module.router)
     _install_error_handlers(api)
+    # Body size limit and unstorable text (NUL, lone surrogates) -> 413/422 instead of a 500.
+    # Added before the security middlewares, so inside them: CSRF and the rate limit answer
+    # before any body is read.
+    api.add_middleware(RequestGuardMiddleware)
     install_security(api)
     api.add_middleware(CorrelationIdMiddleware)  # outermost: every answer carries the id
     return api
+
+
+# pydantic error types for a body that is not a JSON object (a list, null, or any body sent
+# without `Content-Type: application/json`, which FastAPI then does not parse).
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
+def _body_error(message: str, field_message: str) -> JSONResponse:
+    return JSONResponse(error_body("invalid", message, {"body": field_message}), status_code=422)
 
 
 def _install_error_handlers(api: FastAPI) -> None:
@@ -88,6 +102,14 @@ def _install_error_handlers(api: FastAPI) -> None:
     async def _validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
         fields = {}
         for err in exc.errors():
+            # The body as a whole is wrong: FastAPI's wording (and, for bad JSON, a byte
+            # offset as the "field": {"1": "JSON decode error"}) would not tell the client.
+            if err.get("type") == "json_invalid":
+                return _body_error("The body is not valid JSON.", "invalid JSON")
+            if tuple(err.get("loc", ())) == ("body",) and err.get("type") in _NOT_AN_OBJECT:
+                return _body_error(
+                    "Send a JSON object (Content-Type: application/json).", "must be a JSON object"
+                )
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
             fields[".".join(loc) or "body"] = str(err.get("msg", "invalid"))
         return JSONResponse(

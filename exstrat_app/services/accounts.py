@@ -40,6 +40,7 @@ NICKNAME_MAX = 100
 KEY_MAX = 512  # API key ids are short; this only bounds abuse
 SECRET_MAX = 4096  # a PEM EC key is ~230 chars
 ACCOUNT_NOT_FOUND = "No such exchange account."
+NOT_A_KEY = "This is not an API key: paste it exactly as the exchange shows it."
 
 # Sealed columns and the ExchangeAccount attribute holding each.
 _SEALED = (
@@ -102,6 +103,8 @@ def _validated(
         fields["apiKey"] = "The API key is required."
     elif len(api_key) > KEY_MAX:
         fields["apiKey"] = f"The API key is too long (at most {KEY_MAX} characters)."
+    elif not _header_safe(api_key):
+        fields["apiKey"] = NOT_A_KEY
     if not api_secret:
         fields["apiSecret"] = "The API secret is required."
     elif len(api_secret) > SECRET_MAX:
@@ -109,12 +112,21 @@ def _validated(
     api_pass = (api_pass or "").strip() or None
     if api_pass is not None and len(api_pass) > KEY_MAX:
         fields["apiPass"] = "The passphrase is too long."
+    elif api_pass is not None and not _header_safe(api_pass):
+        fields["apiPass"] = NOT_A_KEY
     nickname = (nickname or "").strip() or None
     if nickname is not None and len(nickname) > NICKNAME_MAX:
         fields["nickname"] = f"At most {NICKNAME_MAX} characters."
     if fields:
         raise InvalidInput("Some fields are invalid.", fields=fields)
     return exchange, api_key, api_secret, api_pass, nickname
+
+
+def _header_safe(value: str) -> bool:
+    """Printable ASCII only. The key (and a passphrase) travel in HTTP headers, which
+    http.client encodes as latin-1: "ключ" raised UnicodeEncodeError inside ccxt, a 500.
+    Exchange key ids are printable ASCII, so anything else is a paste mistake."""
+    return value.isascii() and value.isprintable()
 
 
 def _refuse_duplicate(session: Session, *, user_id: str, exchange: str, api_key: str) -> None:
