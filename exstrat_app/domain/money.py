@@ -24,7 +24,7 @@ MONEY_CONTEXT = Context(prec=50)
 STABLE_QUOTES: frozenset[str] = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "DAI", "TUSD"})
 
 # Strict: Decimal() alone would also take "1_000", "NaN", "Infinity" and surrounding spaces.
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?", re.ASCII)
 _NON_FINITE = {"nan", "snan", "inf", "infinity"}
 
 

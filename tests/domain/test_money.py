@@ -152,3 +152,12 @@ def test_money_context_is_wide_enough_for_numeric_38_18() -> None:
     assert MONEY_CONTEXT.multiply(qty, price) == exact
     # The default 28-digit context would have rounded it.
     assert Context(prec=28).multiply(qty, price) != exact
+
+
+def test_only_ascii_digits_are_amounts() -> None:
+    # Python's Decimal reads Arabic-Indic digits ("١٢" == 12); an amount field must not.
+    with pytest.raises(InvalidAmount):
+        to_decimal("١٢")
+    with pytest.raises(InvalidAmount):
+        to_decimal("１２")  # full-width digits
+    assert to_decimal("12") == Decimal("12")
