@@ -7,7 +7,9 @@ import signal
 import time
 from types import FrameType
 
+from redis.exceptions import RedisError
 from rq import Worker
+from rq.exceptions import StopRequested
 from rq_scheduler import Scheduler
 
 from exstrat_app.services.redis_conn import get_redis
@@ -18,16 +20,59 @@ from jobs.schedule import ensure_periodic_jobs
 log = logging.getLogger(__name__)
 
 
+# A worker that lost Redis is replaced after this pause, doubled up to the maximum while
+# Redis stays away (reset once a worker has run for a while).
+REDIS_PAUSE_SECONDS = 1.0
+REDIS_PAUSE_MAX_SECONDS = 30.0
+
+
+class _Worker(Worker):
+    """Remembers a stop asked by a signal, as opposed to RQ giving up on its own."""
+
+    stop_asked = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_asked = True
+        super().request_stop(signum, frame)
+
+
 def run_worker(*, queues: list[str] | None = None, burst: bool = False) -> int:
+    """Run an RQ worker until SIGTERM/SIGINT (or, with `burst`, until the queues are empty).
+
+    When Redis goes away (a restart, a failover) RQ's work loop quits, or raises while it
+    registers; without this loop the process would exit, and under `up` a Redis outage of
+    a few seconds would use up the worker's restarts. Instead a new worker is started once
+    Redis answers again (RQ's own scheduler of retries included).
+    """
     connection = get_redis()
     names = queues or list(QUEUES)
-    worker = Worker(
-        [get_queue(n, connection=connection) for n in names],
-        connection=connection,
-        job_class=CorrelatedJob,
-    )
-    worker.work(burst=burst, logging_level="WARNING", with_scheduler=True)
-    return 0
+    pause = REDIS_PAUSE_SECONDS
+    while True:
+        worker = _Worker(
+            [get_queue(n, connection=connection) for n in names],
+            connection=connection,
+            job_class=CorrelatedJob,
+        )
+        started = time.monotonic()
+        try:
+            worker.work(burst=burst, logging_level="WARNING", with_scheduler=True)
+        except RedisError:
+            if burst or worker.stop_asked:
+                raise
+            log.warning("worker %s lost Redis; starting a new one", worker.name, exc_info=True)
+        else:
+            if burst or worker.stop_asked:
+                return 0
+            log.warning("worker %s quit on an error; starting a new one", worker.name)
+        if time.monotonic() - started > 10 * REDIS_PAUSE_MAX_SECONDS:
+            pause = REDIS_PAUSE_SECONDS
+        try:
+            time.sleep(pause)
+        except StopRequested:  # raised by RQ's signal handler, still installed
+            return 0
+        if worker.stop_asked:  # asked while the dead worker still looked busy
+            return 0
+        pause = min(pause * 2, REDIS_PAUSE_MAX_SECONDS)
 
 
 def run_scheduler(*, interval: float = 1.0) -> int:

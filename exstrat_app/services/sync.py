@@ -54,6 +54,10 @@ JOB_CURSOR = "0"  # the jobs resume from the cursors stored in the database
 ACTIVE_JOB_STATES = frozenset({"queued", "started", "deferred", "scheduled"})
 
 UNEXPECTED_ERROR = "The sync failed unexpectedly; the error has been logged. Try again later."
+# A step that crashes (the database unreachable for a moment, a worker killed mid-step and
+# given up by RQ) is run again by RQ after these delays, resuming from the stored cursors.
+# Exchange errors are not retried here: they have their own retries and end the run cleanly.
+RETRY_INTERVALS = [10, 60, 300]
 UNREADABLE_KEY = (
     "The stored API key can no longer be decrypted (was ENCRYPTION_KEY changed?). "
     "Delete this account and add the key again."
@@ -418,6 +422,12 @@ def _begin(ctx: StepContext) -> None:
     ctx.progress(done=0, total=0)
 
 
+def _resume(ctx: StepContext) -> None:
+    ctx.account.status = "syncing"
+    ctx.account.last_error = None
+    ctx.progress()
+
+
 def _finish(ctx: StepContext) -> None:
     account = ctx.account
     account.status = "connected"
@@ -499,6 +509,9 @@ def run_step(
         try:
             if step == STEPS[0]:
                 _begin(ctx)
+            elif account.status != "syncing":
+                # RQ retrying a step that crashed (RETRY_INTERVALS): the run is on again.
+                _resume(ctx)
             _step_functions(account.exchange)[step](ctx)
             if step == STEPS[-1]:
                 _finish(ctx)
@@ -568,6 +581,7 @@ def enqueue_step(redis: Redis, account: ExchangeAccount, step: str) -> str | Non
     """Enqueue one step unless a job with its id is queued or running; returns the id, or
     None when it was already there. A finished/failed job of an earlier run is removed first
     (RQ keeps them for a while and their ids would block the new run)."""
+    from rq import Retry
     from rq.job import Job
 
     from jobs import enqueue_unique
@@ -578,7 +592,10 @@ def enqueue_step(redis: Redis, account: ExchangeAccount, step: str) -> str | Non
         return None
     if state is not None:
         Job.fetch(jid, connection=redis).delete()
-    job = enqueue_unique(QUEUE, JOB_FUNC, account.id, step, job_id=jid, connection=redis)
+    retry = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+    job = enqueue_unique(
+        QUEUE, JOB_FUNC, account.id, step, job_id=jid, connection=redis, retry=retry
+    )
     return jid if job is not None else None
 
 
@@ -596,9 +613,27 @@ def request_sync(
     account = get_account(session, user_id=user_id, account_id=account_id)
     redis = redis or _default_redis()
     _reap_abandoned(redis)
+    _retry_now(redis, account)
     if not run_in_progress(redis, account):
         enqueue_step(redis, account, STEPS[0])
     return run_job_ids(account)
+
+
+def _retry_now(redis: Redis, account: ExchangeAccount) -> None:
+    """A step of this run waiting for its retry (RETRY_INTERVALS) runs now instead: the
+    user asked for a sync, the backoff is no reason to make them wait."""
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    from jobs import get_queue
+
+    queue = get_queue(QUEUE, connection=redis)
+    registry = ScheduledJobRegistry(queue=queue)
+    for jid in run_job_ids(account):
+        if _job_state(redis, jid) == "scheduled":
+            job = Job.fetch(jid, connection=redis)
+            registry.remove(job)
+            queue.enqueue_job(job)
 
 
 def resync_all(*, engine: Engine | None = None, redis: Redis | None = None) -> int:
