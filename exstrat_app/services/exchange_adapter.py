@@ -450,6 +450,14 @@ def fetch_candles(
     return [(ms_to_dt(row[0]), to_dec(row[4])) for row in rows]
 
 
+def fetch_daily_closes(
+    instance: ccxt.Exchange, symbol: str, days: int
+) -> list[tuple[datetime, Decimal]]:
+    """The last `days` daily candles of `symbol`: [(open day, close)], oldest first."""
+    rows = call(instance, "fetch_ohlcv", symbol, "1d", None, days)
+    return [(ms_to_dt(row[0]), to_dec(row[4])) for row in rows]
+
+
 def fetch_candle_close(instance: ccxt.Exchange, symbol: str, minute: datetime) -> Decimal | None:
     """The close of the 1-minute candle opening at `minute` (None if the market had none)."""
     for opened, close in fetch_candles(instance, symbol, minute, limit=1):

@@ -273,3 +273,17 @@ def last_prices(
 ) -> dict[str, Quote]:
     """Shortcut over `default_provider()`: fresh last prices of `assets` in `quote`."""
     return default_provider().last_prices(assets, quote, include_stale=include_stale)
+
+
+def daily_closes(asset: str, *, quote: str = "USDT", days: int = 90) -> list[tuple[datetime, str]]:
+    """Daily closes of ASSET/QUOTE from the price provider's exchange, for charts:
+    [(day, close as a decimal string)], oldest first; [] when the market or the exchange
+    is not available (a page shows no chart rather than an error)."""
+    from exstrat_app.services import exchange_adapter as xa
+
+    try:
+        instance = xa.make_exchange("binance")
+        candles = xa.fetch_daily_closes(instance, f"{asset}/{quote}", days)
+    except xa.ExchangeError:
+        return []
+    return [(day, fmt(close)) for day, close in candles]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
@@ -117,19 +116,12 @@ def _view(user_id: str, asset: str, trades_page: int, transfers_page: int) -> di
 
 
 def _history(asset: str) -> list[dict[str, str]]:
-    """Daily closes of ASSET/USDT from the price provider's exchange (public, no key)."""
-    from exstrat_app.services import exchange_adapter as adapter
+    from exstrat_app.services.prices import daily_closes
 
-    try:
-        instance = adapter.make_exchange("binance")
-        candles = adapter.call(instance, "fetch_ohlcv", f"{asset}/USDT", "1d", None, CHART_DAYS)
-    except Exception:  # noqa: BLE001 - no chart rather than no page
-        return []
     return [
-        {"day": datetime.fromtimestamp(int(c[0]) / 1000, UTC).strftime("%Y-%m-%d"),
-         "close": str(c[4])}
-        for c in candles
-    ]  # fmt: skip
+        {"day": day.strftime("%Y-%m-%d"), "close": close}
+        for day, close in daily_closes(asset, days=CHART_DAYS)
+    ]
 
 
 @user_data

@@ -114,3 +114,24 @@ def test_stablecoins_are_one_and_usd_means_usdt(redis: Any, binance: FakeBinance
     assert prices["USDC"].price == Decimal(1)
     assert prices["ETH"].price == Decimal("2000.00")
     assert provider.last_prices(["ETH"], "BTC")["ETH"].price == Decimal("0.033")
+
+
+def test_daily_closes_for_charts_come_from_the_sim_as_decimal_strings(monkeypatch: Any) -> None:
+    """The token page's chart: daily closes through the adapter (real ccxt at the wire);
+    an unknown market gives no chart rather than an error."""
+    from exstrat_app.services.prices import daily_closes
+    from exstrat_app.settings import get_settings
+    from exstrat_app.sim import SimExchange, small_dataset
+
+    sim = SimExchange(small_dataset())
+    url = sim.start()
+    try:
+        monkeypatch.setattr(get_settings(), "binance_url", url)
+        closes = daily_closes("ETH", days=30)
+        assert closes, "the sim has ETH/USDT history"
+        assert all(isinstance(close, str) and "E" not in close for _day, close in closes)
+        assert [day for day, _ in closes] == sorted(day for day, _ in closes)
+        assert closes[-1][1] == "3500"  # the small dataset's current ETH/USDT price
+        assert daily_closes("NOPE", days=30) == []
+    finally:
+        sim.stop()
