@@ -30,26 +30,48 @@ def quantize_money(value: Decimal) -> Decimal:
     return value.quantize(_QUANTUM, rounding=ROUND_HALF_UP, context=_CTX)
 
 
+# Nines' complement of every digit: a larger magnitude sorts first among negatives.
+_NINES = str.maketrans("0123456789", "9876543210")
+
+
 def encode_sortable(value: Decimal) -> str:
-    """Decimal -> 'P' or 'N' + 38 digits; lexicographic order == numeric order."""
+    """Decimal -> 'P' or 'N' + 38 digits; lexicographic order == numeric order.
+
+    String work only (no Decimal arithmetic): this runs for every amount of every trade
+    stored, 400,000 times in a 100,000-trade sync. Exchange amounts (plain notation, at
+    most 18 decimals) are padded as they are; anything else is quantized first.
+    """
+    text = str(value)
+    if "E" not in text and "n" not in text and "N" not in text:  # plain, finite
+        whole, _, frac = text.lstrip("-").partition(".")
+        if len(frac) <= FRAC_DIGITS and len(whole) <= INT_DIGITS:
+            digits = whole.zfill(INT_DIGITS) + frac.ljust(FRAC_DIGITS, "0")
+            if text[0] == "-" and value:  # -0 is stored as 0
+                return "N" + digits.translate(_NINES)
+            return "P" + digits
+    return _encode_quantized(value)
+
+
+def _encode_quantized(value: Decimal) -> str:
     q = quantize_money(value)
     if not q.is_finite():
         raise ValueError(f"not a finite amount: {value}")
-    digits = f"{q.copy_abs().scaleb(FRAC_DIGITS, context=_CTX):0{_WIDTH}.0f}"
+    # Exactly 18 decimals after quantize: dropping the point gives the scaled integer.
+    digits = f"{q:f}".lstrip("-").replace(".", "").zfill(_WIDTH)
     if len(digits) > _WIDTH:
         raise ValueError(f"amount out of range for NUMERIC(38,18): {value}")
-    if q < 0:
-        # Nines' complement: a larger magnitude sorts first among negatives.
-        return "N" + "".join(str(9 - int(c)) for c in digits)
+    if q < 0:  # not the sign of the text: -0 is stored as 0
+        return "N" + digits.translate(_NINES)
     return "P" + digits
 
 
 def decode_sortable(text: str) -> Decimal:
-    sign, digits = text[0], text[1:]
-    if sign == "N":
-        digits = "".join(str(9 - int(c)) for c in digits)
-        return -Decimal(digits).scaleb(-FRAC_DIGITS, context=_CTX)
-    return Decimal(digits).scaleb(-FRAC_DIGITS, context=_CTX)
+    """The exact inverse of `encode_sortable` (built from a string: no context rounding)."""
+    digits = text[1:]
+    if text[0] == "N":
+        digits = digits.translate(_NINES)
+        return Decimal(f"-{digits[:INT_DIGITS]}.{digits[INT_DIGITS:]}")
+    return Decimal(f"{digits[:INT_DIGITS]}.{digits[INT_DIGITS:]}")
 
 
 class Money(TypeDecorator[Decimal]):
@@ -64,6 +86,8 @@ class Money(TypeDecorator[Decimal]):
         return dialect.type_descriptor(Numeric(38, FRAC_DIGITS, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value.__class__ is Decimal and dialect.name == "sqlite":
+            return encode_sortable(value)  # the bulk-insert case, checked first
         if value is None:
             return None
         if isinstance(value, float):
@@ -92,6 +116,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value.__class__ is Decimal and dialect.name == "sqlite":
+            return encode_sortable(value)  # the bulk-insert case, checked first
         if value is None:
             return None
         if value.tzinfo is None:
