@@ -39,9 +39,10 @@ def _assert_same_pages(instance: Any) -> int:
         from_id = 0
         while True:
             ours = xa.binance_trades_page(instance, symbol, from_id)
-            assert _by_id(ours) == _by_id(_ccxt_page(instance, symbol, from_id)), symbol
+            theirs_page = _ccxt_page(instance, symbol, from_id)
+            assert _by_id(ours) == _by_id(theirs_page), symbol
             # Same Decimal *strings* too (equality alone would accept 2000 for 2000.00).
-            for mine, theirs in zip(_by_id(ours), _by_id(_ccxt_page(instance, symbol, from_id))):
+            for mine, theirs in zip(_by_id(ours), _by_id(theirs_page), strict=True):
                 for field in ("price", "amount", "cost", "fee_cost"):
                     assert str(getattr(mine, field)) == str(getattr(theirs, field)), field
             compared += len(ours)
