@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rq import get_current_job
 
 
@@ -14,3 +16,14 @@ def send_notification_email(notification_id: str) -> str:
     # RQ stores retries_left 0 as "no retries" (None): either way, no try comes after this one.
     final_attempt = job is None or not job.retries_left
     return deliver_email(notification_id, final_attempt=final_attempt)
+
+
+def sweep_pending_emails() -> dict[str, Any]:
+    """The periodic `sweep-emails`: enqueue again the email of every pending notification
+    whose job was never enqueued or was lost. Redis and database errors are logged, not
+    raised (the next sweep retries); returns a small report."""
+    from exstrat_app.services.db import get_engine
+    from exstrat_app.services.email_sweep import sweep_pending_emails as sweep
+    from exstrat_app.services.redis_conn import get_redis
+
+    return sweep(engine=get_engine(), redis=get_redis()).as_dict()

@@ -22,10 +22,16 @@ class Periodic:
     interval: int
 
 
+# Not a setting: it only bounds how late a lost alert email can be (plus the sweep's 2-minute
+# grace period), nothing an operator needs to tune.
+EMAIL_SWEEP_SECONDS = 300
+
+
 def periodic_jobs(settings: Settings) -> list[Periodic]:
     return [
         Periodic("watch-prices", "jobs.watch.watch_prices", "watch", settings.price_poll_seconds),
         Periodic("resync-accounts", "jobs.ingest.resync_all", "ingest", settings.resync_seconds),
+        Periodic("sweep-emails", "jobs.notify.sweep_pending_emails", "notify", EMAIL_SWEEP_SECONDS),
     ]
 
 

@@ -25,6 +25,10 @@ from exstrat_app.services.errors import NotFound
 from exstrat_app.settings import get_settings
 
 KIND_STEP_TRIGGERED = "step_triggered"
+# An email job's retries (RQ `Retry` intervals, seconds) and the tries an email gets in all,
+# however many times its job is enqueued (the sweeper re-enqueues lost ones).
+EMAIL_RETRY_INTERVALS = [5, 15, 60, 300, 900]
+MAX_EMAIL_TRIES = 1 + len(EMAIL_RETRY_INTERVALS)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -226,8 +230,13 @@ def deliver_email(
     send = sender or send_email
     with session_scope(engine) as session:
         n = session.get(Notification, notification_id)
-        if n is None or n.email_status in ("sent", "skipped"):
+        if n is None or n.email_status in ("sent", "skipped", "failed"):
             return n.email_status if n else "missing"
+        if n.email_attempts >= MAX_EMAIL_TRIES:
+            # A requeued job starts a fresh RQ retry budget; the email's own budget is spent.
+            n.email_status = "failed"
+            session.add(n)
+            return "failed"
         n.email_attempts += 1
         session.add(n)
         content = email_content(session, n)

@@ -12,7 +12,9 @@ A cycle (run every PRICE_POLL_SECONDS by `jobs.watch.watch_prices`):
    only one transaction can win; the winner writes the StrategyExecution (type `alert`) and
    the Notification in the same transaction;
 5. after the commit, best effort: the live push, and the email job (unique id
-   `notify-email-{notification_id}`). Their failures are logged and never undo the alert.
+   `notify-email-{notification_id}`). Their failures are logged and never undo the alert;
+   an email job that could not be enqueued (or was lost) is enqueued again by the periodic
+   email sweep (`services.email_sweep`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sqlmodel import Session, col, select
 from exstrat_app.dbtypes import utcnow
 from exstrat_app.models import Notification, Strategy, StrategyExecution, StrategyStep
 from exstrat_app.services.notifications import (
+    EMAIL_RETRY_INTERVALS,
     KIND_STEP_TRIGGERED,
     alert_body,
     alert_facts,
@@ -50,7 +53,6 @@ QUOTE = "USDT"
 STEP_LOCK_SECONDS = 30
 CROSS_CHUNK = 100  # assets per crossed-steps statement (2 parameters each)
 EMAIL_JOB = "jobs.notify.send_notification_email"
-EMAIL_RETRY_INTERVALS = [5, 15, 60, 300, 900]
 EMAIL_JOB_TIMEOUT = 120
 
 
@@ -260,7 +262,13 @@ def after_commit(redis: Redis, fired: Fired) -> None:
         enqueue_email(redis, fired.notification_id)
 
 
-def enqueue_email(redis: Redis, notification_id: str) -> None:
+def email_job_id(notification_id: str) -> str:
+    return f"notify-email-{notification_id}"
+
+
+def enqueue_email(redis: Redis, notification_id: str) -> bool:
+    """Enqueue the email job unless one with its id exists; False if Redis failed (the
+    periodic email sweep, `services.email_sweep`, enqueues it again later)."""
     from jobs import enqueue_unique
 
     try:
@@ -268,13 +276,15 @@ def enqueue_email(redis: Redis, notification_id: str) -> None:
             "notify",
             EMAIL_JOB,
             notification_id,
-            job_id=f"notify-email-{notification_id}",
+            job_id=email_job_id(notification_id),
             connection=redis,
             retry=Retry(max=len(EMAIL_RETRY_INTERVALS), interval=EMAIL_RETRY_INTERVALS),
             timeout=EMAIL_JOB_TIMEOUT,
         )
     except RedisError:
         log.warning("could not enqueue the email of notification %s", notification_id)
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- the cycle

@@ -1,5 +1,6 @@
 """Fixtures for the alert tests: a real fake-Binance HTTP server, users, the seed position,
-an API client, and a real RQ worker run in burst mode in this process.
+an API client, a real RQ worker run in burst mode in this process, and a real SMTP server
+(aiosmtpd).
 
 Environment changes go through `monkeypatch` plus `get_settings.cache_clear()`, so each test
 sees its own EXSTRAT_BINANCE_URL / SMTP_URL and nothing leaks into other test packages.
@@ -8,12 +9,16 @@ sees its own EXSTRAT_BINANCE_URL / SMTP_URL and nothing leaks into other test pa
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from tests.alerts.fake_binance import FakeBinance
 
@@ -188,3 +193,45 @@ def worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", os.getcwd())
     return env
+
+
+# ---------------------------------------------------------------- a real SMTP server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Inbox:
+    """aiosmtpd handler keeping (recipients, parsed message) of every mail received."""
+
+    def __init__(self) -> None:
+        self.mails: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.mails.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp(settings_env: Any) -> Iterator[SmtpServer]:
+    port = free_port()
+    settings_env(SMTP_URL=f"smtp://127.0.0.1:{port}", EMAIL_FROM="exstrat <alerts@example.org>")
+    with SmtpServer(port) as server:
+        yield server

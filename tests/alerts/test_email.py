@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from rq import Retry
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
@@ -21,51 +17,14 @@ from exstrat_app.services import notifications as notes
 from exstrat_app.services.mailer import parse_smtp_url, send_email
 from jobs import get_queue
 from tests.alerts.conftest import (
+    SmtpServer,
     create_seed_strategy,
     enqueue_watch,
     expire_price_cache,
+    free_port,
     run_worker,
 )
 from tests.alerts.fake_binance import FakeBinance
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Inbox:
-    """aiosmtpd handler keeping (recipients, parsed message) of every mail received."""
-
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.mails.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-class SmtpServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.inbox = Inbox()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
-
-    def __enter__(self) -> SmtpServer:
-        self.controller.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.controller.stop()
-
-
-@pytest.fixture
-def smtp(settings_env: Any) -> Iterator[SmtpServer]:
-    port = free_port()
-    settings_env(SMTP_URL=f"smtp://127.0.0.1:{port}", EMAIL_FROM="exstrat <alerts@example.org>")
-    with SmtpServer(port) as server:
-        yield server
 
 
 def one_notification(engine: Any) -> Notification:

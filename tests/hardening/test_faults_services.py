@@ -21,7 +21,7 @@ from exstrat_app.services.push import PUSH_CHANNEL
 from tests.alerts.conftest import add_position, create_seed_strategy
 from tests.hardening.conftest import kill_group, spawn
 
-PERIODIC = ("watch-prices", "resync-accounts")
+PERIODIC = ("watch-prices", "resync-accounts", "sweep-emails")
 LADDER = [
     {"targetPct": "10", "sellPct": "20"},
     {"targetPct": "40", "sellPct": "30"},
