@@ -180,13 +180,22 @@ def _prepare(url: str) -> str:
         return account.id
 
 
-def run() -> dict[str, Any]:
-    from exstrat_app.services.redis_conn import embedded_url, start_embedded
+# This is a shared 2-core VM: a neighbour's burst can slow either measurement by half. Each is
+# repeated and the fastest run kept (as timeit does); memory and the re-sync keep the worst.
+REPEATS = 2
+
+
+def run_once() -> dict[str, Any]:
+    from exstrat_app.services.db import get_engine
+    from exstrat_app.services.redis_conn import embedded_url, get_redis, start_embedded
+    from exstrat_app.settings import get_settings
     from exstrat_app.sim import SimExchange, large_dataset
 
     with tempfile.TemporaryDirectory(prefix="exstrat-bench-") as tmp:
         data_dir = Path(tmp)
         _environment(data_dir)
+        for cached in (get_settings, get_engine, get_redis):  # the previous run's data dir
+            cached.cache_clear()
         redis_proc = start_embedded(data_dir)
         os.environ["REDIS_URL"] = embedded_url(data_dir)
         sim = SimExchange(large_dataset(N_TRADES, N_SYMBOLS, SEED))
@@ -199,6 +208,17 @@ def run() -> dict[str, Any]:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)
     return {"baseline": baseline, "sync": synced}
+
+
+def run(repeats: int = REPEATS) -> dict[str, Any]:
+    runs = [run_once() for _ in range(repeats)]
+    baseline = min((r["baseline"] for r in runs), key=lambda b: b["seconds"])
+    synced = dict(min((r["sync"] for r in runs), key=lambda s: s["seconds"]))
+    synced["resync"] = max(r["sync"]["resync"] for r in runs)
+    synced["peak_mb"] = max(r["sync"]["peak_mb"] for r in runs)
+    all_ends = ", ".join(f"{r['sync']['seconds']:.2f}" for r in runs)
+    all_bases = ", ".join(f"{r['baseline']['seconds']:.2f}" for r in runs)
+    return {"baseline": baseline, "sync": synced, "runs": f"sync {all_ends} s; ccxt {all_bases} s"}
 
 
 def report(result: dict[str, Any]) -> list[str]:
@@ -232,6 +252,7 @@ def report(result: dict[str, Any]) -> list[str]:
         f"[target < {TARGET_RESYNC_S:.0f} s: {verdict(synced['resync'] < TARGET_RESYNC_S)}]",
         f"  worker peak RSS   {synced['peak_mb']:7.1f} MB "
         f"[target < {TARGET_PEAK_MB} MB: {verdict(synced['peak_mb'] < TARGET_PEAK_MB)}]",
+        f"  runs              {result.get('runs', '1')} (fastest kept; re-sync, RSS: worst)",
     ]
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
+from typing import TypeVar
 
 from exstrat_app.domain.errors import PriceUnavailable
 from exstrat_app.domain.money import MONEY_CONTEXT, STABLE_QUOTES, require_decimal
@@ -39,12 +40,17 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 # Value of 1 unit of `asset` in the reporting quote at `ts`; raises PriceUnavailable.
 PriceAt = Callable[[str, datetime], Decimal]
 
 
-@dataclass(frozen=True)
+# slots: smaller and quicker to build and read; a replay creates and reads 100,000s of these.
+@dataclass(frozen=True, slots=True)
 class Fill:
     """One trade of `amount` base for `cost` quote (`cost` = amount * price, in quote).
 
@@ -68,22 +74,37 @@ class Fill:
             raise ValueError(f"trade {self.trade_id}: side must be 'buy' or 'sell'")
         if self.base == self.quote:
             raise ValueError(f"trade {self.trade_id}: base and quote are both {self.base}")
-        for name in ("amount", "price", "cost"):
-            if require_decimal(getattr(self, name), name) < 0:
+        amount, price, cost, fee_cost = self.amount, self.price, self.cost, self.fee_cost
+        # Fast path for the usual case (plain finite Decimals, which is all require_decimal
+        # would let through anyway); anything else gets require_decimal's errors, in order.
+        if (
+            type(amount) is Decimal
+            and type(price) is Decimal
+            and type(cost) is Decimal
+            and amount.is_finite()
+            and price.is_finite()
+            and cost.is_finite()
+        ):
+            if amount < ZERO or price < ZERO or cost < ZERO:
+                name = "amount" if amount < ZERO else "price" if price < ZERO else "cost"
                 raise ValueError(f"trade {self.trade_id}: {name} must not be negative")
-        if self.amount == 0:
+        else:
+            for name in ("amount", "price", "cost"):
+                if require_decimal(getattr(self, name), name) < 0:
+                    raise ValueError(f"trade {self.trade_id}: {name} must not be negative")
+        if amount == ZERO:
             raise ValueError(f"trade {self.trade_id}: amount must be positive")
-        if self.fee_cost is not None:
-            require_decimal(self.fee_cost, "fee_cost")
-            if self.fee_cost != 0 and self.fee_asset is None:
+        fee = ZERO
+        if fee_cost is not None:
+            if type(fee_cost) is not Decimal or not fee_cost.is_finite():
+                require_decimal(fee_cost, "fee_cost")
+            if fee_cost != ZERO and self.fee_asset is None:
                 raise ValueError(f"trade {self.trade_id}: a fee needs its asset")
-        self._check_fee_fits()
-
-    def _check_fee_fits(self) -> None:
+            fee = fee_cost
         # A fee bigger than what the trade brings in would make an acquisition negative.
-        if self.side == "buy" and self.fee_asset == self.base and self.fee >= self.amount:
+        if self.side == "buy" and self.fee_asset == self.base and fee >= amount:
             raise ValueError(f"trade {self.trade_id}: fee is not less than the amount bought")
-        if self.side == "sell" and self.fee_asset == self.quote and self.fee > self.cost:
+        if self.side == "sell" and self.fee_asset == self.quote and fee > cost:
             raise ValueError(f"trade {self.trade_id}: fee exceeds the {self.quote} received")
 
     @property
@@ -117,7 +138,7 @@ class Movement:
             raise ValueError(f"transfer {self.transfer_id}: fee must not be negative")
 
 
-@dataclass
+@dataclass(slots=True)  # slots: the replay reads and writes these fields millions of times
 class PositionState:
     """Running totals of one asset, valued in the reporting quote.
 
@@ -131,6 +152,10 @@ class PositionState:
       units); not in `realized`, since no P&L can be computed for them.
     - `last_avg`: the average, changed only by acquisitions. It survives quantity reaching 0 so
       that a transfer (withdraw everything, deposit it elsewhere) comes back at the same average.
+
+    The public methods compute in `MONEY_CONTEXT` whatever the caller's context. Their `_`
+    twins expect the caller to be in it already: `rebuild_positions` enters it once for the
+    whole replay instead of once per leg (entering a context costs more than the arithmetic).
     """
 
     asset: str
@@ -159,66 +184,75 @@ class PositionState:
 
     def acquire(self, qty: Decimal, value: Decimal) -> None:
         """Add `qty` units that cost `value` in total; recompute the average."""
-        if qty < 0:
-            raise ValueError(f"{self.asset}: cannot acquire a negative quantity {qty}")
-        if qty == 0:
-            return
         with localcontext(MONEY_CONTEXT):
-            self.cost += value
-            self.quantity += qty
-            # From the totals, not incrementally: two buys equal their sum exactly.
-            self.last_avg = self.cost / self.known_qty
+            self._acquire(qty, value)
 
     def dispose(self, qty: Decimal, proceeds: Decimal) -> None:
         """Sell/spend `qty` units for `proceeds`; realize the gain or loss at the average."""
-        self._take(qty, proceeds, realize=True)
+        with localcontext(MONEY_CONTEXT):
+            self._take(qty, proceeds, realize=True)
 
     def deposit(self, qty: Decimal) -> None:
         """Units moved in: at the current (last) average if any, otherwise cost unknown."""
-        if qty <= 0:
-            return
         with localcontext(MONEY_CONTEXT):
-            self.quantity += qty
-            if self.last_avg is None:
-                self.unknown_cost_qty += qty
-            else:
-                # Not via acquire(): adding at the average must leave it exactly unchanged.
-                self.cost += qty * self.last_avg
+            self._deposit(qty)
 
     def withdraw(self, qty: Decimal) -> None:
         """Units moved out: quantity and cost leave at the average, no P&L."""
-        self._take(qty, ZERO, realize=False)
+        with localcontext(MONEY_CONTEXT):
+            self._take(qty, ZERO, realize=False)
+
+    def _acquire(self, qty: Decimal, value: Decimal) -> None:
+        if qty < ZERO:
+            raise ValueError(f"{self.asset}: cannot acquire a negative quantity {qty}")
+        if qty == ZERO:
+            return
+        self.cost = cost = self.cost + value
+        self.quantity = quantity = self.quantity + qty
+        # From the totals, not incrementally: two buys equal their sum exactly.
+        self.last_avg = cost / (quantity - self.unknown_cost_qty)
+
+    def _deposit(self, qty: Decimal) -> None:
+        if qty <= ZERO:
+            return
+        self.quantity += qty
+        if self.last_avg is None:
+            self.unknown_cost_qty += qty
+        else:
+            # Not via _acquire(): adding at the average must leave it exactly unchanged.
+            self.cost += qty * self.last_avg
 
     def _take(self, qty: Decimal, proceeds: Decimal, *, realize: bool) -> None:
-        if qty < 0:
+        if qty < ZERO:
             raise ValueError(f"{self.asset}: cannot dispose of a negative quantity {qty}")
-        if qty == 0:
+        if qty == ZERO:
             return
-        with localcontext(MONEY_CONTEXT):
-            from_known = min(qty, self.known_qty)
-            from_unknown = min(qty - from_known, self.unknown_cost_qty)
-            removed_cost = self._remove_known(from_known)
-            self.quantity -= from_unknown
-            self.unknown_cost_qty -= from_unknown
-            self.oversold_qty += qty - from_known - from_unknown
-            if realize:
-                # Only the known-cost share of the proceeds has a basis to compare with.
-                matched = proceeds if from_known == qty else proceeds * from_known / qty
-                self.realized += matched - removed_cost
-                self.unmatched_proceeds += proceeds - matched
-
-    def _remove_known(self, qty: Decimal) -> Decimal:
-        """Remove `qty` known-cost units and return their cost (qty * average)."""
-        if qty <= 0:
-            return ZERO
-        if qty == self.known_qty:
-            removed = self.cost  # all of it: leaves exactly 0, no rounding residue
+        unknown = self.unknown_cost_qty
+        known = self.quantity - unknown
+        # Spelled-out min(qty, known) / min(rest, unknown): same pick on ties (the first
+        # argument), without the builtin's call overhead.
+        from_known = known if known < qty else qty
+        rest = qty - from_known
+        from_unknown = unknown if unknown < rest else rest
+        # Remove the known-cost units at the average.
+        if from_known <= ZERO:
+            removed_cost = ZERO
         else:
-            assert self.last_avg is not None  # known_qty > 0 implies an average
-            removed = qty * self.last_avg
-        self.cost -= removed
-        self.quantity -= qty
-        return removed
+            if from_known == known:
+                removed_cost = self.cost  # all of it: leaves exactly 0, no rounding residue
+            else:
+                assert self.last_avg is not None  # known > 0 implies an average
+                removed_cost = from_known * self.last_avg
+            self.cost -= removed_cost
+            self.quantity -= from_known
+        self.quantity -= from_unknown
+        self.unknown_cost_qty = unknown - from_unknown
+        self.oversold_qty += qty - from_known - from_unknown
+        if realize:
+            # Only the known-cost share of the proceeds has a basis to compare with.
+            matched = proceeds if from_known == qty else proceeds * from_known / qty
+            self.realized += matched - removed_cost
+            self.unmatched_proceeds += proceeds - matched
 
 
 def is_cash(asset: str, quote: str) -> bool:
@@ -226,93 +260,120 @@ def is_cash(asset: str, quote: str) -> bool:
     return asset == quote or (quote in STABLE_QUOTES and asset in STABLE_QUOTES)
 
 
+class _Lazy(dict[_K, _V]):
+    """A dict that fills a missing key with `make(key)` on first lookup (`d[key]`)."""
+
+    def __init__(self, make: Callable[[_K], _V]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: _K) -> _V:
+        value = self[key] = self._make(key)
+        return value
+
+
 class _Book:
-    """Positions by asset plus the pricing rules; cash assets have no position."""
+    """Positions by asset plus the pricing rules; cash assets have no position.
+
+    Its users run inside `rebuild_positions`' MONEY_CONTEXT. The replay reads `cash` and
+    `states` directly (plain lookups, no method call per leg).
+    """
 
     def __init__(self, quote: str, price_at: PriceAt) -> None:
         self.quote = quote
         self._price_at = price_at
         self._prices: dict[tuple[str, datetime], Decimal] = {}
         self.positions: dict[str, PositionState] = {}
+        # asset -> is_cash(asset, quote), computed once per asset.
+        self.cash: _Lazy[str, bool] = _Lazy(lambda asset: is_cash(asset, quote))
+        # asset -> its position, None for cash. Created on the asset's first leg, so that
+        # `positions` (the result) lists assets in the order they first had one.
+        self.states: _Lazy[str, PositionState | None] = _Lazy(self._new_state)
+
+    def _new_state(self, asset: str) -> PositionState | None:
+        if self.cash[asset]:
+            return None
+        state = self.positions[asset] = PositionState(asset)
+        return state
 
     def unit_value(self, asset: str, ts: datetime) -> Decimal:
         """Value of 1 `asset` at `ts`; asked of price_at once per (asset, ts) per rebuild."""
-        if is_cash(asset, self.quote):
-            return Decimal(1)
+        if self.cash[asset]:
+            return ONE
         key = (asset, ts)
-        if key not in self._prices:
+        price = self._prices.get(key)
+        if price is None:
             price = require_decimal(self._price_at(asset, ts), f"price of {asset}")
-            if price < 0:
+            if price < ZERO:
                 raise PriceUnavailable(asset, ts, f"negative price {price}")
             self._prices[key] = price
-        return self._prices[key]
-
-    def position(self, asset: str) -> PositionState | None:
-        if is_cash(asset, self.quote):
-            return None
-        return self.positions.setdefault(asset, PositionState(asset))
-
-    def acquire(self, asset: str, qty: Decimal, value: Decimal) -> None:
-        if (state := self.position(asset)) is not None:
-            state.acquire(qty, value)
+        return price
 
     def dispose(self, asset: str, qty: Decimal, proceeds: Decimal) -> None:
-        if (state := self.position(asset)) is not None:
-            state.dispose(qty, proceeds)
-
-    def fee_leg(self, asset: str, qty: Decimal, value: Decimal) -> None:
-        """Pay `qty` of `asset` worth `value` as a fee (a rebate when negative)."""
-        if qty > 0:
-            self.dispose(asset, qty, value)
-        elif qty < 0:
-            self.acquire(asset, -qty, -value)
+        if (state := self.states[asset]) is not None:
+            state._take(qty, proceeds, realize=True)
 
 
 def _apply_fill(book: _Book, fill: Fill) -> None:
-    with localcontext(MONEY_CONTEXT):
-        value = fill.cost * book.unit_value(fill.quote, fill.ts)
-        fee_in_base = fill.fee if fill.fee_asset == fill.base else ZERO
-        # A fee paid in anything but the base has a value in the reporting quote.
-        other_fee = fill.fee if fill.fee_asset not in (None, fill.base) else ZERO
-        fee_value = other_fee * book.unit_value(fill.fee_asset, fill.ts) if other_fee else ZERO
-        if fill.side == "buy":
-            _apply_buy(book, fill, value, fee_in_base, other_fee, fee_value)
+    # The legs below are the SPEC §4 rules; each looks its asset's position up at its turn
+    # (creating it), in the order: base, quote, fee asset.
+    states = book.states
+    ts, base, quote, cost = fill.ts, fill.base, fill.quote, fill.cost
+    fee_asset, fee = fill.fee_asset, fill.fee_cost
+    if fee is None:
+        fee = ZERO
+    value = cost * (ONE if book.cash[quote] else book.unit_value(quote, ts))
+    # A fee paid in anything but the base has a value in the reporting quote.
+    fee_value = ZERO
+    if fee_asset == base:
+        fee_in_base, other_fee = fee, ZERO
+    elif fee_asset is None:
+        fee_in_base = other_fee = ZERO
+    else:
+        fee_in_base, other_fee = ZERO, fee
+        if other_fee:
+            fee_value = other_fee * book.unit_value(fee_asset, ts)
+    if fill.side == "buy":
+        # SPEC §4: cost += c + fee_in_quote; qty += q - fee_in_base.
+        qty, paid = fill.amount - fee_in_base, value + fee_value
+        if (state := states[base]) is not None:
+            state._acquire(qty, paid)
+        # Paying with a non-stable quote (ETH/BTC) is a disposal of that BTC at its value.
+        if (state := states[quote]) is not None:
+            state._take(cost, value, realize=True)
+    else:
+        # SPEC §4: realized += q*price - fee_in_quote - q*avg. A fee in base is extra units
+        # given up.
+        qty, proceeds = fill.amount + fee_in_base, value - fee_value
+        if (state := states[base]) is not None:
+            state._take(qty, proceeds, realize=True)
+        if fee_asset == quote:
+            # The fee never reached us: we acquired only the net quote, at its value.
+            qty = cost - fee
+            if (state := states[quote]) is not None:
+                state._acquire(qty, proceeds)
+            return
+        if (state := states[quote]) is not None:
+            state._acquire(cost, value)
+    if other_fee and fee_asset is not None:
+        # The fee itself: a disposal of that asset at its value (a rebate, when negative,
+        # is an acquisition).
+        if other_fee > ZERO:
+            if (state := states[fee_asset]) is not None:
+                state._take(other_fee, fee_value, realize=True)
         else:
-            _apply_sell(book, fill, value, fee_in_base, other_fee, fee_value)
-
-
-def _apply_buy(
-    book: _Book, fill: Fill, value: Decimal, fee_in_base: Decimal, fee: Decimal, fee_value: Decimal
-) -> None:
-    # SPEC §4: cost += c + fee_in_quote; qty += q - fee_in_base.
-    book.acquire(fill.base, fill.amount - fee_in_base, value + fee_value)
-    # Paying with a non-stable quote (ETH/BTC) is a disposal of that BTC at its value.
-    book.dispose(fill.quote, fill.cost, value)
-    if fee and fill.fee_asset is not None:
-        book.fee_leg(fill.fee_asset, fee, fee_value)
-
-
-def _apply_sell(
-    book: _Book, fill: Fill, value: Decimal, fee_in_base: Decimal, fee: Decimal, fee_value: Decimal
-) -> None:
-    # SPEC §4: realized += q*price - fee_in_quote - q*avg. A fee in base is extra units given up.
-    book.dispose(fill.base, fill.amount + fee_in_base, value - fee_value)
-    if fill.fee_asset == fill.quote:
-        # The fee never reached us: we acquired only the net quote, at its value.
-        book.acquire(fill.quote, fill.cost - fee, value - fee_value)
-        return
-    book.acquire(fill.quote, fill.cost, value)
-    if fee and fill.fee_asset is not None:
-        book.fee_leg(fill.fee_asset, fee, fee_value)
+            qty, paid = -other_fee, -fee_value
+            if (state := states[fee_asset]) is not None:
+                state._acquire(qty, paid)
 
 
 def _apply_movement(book: _Book, move: Movement) -> None:
-    state = book.position(move.asset)
+    state = book.states[move.asset]
     if state is not None:
         if move.kind == "deposit":
-            state.deposit(move.amount)
+            state._deposit(move.amount)
         else:
-            state.withdraw(move.amount)
+            state._take(move.amount, ZERO, realize=False)
     if move.fee:
         # A transfer fee buys nothing: a disposal for no proceeds, i.e. a loss of fee * avg.
         book.dispose(move.fee_asset or move.asset, move.fee, ZERO)
@@ -344,9 +405,12 @@ def rebuild_positions(
     """
     book = _Book(quote, price_at)
     events: list[Fill | Movement] = [*fills, *movements]
-    for event in sorted(events, key=_sort_key):
-        if isinstance(event, Fill):
-            _apply_fill(book, event)
-        else:
-            _apply_movement(book, event)
+    events.sort(key=_sort_key)
+    # One context for the whole replay (the _Book and PositionState._* methods rely on it).
+    with localcontext(MONEY_CONTEXT):
+        for event in events:
+            if isinstance(event, Fill):
+                _apply_fill(book, event)
+            else:
+                _apply_movement(book, event)
     return book.positions
