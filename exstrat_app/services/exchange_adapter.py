@@ -28,6 +28,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from exstrat_app.services.throttle import share_throttle
 from exstrat_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -129,11 +130,17 @@ _BINANCE_HOST = re.compile(r"^https://[a-z0-9.-]*binance\.(com|us|vision)")
 
 
 def make_exchange(
-    exchange: str, credentials: Credentials | None = None, *, rate_limit: bool = True
+    exchange: str,
+    credentials: Credentials | None = None,
+    *,
+    rate_limit: bool = True,
+    redis: Redis | None = None,
 ) -> ccxt.Exchange:
     """A ccxt instance for spot reading, numbers as strings, URLs overridden when asked.
 
-    `rate_limit=False` turns ccxt's client-side throttle off (benchmarks against the local
+    With `redis`, its requests take turns in one schedule per exchange shared by every
+    process (`services.throttle`); without, ccxt spaces this instance's requests only.
+    `rate_limit=False` turns the client-side throttle off (benchmarks against the local
     simulator only: a real exchange bans clients that ignore its limits).
     """
     if exchange not in SUPPORTED_EXCHANGES:
@@ -166,6 +173,8 @@ def make_exchange(
         if settings.coinbase_url:
             instance.urls["api"] = {"rest": settings.coinbase_url.rstrip("/")}
     instance.number = str  # never let ccxt parse money into floats
+    if rate_limit and redis is not None:
+        share_throttle(instance, exchange, redis)
     return instance
 
 
@@ -439,7 +448,8 @@ def binance_trades_page(instance: ccxt.Exchange, symbol: str, from_id: int) -> l
     raw = call(
         instance,
         "privateGetMyTrades",
-        {"symbol": market["id"], "fromId": from_id, "limit": BINANCE_TRADES_LIMIT},
+        # The query ccxt's fetch_my_trades sends, in its order (the same request on the wire).
+        {"symbol": market["id"], "limit": BINANCE_TRADES_LIMIT, "fromId": from_id},
     )
     return binance_trade_rows(instance, market, raw)
 

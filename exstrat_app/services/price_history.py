@@ -54,7 +54,7 @@ class PriceHistory:
     ) -> None:
         self.session = session
         self.redis = redis
-        self._factory = exchange_factory or (lambda: xa.make_exchange("binance"))
+        self._factory = exchange_factory or (lambda: xa.make_exchange("binance", redis=redis))
         self._instance: Any = None
         self._closes: dict[tuple[str, datetime], Decimal] = {}  # (asset, minute) -> close
         self._absent: set[tuple[str, datetime]] = set()  # asked of Binance, no candle

@@ -502,7 +502,7 @@ def run_step(
 
                 assert_demo_target()  # a demo key never reaches a real exchange
             return xa.make_exchange(
-                account.exchange, credentials_for(account), rate_limit=rate_limit
+                account.exchange, credentials_for(account), rate_limit=rate_limit, redis=redis
             )
 
         ctx = StepContext(session, account, redis, make_instance)

@@ -113,3 +113,30 @@ def test_a_float_in_the_raw_page_is_refused() -> None:
         xa.binance_trade_rows(
             None, {"symbol": "ETH/USDT", "base": "ETH", "quote": "USDT"}, [{**RAW, "qty": 1.1}]
         )
+
+
+def test_the_request_on_the_wire_is_the_one_ccxt_sends(sim: Any) -> None:
+    # Same path and parameters in the same order (only the timestamp and signature differ):
+    # anything matching ccxt's requests (Binance's own filters, our fault injection) still does.
+    from urllib.parse import parse_qsl, urlsplit
+
+    instance = _instance()
+    sim.reset_counts()
+    xa.binance_trades_page(instance, "ETH/USDT", 5)
+    _ccxt_page(instance, "ETH/USDT", 5)
+    ours, theirs = (
+        (
+            urlsplit(target).path,
+            [
+                (k, v)
+                for k, v in parse_qsl(urlsplit(target).query)
+                if k not in ("timestamp", "signature", "recvWindow")
+            ],
+        )
+        for target in sim.requests_log("/api/v3/myTrades")
+    )
+    assert ours == theirs
+    assert ours == (
+        "GET /api/v3/myTrades",
+        [("symbol", "ETHUSDT"), ("limit", "1000"), ("fromId", "5")],
+    )
