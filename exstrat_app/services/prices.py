@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 import uuid
@@ -73,10 +74,24 @@ def binance_base_url(settings: Settings | None = None) -> str:
     return (settings.binance_url or DEFAULT_BINANCE_URL).rstrip("/")
 
 
+_http: tuple[int, httpx.Client] | None = None
+
+
+def _http_client() -> httpx.Client:
+    """One client per process, kept between cycles: `httpx.get` builds a client (and loads
+    the CA bundle, ~40 ms) per call and opens a new connection each time. Keyed by pid so a
+    forked worker never shares its parent's sockets."""
+    global _http
+    pid = os.getpid()
+    if _http is None or _http[0] != pid:
+        _http = (pid, httpx.Client())
+    return _http[1]
+
+
 def fetch_binance_tickers(base_url: str, *, timeout: float = 10.0) -> dict[str, Decimal]:
     """Every market's last price, in one request. Prices are parsed as Decimal from text."""
     try:
-        response = httpx.get(f"{base_url}{TICKER_PATH}", timeout=timeout)
+        response = _http_client().get(f"{base_url}{TICKER_PATH}", timeout=timeout)
         response.raise_for_status()
         rows = json.loads(response.text, parse_float=Decimal)
     except (httpx.HTTPError, ValueError) as exc:
