@@ -54,13 +54,16 @@ class SharedThrottle:
         self._rate_limit_ms = rate_limit_ms
         self._fallback = fallback
         self._reserve = redis.register_script(_RESERVE)
+        self._warned = False  # one warning per instance, not one per request of a long sync
 
     def __call__(self, cost: float | None = None) -> None:
         spacing_us = round(self._rate_limit_ms() * (1 if cost is None else cost) * 1000)
         try:
             wait_us = int(self._reserve(keys=[self.key], args=[spacing_us]))
         except RedisError:
-            log.warning("shared throttle unavailable (Redis); spacing this instance only")
+            if not self._warned:
+                log.warning("shared throttle unavailable (Redis); spacing this instance only")
+                self._warned = True
             self._fallback(cost)
             return
         if wait_us > 0:
