@@ -1,4 +1,4 @@
-"""Reflex configuration. The database is ours (exstrat_app.services.db), not Reflex's."""
+"""Reflex configuration. The database is ours (exstrat_app.infra.db.engine), not Reflex's."""
 
 import os
 

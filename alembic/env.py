@@ -8,7 +8,7 @@ from sqlmodel import SQLModel
 
 from alembic import context
 from exstrat_app import models  # noqa: F401 - registers the tables
-from exstrat_app.services.db import make_engine
+from exstrat_app.infra.db.engine import make_engine
 from exstrat_app.settings import get_settings
 
 config = context.config

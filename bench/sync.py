@@ -62,8 +62,8 @@ def _peak_mb() -> float:
 
 def bare_ccxt_loop(out: Any) -> None:
     """The baseline: ccxt fetching every page of every symbol, parsing, nothing else."""
-    from exstrat_app.services import exchange_adapter as xa
-    from exstrat_app.sim import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET
+    from exstrat_app.infra import exchanges as xa
+    from simexchange import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET
 
     instance = xa.make_exchange(
         "binance", xa.Credentials(BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET), rate_limit=False
@@ -104,10 +104,10 @@ def sync_worker(account_id: str, out: Any) -> None:
     """The sync as a worker runs it: every step, then a second run with nothing new."""
     from sqlmodel import Session, func, select
 
+    from exstrat_app.infra.db.engine import get_engine
+    from exstrat_app.infra.redis import get_redis
     from exstrat_app.models import Position, Trade
-    from exstrat_app.services import sync
-    from exstrat_app.services.db import get_engine
-    from exstrat_app.services.redis_conn import get_redis
+    from exstrat_app.services.exchanges import sync
 
     redis = get_redis()
     steps: dict[str, float] = {}
@@ -158,11 +158,11 @@ def _prepare(url: str) -> str:
     """Migrate, and add the account through the real service (the key is checked)."""
     from sqlmodel import Session
 
+    from exstrat_app.infra.db.engine import get_engine
+    from exstrat_app.infra.db.migrate import upgrade_to_head
     from exstrat_app.models import User
-    from exstrat_app.services import accounts
-    from exstrat_app.services.db import get_engine
-    from exstrat_app.services.migrate import upgrade_to_head
-    from exstrat_app.sim import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET
+    from exstrat_app.services.exchanges import accounts
+    from simexchange import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET
 
     os.environ["EXSTRAT_BINANCE_URL"] = url
     upgrade_to_head()
@@ -186,10 +186,10 @@ REPEATS = 2
 
 
 def run_once() -> dict[str, Any]:
-    from exstrat_app.services.db import get_engine
-    from exstrat_app.services.redis_conn import embedded_url, get_redis, start_embedded
+    from exstrat_app.infra.db.engine import get_engine
+    from exstrat_app.infra.redis import embedded_url, get_redis, start_embedded
     from exstrat_app.settings import get_settings
-    from exstrat_app.sim import SimExchange, large_dataset
+    from simexchange import SimExchange, large_dataset
 
     with tempfile.TemporaryDirectory(prefix="exstrat-bench-") as tmp:
         data_dir = Path(tmp)

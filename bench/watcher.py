@@ -45,7 +45,7 @@ class Env:
 @contextmanager
 def throwaway_env() -> Iterator[Env]:
     """Data dir, embedded Redis, fake Binance, migrated database; all removed afterwards."""
-    from exstrat_app.services.redis_conn import embedded_url, start_embedded
+    from exstrat_app.infra.redis import embedded_url, start_embedded
     from tests.alerts.fake_binance import FakeBinance
 
     data_dir = Path(tempfile.mkdtemp(prefix="exs-bench-"))
@@ -61,7 +61,7 @@ def throwaway_env() -> Iterator[Env]:
     os.environ.pop("SMTP_URL", None)
     _forget_cached_clients()  # another benchmark of the same run may have built its own
     try:
-        from exstrat_app.services.migrate import upgrade_to_head
+        from exstrat_app.infra.db.migrate import upgrade_to_head
 
         upgrade_to_head()
         yield Env(data_dir, redis_proc, binance)
@@ -74,8 +74,8 @@ def throwaway_env() -> Iterator[Env]:
 
 
 def _forget_cached_clients() -> None:
-    from exstrat_app.services.db import get_engine
-    from exstrat_app.services.redis_conn import get_redis
+    from exstrat_app.infra.db.engine import get_engine
+    from exstrat_app.infra.redis import get_redis
     from exstrat_app.settings import get_settings
 
     for cached in (get_settings, get_engine, get_redis):
@@ -150,7 +150,7 @@ def expire_cache(redis: Any) -> None:
 
 
 def bench_cycles(engine: Any, redis: Any, binance: Any) -> dict[str, Any]:
-    from exstrat_app.services.watcher import run_watch_cycle
+    from exstrat_app.services.strategies.watcher import run_watch_cycle
 
     times, requests, fired = [], [], 0
     for _ in range(CYCLES):
@@ -174,7 +174,7 @@ def bench_cycles(engine: Any, redis: Any, binance: Any) -> dict[str, Any]:
 
 def bench_trigger_cycle(engine: Any, redis: Any, binance: Any) -> tuple[float, int]:
     """One cycle in which 25 assets rise 6 %: the 16 of 40 first rungs at +5/+6 % fire."""
-    from exstrat_app.services.watcher import run_watch_cycle
+    from exstrat_app.services.strategies.watcher import run_watch_cycle
 
     for a in range(25):
         binance.set_price(f"{asset_name(a)}/USDT", str(Decimal(10 + a) * Decimal("1.06")))
@@ -187,11 +187,11 @@ def bench_push_latency(engine: Any, redis: Any) -> list[float]:
     """Trigger (DB transaction + publish) -> the relay has the event, in ms."""
     from sqlalchemy import insert
 
-    from exstrat_app.dbtypes import utcnow
+    from exstrat_app.infra.db.types import utcnow
+    from exstrat_app.infra.redis import redis_url
     from exstrat_app.models import Strategy, StrategyStep, User, new_id
-    from exstrat_app.services.prices import Quote
-    from exstrat_app.services.redis_conn import redis_url
-    from exstrat_app.services.watcher import trigger_step
+    from exstrat_app.services.portfolio.prices import Quote
+    from exstrat_app.services.strategies.watcher import trigger_step
     from exstrat_app.state.feed import relay_push_events
 
     user = {"id": new_id(), "email": "lat@bench.local", "password_hash": "x"}
@@ -257,7 +257,7 @@ def bench_push_latency(engine: Any, redis: Any) -> list[float]:
 
 
 def report(engine: Any, env: Env) -> list[str]:
-    from exstrat_app.services.redis_conn import get_redis
+    from exstrat_app.infra.redis import get_redis
 
     redis = get_redis()
     lines = []
@@ -299,7 +299,7 @@ def report(engine: Any, env: Env) -> list[str]:
 
 def main() -> None:
     with throwaway_env() as env:
-        from exstrat_app.services.db import get_engine
+        from exstrat_app.infra.db.engine import get_engine
 
         engine = get_engine()
         try:

@@ -2,6 +2,6 @@
 
 import sys
 
-from exstrat_app.cli import main
+from exstrat_app.runtime.cli import main
 
 sys.exit(main(sys.argv[1:]))

@@ -6,7 +6,7 @@ import reflex as rx
 
 from exstrat_app import pages  # noqa: F401 - registers every @rx.page
 from exstrat_app.api import create_api
-from exstrat_app.logs import configure_logging
+from exstrat_app.infra.logging import configure_logging
 from exstrat_app.state.feed import relay_push_events
 
 # The web process (Reflex's backend server imports this module) handles sign-ups, logins and

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from exstrat_app.dbtypes import Money, UTCDateTime, utcnow
+from exstrat_app.infra.db.types import Money, UTCDateTime, utcnow
 
 
 def new_id() -> str:

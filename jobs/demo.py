@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import urllib.request
 
-from exstrat_app.demo import seed_demo
+from exstrat_app.demo.seed import seed_demo
 from exstrat_app.settings import get_settings
 
 

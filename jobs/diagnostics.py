@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from exstrat_app.logs import current_correlation_id
+from exstrat_app.infra.logging import current_correlation_id
 
 log = logging.getLogger(__name__)
 

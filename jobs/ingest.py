@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from redis import Redis
 
-from exstrat_app.services import sync
+from exstrat_app.services.exchanges import sync
 
 
 def run_step(account_id: str, step: str) -> bool:
@@ -30,6 +30,6 @@ def resync_all() -> int:
 
 
 def _redis() -> Redis:
-    from exstrat_app.services.redis_conn import get_redis
+    from exstrat_app.infra.redis import get_redis
 
     return get_redis()

@@ -10,7 +10,7 @@ from rq import get_current_job
 def send_notification_email(notification_id: str) -> str:
     """Email one alert. Enqueued with `Retry(max=5, interval=[5, 15, 60, 300, 900])`:
     an exception lets RQ retry; the last attempt marks the notification `failed`."""
-    from exstrat_app.services.notifications import deliver_email
+    from exstrat_app.services.notifications.inbox import deliver_email
 
     job = get_current_job()
     # RQ stores retries_left 0 as "no retries" (None): either way, no try comes after this one.
@@ -22,8 +22,8 @@ def sweep_pending_emails() -> dict[str, Any]:
     """The periodic `sweep-emails`: enqueue again the email of every pending notification
     whose job was never enqueued or was lost. Redis and database errors are logged, not
     raised (the next sweep retries); returns a small report."""
-    from exstrat_app.services.db import get_engine
-    from exstrat_app.services.email_sweep import sweep_pending_emails as sweep
-    from exstrat_app.services.redis_conn import get_redis
+    from exstrat_app.infra.db.engine import get_engine
+    from exstrat_app.infra.redis import get_redis
+    from exstrat_app.services.notifications.sweep import sweep_pending_emails as sweep
 
     return sweep(engine=get_engine(), redis=get_redis()).as_dict()

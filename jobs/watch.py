@@ -7,8 +7,8 @@ from typing import Any
 
 def watch_prices() -> dict[str, Any]:
     """One batched watcher cycle over every watched asset; returns a small report."""
-    from exstrat_app.services.db import get_engine
-    from exstrat_app.services.redis_conn import get_redis
-    from exstrat_app.services.watcher import run_watch_cycle
+    from exstrat_app.infra.db.engine import get_engine
+    from exstrat_app.infra.redis import get_redis
+    from exstrat_app.services.strategies.watcher import run_watch_cycle
 
     return run_watch_cycle(get_engine(), get_redis()).as_dict()

@@ -41,7 +41,7 @@ _REDIS_PROC: subprocess.Popen[bytes] | None = None
 if os.environ.get("TEST_REDIS_URL"):
     os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
 else:
-    from exstrat_app.services.redis_conn import embedded_url, start_embedded
+    from exstrat_app.infra.redis import embedded_url, start_embedded
 
     _REDIS_PROC = start_embedded(_DATA_DIR)
     os.environ["REDIS_URL"] = embedded_url(_DATA_DIR)
@@ -54,7 +54,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _SCHEMA and _BASE_PG_URL:
         from sqlalchemy import text
 
-        from exstrat_app.services.db import make_engine
+        from exstrat_app.infra.db.engine import make_engine
         from exstrat_app.settings import normalise_database_url
 
         engine = make_engine(normalise_database_url(_BASE_PG_URL))
@@ -67,13 +67,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def engine():  # type: ignore[no-untyped-def]
     """The migrated database (the real Alembic chain, as `up` applies it)."""
-    from exstrat_app.services.db import get_engine
-    from exstrat_app.services.migrate import upgrade_to_head
+    from exstrat_app.infra.db.engine import get_engine
+    from exstrat_app.infra.db.migrate import upgrade_to_head
 
     if _SCHEMA and _BASE_PG_URL:
         from sqlalchemy import text
 
-        from exstrat_app.services.db import make_engine
+        from exstrat_app.infra.db.engine import make_engine
         from exstrat_app.settings import normalise_database_url
 
         admin = make_engine(normalise_database_url(_BASE_PG_URL))
@@ -105,7 +105,7 @@ def db(engine) -> Iterator[object]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def redis() -> Iterator[object]:
     """The real test Redis, flushed after the test."""
-    from exstrat_app.services.redis_conn import get_redis
+    from exstrat_app.infra.redis import get_redis
 
     client = get_redis()
     yield client

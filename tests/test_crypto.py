@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from exstrat_app.services.crypto import SecretBox, SecretUnreadable, key_fingerprint
+from exstrat_app.infra.crypto import SecretBox, SecretUnreadable, key_fingerprint
 
 OLD = bytes.fromhex("aa" * 32)
 NEW = bytes.fromhex("bb" * 32)

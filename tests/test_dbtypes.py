@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exstrat_app.dbtypes import decode_sortable, encode_sortable, quantize_money
+from exstrat_app.infra.db.types import decode_sortable, encode_sortable, quantize_money
 
 # Every amount NUMERIC(38,18) can hold: 20 integer digits, 18 decimals, either sign.
 amounts = st.decimals(
@@ -66,7 +66,7 @@ def test_out_of_range_or_not_a_number_is_refused(bad: Decimal) -> None:
 @given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**20), max_value=10**20))
 def test_plain_amounts_encode_like_their_quantized_value(value: Decimal) -> None:
     # The fast path (padding the exchange's own string) must agree with quantizing first.
-    from exstrat_app.dbtypes import _encode_quantized
+    from exstrat_app.infra.db.types import _encode_quantized
 
     try:
         expected = _encode_quantized(value)

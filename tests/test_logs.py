@@ -8,14 +8,14 @@ import sys
 
 from rq import SimpleWorker
 
-from exstrat_app.logs import correlation_id
-from jobs import CorrelatedJob, enqueue_unique, get_queue
+from exstrat_app.infra.logging import correlation_id
+from exstrat_app.infra.queue import CorrelatedJob, enqueue_unique, get_queue
 
 
 def test_every_log_line_is_json_with_the_bound_correlation_id() -> None:
     code = (
         "import logging\n"
-        "from exstrat_app.logs import configure_logging, correlation_id\n"
+        "from exstrat_app.infra.logging import configure_logging, correlation_id\n"
         "configure_logging('INFO')\n"
         "correlation_id.set('req-12345678')\n"
         "logging.getLogger('ccxt').warning('from a library %s', 42)\n"

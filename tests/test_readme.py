@@ -45,7 +45,7 @@ def test_every_make_target_in_the_readme_exists_and_is_exercised() -> None:
 
 
 def test_every_cli_command_in_the_readme_exists_and_is_exercised() -> None:
-    from exstrat_app.cli import _parser
+    from exstrat_app.runtime.cli import _parser
 
     commands = set(re.findall(r"python -m exstrat_app ([a-z-]+)", README))
     assert {"up", "worker", "scheduler", "migrate", "rotate-keys", "sim-exchange"} <= commands

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 
-import exstrat_app.dbtypes
+import exstrat_app.infra.db.types
 from alembic import op
 
 revision: str = "0001"
@@ -25,15 +25,19 @@ def upgrade() -> None:
         "price_candles",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("symbol", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("minute", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("close", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
+        sa.Column("minute", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "close", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("symbol", "minute"),
     )
     op.create_table(
         "revoked_tokens",
         sa.Column("jti", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("expires_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "expires_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("jti"),
     )
     with op.batch_alter_table("revoked_tokens", schema=None) as batch_op:
@@ -47,7 +51,9 @@ def upgrade() -> None:
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("is_demo", sa.Boolean(), nullable=False),
-        sa.Column("created_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
@@ -65,11 +71,15 @@ def upgrade() -> None:
         sa.Column("key_id", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
-        sa.Column("last_sync_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "last_sync_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("progress_done", sa.Integer(), nullable=False),
         sa.Column("progress_total", sa.Integer(), nullable=False),
         sa.Column("is_demo", sa.Boolean(), nullable=False),
-        sa.Column("created_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -85,19 +95,29 @@ def upgrade() -> None:
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("asset", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("quote", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("quantity", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
         sa.Column(
-            "computed_qty", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False
-        ),
-        sa.Column("cost_basis", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
-        sa.Column("avg_price", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=True),
-        sa.Column(
-            "realized_pnl", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False
+            "quantity", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
         ),
         sa.Column(
-            "unknown_cost_qty", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False
+            "computed_qty", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
         ),
-        sa.Column("updated_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "cost_basis", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column(
+            "avg_price", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=True
+        ),
+        sa.Column(
+            "realized_pnl", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column(
+            "unknown_cost_qty",
+            exstrat_app.infra.db.types.Money(precision=38, scale=18),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -115,9 +135,13 @@ def upgrade() -> None:
             "exchange_account_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False
         ),
         sa.Column("asset", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("free", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
-        sa.Column("locked", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
-        sa.Column("fetched_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("free", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False),
+        sa.Column(
+            "locked", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column(
+            "fetched_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["exchange_account_id"],
             ["exchange_accounts.id"],
@@ -138,16 +162,24 @@ def upgrade() -> None:
         sa.Column("quote", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("ref_type", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("ref_price", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
-        sa.Column("base_qty", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
+        sa.Column(
+            "ref_price", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column(
+            "base_qty", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column(
             "exchange_account_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True
         ),
         sa.Column("notify_email", sa.Boolean(), nullable=False),
         sa.Column("notify_in_app", sa.Boolean(), nullable=False),
-        sa.Column("created_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["exchange_account_id"],
             ["exchange_accounts.id"],
@@ -171,8 +203,10 @@ def upgrade() -> None:
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("last_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("last_ts", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_ts", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "updated_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["exchange_account_id"],
             ["exchange_accounts.id"],
@@ -197,12 +231,18 @@ def upgrade() -> None:
         sa.Column("base", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("quote", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("side", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
-        sa.Column("price", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
-        sa.Column("amount", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
-        sa.Column("cost", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
+        sa.Column(
+            "price", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column(
+            "amount", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column("cost", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False),
         sa.Column("fee_asset", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-        sa.Column("fee_cost", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=True),
-        sa.Column("ts", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "fee_cost", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=True
+        ),
+        sa.Column("ts", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["exchange_account_id"],
             ["exchange_accounts.id"],
@@ -227,12 +267,16 @@ def upgrade() -> None:
         ),
         sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("asset", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("amount", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
-        sa.Column("fee_cost", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=True),
+        sa.Column(
+            "amount", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column(
+            "fee_cost", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=True
+        ),
         sa.Column("fee_asset", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("txid", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
-        sa.Column("ts", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ts", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["exchange_account_id"],
             ["exchange_accounts.id"],
@@ -251,18 +295,28 @@ def upgrade() -> None:
         sa.Column("strategy_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("asset", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("target_pct", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
-        sa.Column("sell_pct", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
         sa.Column(
-            "target_price", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False
+            "target_pct", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
         ),
-        sa.Column("qty_to_sell", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
+        sa.Column(
+            "sell_pct", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column(
+            "target_price", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
+        sa.Column(
+            "qty_to_sell", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("triggered_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
-            "triggered_price", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=True
+            "triggered_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=True
         ),
-        sa.Column("done_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "triggered_price",
+            exstrat_app.infra.db.types.Money(precision=38, scale=18),
+            nullable=True,
+        ),
+        sa.Column("done_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["strategy_id"],
             ["strategies.id"],
@@ -287,8 +341,10 @@ def upgrade() -> None:
         sa.Column("in_app", sa.Boolean(), nullable=False),
         sa.Column("email_status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("email_attempts", sa.Integer(), nullable=False),
-        sa.Column("read_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("read_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["step_id"],
             ["strategy_steps.id"],
@@ -315,12 +371,16 @@ def upgrade() -> None:
         sa.Column("strategy_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("step_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column(
-            "executed_qty", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False
+            "executed_qty", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
         ),
-        sa.Column("price", exstrat_app.dbtypes.Money(precision=38, scale=18), nullable=False),
+        sa.Column(
+            "price", exstrat_app.infra.db.types.Money(precision=38, scale=18), nullable=False
+        ),
         sa.Column("execution_type", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("created_at", exstrat_app.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", exstrat_app.infra.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["step_id"],
             ["strategy_steps.id"],

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exstrat_app.api.request_guard import RequestGuardMiddleware
 from exstrat_app.api.security import install_security
-from exstrat_app.logs import correlation_id, new_correlation_id
+from exstrat_app.infra.logging import correlation_id, new_correlation_id
 from exstrat_app.services.errors import ServiceError, TooManyRequests
 
 log = logging.getLogger(__name__)

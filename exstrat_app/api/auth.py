@@ -18,7 +18,7 @@ from exstrat_app.api.deps import (
     session_token,
 )
 from exstrat_app.models import User
-from exstrat_app.services import auth as auth_service
+from exstrat_app.services.auth import core as auth_service
 from exstrat_app.services.errors import NotFound, Unauthorized
 from exstrat_app.settings import get_settings
 

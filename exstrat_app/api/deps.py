@@ -17,10 +17,10 @@ from fastapi import Depends, Request
 from redis import Redis
 from sqlmodel import Session
 
-from exstrat_app.services import auth
-from exstrat_app.services.db import get_engine
+from exstrat_app.infra.db.engine import get_engine
+from exstrat_app.infra.redis import get_redis
+from exstrat_app.services.auth import core as auth
 from exstrat_app.services.errors import Unauthorized
-from exstrat_app.services.redis_conn import get_redis
 
 SESSION_COOKIE = "exstrat_session"
 

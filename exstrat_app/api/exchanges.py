@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
 from exstrat_app.models import ExchangeAccount
-from exstrat_app.services import accounts as accounts_service
-from exstrat_app.services import sync as sync_service
+from exstrat_app.services.exchanges import accounts as accounts_service
+from exstrat_app.services.exchanges import sync as sync_service
 
 router = APIRouter(tags=["exchanges"])
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from redis.exceptions import RedisError
 
 from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
-from exstrat_app.services import notifications as service
-from exstrat_app.services.push import publish_read
+from exstrat_app.services.notifications import inbox as service
+from exstrat_app.services.notifications.push import publish_read
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from exstrat_app.api.deps import CurrentUserId, SessionDep
-from exstrat_app.services import portfolio as portfolio_service
+from exstrat_app.services.portfolio import rebuild as portfolio_service
 
 router = APIRouter(tags=["portfolio"])
 

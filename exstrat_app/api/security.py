@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exstrat_app.api.deps import SESSION_COOKIE, client_ip_from_scope
-from exstrat_app.services import auth as auth_service
+from exstrat_app.services.auth import core as auth_service
 from exstrat_app.services.errors import Unauthorized
 from exstrat_app.settings import get_settings
 

@@ -18,9 +18,9 @@ from redis.exceptions import RedisError
 
 from exstrat_app.api.deps import CurrentUserId, SessionDep
 from exstrat_app.domain.money import STABLE_QUOTES, fmt
-from exstrat_app.services import strategies as service
 from exstrat_app.services.errors import ExchangeUnavailable, InvalidInput
-from exstrat_app.services.prices import STALE_FACTOR, last_prices
+from exstrat_app.services.portfolio.prices import STALE_FACTOR, last_prices
+from exstrat_app.services.strategies import commands as service
 from exstrat_app.settings import get_settings
 
 router = APIRouter(tags=["strategies"])

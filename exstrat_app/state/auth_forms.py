@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from exstrat_app import demo
-from exstrat_app.services import auth
-from exstrat_app.services.db import session_scope
+from exstrat_app.demo import mode as demo
+from exstrat_app.infra.db.engine import session_scope
+from exstrat_app.infra.redis import get_redis
+from exstrat_app.services.auth import core as auth
 from exstrat_app.services.errors import ServiceError
-from exstrat_app.services.redis_conn import get_redis
 from exstrat_app.state.session import go_to
 
 DEFAULT_NEXT = "/portfolio"

@@ -18,10 +18,10 @@ from typing import Any
 
 import reflex as rx
 
+from exstrat_app.infra.db.engine import session_scope
+from exstrat_app.infra.redis import get_redis
 from exstrat_app.models import ExchangeAccount
-from exstrat_app.services.db import session_scope
 from exstrat_app.services.errors import ServiceError
-from exstrat_app.services.redis_conn import get_redis
 from exstrat_app.state.display import ago_text
 from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
 
@@ -61,7 +61,7 @@ def queued(row: dict[str, str]) -> dict[str, str]:
 
 
 def _list(user_id: str) -> list[dict[str, str]]:
-    from exstrat_app.services import accounts
+    from exstrat_app.services.exchanges import accounts
 
     with session_scope() as session:
         return [account_row(a) for a in accounts.list_accounts(session, user_id=user_id)]
@@ -69,7 +69,7 @@ def _list(user_id: str) -> list[dict[str, str]]:
 
 def _add(user_id: str, form: dict[str, str]) -> tuple[str, str]:
     """Test the key, store it sealed, start the first sync: (account id, its name)."""
-    from exstrat_app.services import accounts, sync
+    from exstrat_app.services.exchanges import accounts, sync
 
     with session_scope() as session:
         account = accounts.add_account(
@@ -87,14 +87,14 @@ def _add(user_id: str, form: dict[str, str]) -> tuple[str, str]:
 
 
 def _sync(user_id: str, account_id: str) -> None:
-    from exstrat_app.services import sync
+    from exstrat_app.services.exchanges import sync
 
     with session_scope() as session:
         sync.request_sync(session, user_id=user_id, account_id=account_id)
 
 
 def _delete(user_id: str, account_id: str) -> None:
-    from exstrat_app.services import accounts
+    from exstrat_app.services.exchanges import accounts
 
     with session_scope() as session:
         accounts.delete_account(session, user_id=user_id, account_id=account_id)

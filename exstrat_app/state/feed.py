@@ -26,7 +26,7 @@ import reflex as rx
 from redis.exceptions import RedisError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
-from exstrat_app.services.push import PUSH_CHANNEL, PushEvent, parse_event
+from exstrat_app.services.notifications.push import PUSH_CHANNEL, PushEvent, parse_event
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,8 @@ class FeedSnapshot:
 
 def load_snapshot(user_id: str) -> FeedSnapshot:
     """The newest notifications and the unread count, from the database."""
-    from exstrat_app.services import notifications
-    from exstrat_app.services.db import session_scope
+    from exstrat_app.infra.db.engine import session_scope
+    from exstrat_app.services.notifications import inbox as notifications
 
     with session_scope() as session:
         rows = notifications.list_notifications(session, user_id=user_id, limit=FEED_SIZE)
@@ -112,9 +112,9 @@ def load_snapshot(user_id: str) -> FeedSnapshot:
 
 
 def _mark_read(user_id: str, notification_id: str | None) -> None:
-    from exstrat_app.services import notifications
-    from exstrat_app.services.db import session_scope
+    from exstrat_app.infra.db.engine import session_scope
     from exstrat_app.services.errors import NotFound
+    from exstrat_app.services.notifications import inbox as notifications
 
     with session_scope() as session:
         if notification_id is None:
@@ -235,7 +235,7 @@ async def relay_push_events(
     `app` is filled in by Reflex (`app.register_lifespan_task(relay_push_events)`); `url`,
     `applier` and `subscribed` exist for tests and the benchmark.
     """
-    from exstrat_app.services.redis_conn import redis_url
+    from exstrat_app.infra.redis import redis_url
 
     apply = applier or (lambda event: apply_to_app(app, event))
     backoff = _Backoff()

@@ -15,7 +15,7 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app.domain.money import is_stable
-from exstrat_app.services.db import session_scope
+from exstrat_app.infra.db.engine import session_scope
 from exstrat_app.state.display import (
     ago_text,
     dec,
@@ -38,7 +38,8 @@ CHART_COLORS = ("#12a594", "#3e63dd", "#f76b15", "#8e4ec6", "#e5484d", "#ffc53d"
 
 def _view(user_id: str, quote: str) -> dict[str, Any]:
     """Rows, totals, whether any account exists, and the last sync (runs in a thread)."""
-    from exstrat_app.services import accounts, portfolio
+    from exstrat_app.services.exchanges import accounts
+    from exstrat_app.services.portfolio import rebuild as portfolio
 
     with session_scope() as session:
         accts = accounts.list_accounts(session, user_id=user_id)

@@ -20,8 +20,8 @@ from urllib.parse import quote
 import reflex as rx
 from starlette.requests import cookie_parser
 
-from exstrat_app.services import auth
-from exstrat_app.services.db import session_scope
+from exstrat_app.infra.db.engine import session_scope
+from exstrat_app.services.auth import core as auth
 from exstrat_app.services.errors import NotFound, Unauthorized
 
 SESSION_COOKIE = "exstrat_session"

@@ -13,9 +13,9 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app.domain.money import MONEY_CONTEXT
-from exstrat_app.services import strategies
-from exstrat_app.services.db import session_scope
+from exstrat_app.infra.db.engine import session_scope
 from exstrat_app.services.errors import NotFound, ServiceError
+from exstrat_app.services.strategies import commands as strategies
 from exstrat_app.state.display import (
     dec,
     money_text,
@@ -32,7 +32,7 @@ ACTIONS = ("pause", "resume", "complete")
 
 def _prices(assets: set[str], quote: str = "USDT") -> dict[str, Decimal]:
     """Last prices for the distance to the next target; none (shown as —) if unavailable."""
-    from exstrat_app.services.prices import last_prices
+    from exstrat_app.services.portfolio.prices import last_prices
 
     try:
         return {asset: q.price for asset, q in last_prices(assets, quote).items()}

@@ -13,9 +13,9 @@ from typing import Any
 
 import reflex as rx
 
-from exstrat_app.services import strategies
-from exstrat_app.services.db import session_scope
+from exstrat_app.infra.db.engine import session_scope
 from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.strategies import commands as strategies
 from exstrat_app.state.display import decimals_of, money_text, price_text, qty_text
 from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
 

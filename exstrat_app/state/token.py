@@ -12,9 +12,9 @@ from typing import Any
 
 import reflex as rx
 
-from exstrat_app.services import strategies
-from exstrat_app.services.db import session_scope
+from exstrat_app.infra.db.engine import session_scope
 from exstrat_app.services.errors import NotFound, ServiceError
+from exstrat_app.services.strategies import commands as strategies
 from exstrat_app.state.display import (
     DASH,
     dec,
@@ -91,7 +91,7 @@ def summary_of(asset: str, view: dict[str, Any]) -> dict[str, str]:
 
 
 def _view(user_id: str, asset: str, trades_page: int, transfers_page: int) -> dict[str, Any]:
-    from exstrat_app.services import portfolio
+    from exstrat_app.services.portfolio import rebuild as portfolio
 
     with session_scope() as session:
         view = portfolio.token_view(
@@ -116,7 +116,7 @@ def _view(user_id: str, asset: str, trades_page: int, transfers_page: int) -> di
 
 
 def _history(asset: str) -> list[dict[str, str]]:
-    from exstrat_app.services.prices import daily_closes
+    from exstrat_app.services.portfolio.prices import daily_closes
 
     return [
         {"day": day.strftime("%Y-%m-%d"), "close": close}

@@ -134,7 +134,7 @@ SEED_STEPS = [{"targetPct": "10", "sellPct": "20"}, {"targetPct": "40", "sellPct
 
 
 def create_seed_strategy(db: Any, user_id: str, **overrides: Any) -> Any:
-    from exstrat_app.services.strategies import create_strategy
+    from exstrat_app.services.strategies.commands import create_strategy
 
     args: dict[str, Any] = {
         "asset": "ETH",
@@ -158,14 +158,14 @@ def run_worker(redis: Any, queues: tuple[str, ...] = ("watch", "notify")) -> Non
     """A real RQ worker (SimpleWorker: jobs run in this process) until the queues are empty."""
     from rq import SimpleWorker
 
-    from jobs import get_queue
+    from exstrat_app.infra.queue import get_queue
 
     worker = SimpleWorker([get_queue(q, connection=redis) for q in queues], connection=redis)
     worker.work(burst=True, logging_level="WARNING")
 
 
 def enqueue_watch(redis: Any) -> Any:
-    from jobs import get_queue
+    from exstrat_app.infra.queue import get_queue
 
     return get_queue("watch", connection=redis).enqueue("jobs.watch.watch_prices")
 
@@ -183,7 +183,7 @@ def client(db: Any, redis: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
 
 
 def sign_in(client: Any, user_id: str) -> None:
-    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.services.auth.core import issue_session_token
 
     client.cookies.set("exstrat_session", issue_session_token(user_id=user_id))
 

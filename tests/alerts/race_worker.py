@@ -13,11 +13,15 @@ import sys
 import time
 from decimal import Decimal
 
-from exstrat_app.dbtypes import utcnow
-from exstrat_app.services.db import get_engine
-from exstrat_app.services.prices import Quote
-from exstrat_app.services.redis_conn import get_redis
-from exstrat_app.services.watcher import _fire_in_transaction, run_watch_cycle, trigger_step
+from exstrat_app.infra.db.engine import get_engine
+from exstrat_app.infra.db.types import utcnow
+from exstrat_app.infra.redis import get_redis
+from exstrat_app.services.portfolio.prices import Quote
+from exstrat_app.services.strategies.watcher import (
+    _fire_in_transaction,
+    run_watch_cycle,
+    trigger_step,
+)
 
 
 def main(mode: str, barrier: str, rounds: int, price: str, step_ids: list[str]) -> int:

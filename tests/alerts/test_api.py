@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from exstrat_app.dbtypes import utcnow
+from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Notification
-from exstrat_app.services import strategies as svc
+from exstrat_app.services.strategies import commands as svc
 from tests.alerts.conftest import SEED_STEPS, add_position, lot_0001, sign_in
 from tests.alerts.fake_binance import FakeBinance
 

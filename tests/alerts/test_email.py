@@ -12,10 +12,10 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from sqlmodel import Session, select
 
+from exstrat_app.infra.mail import parse_smtp_url, send_email
+from exstrat_app.infra.queue import get_queue
 from exstrat_app.models import Notification
-from exstrat_app.services import notifications as notes
-from exstrat_app.services.mailer import parse_smtp_url, send_email
-from jobs import get_queue
+from exstrat_app.services.notifications import inbox as notes
 from tests.alerts.conftest import (
     SmtpServer,
     create_seed_strategy,

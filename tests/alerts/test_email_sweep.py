@@ -18,13 +18,17 @@ from rq.registry import FailedJobRegistry
 from rq_scheduler import Scheduler
 from sqlmodel import Session, col, select
 
-from exstrat_app.dbtypes import utcnow
+from exstrat_app.infra.db.types import utcnow
+from exstrat_app.infra.queue import get_queue
 from exstrat_app.models import Notification, StrategyStep
-from exstrat_app.services.email_sweep import MAX_EMAIL_TRIES, sweep_pending_emails
-from exstrat_app.services.prices import Quote
-from exstrat_app.services.watcher import _fire_in_transaction, after_commit, enqueue_email
+from exstrat_app.services.notifications.sweep import MAX_EMAIL_TRIES, sweep_pending_emails
+from exstrat_app.services.portfolio.prices import Quote
+from exstrat_app.services.strategies.watcher import (
+    _fire_in_transaction,
+    after_commit,
+    enqueue_email,
+)
 from exstrat_app.settings import get_settings
-from jobs import get_queue
 from jobs.schedule import Periodic, ensure_periodic_jobs, periodic_jobs
 from tests.alerts.conftest import SmtpServer, create_seed_strategy, free_port, run_worker
 
@@ -180,7 +184,7 @@ def test_redis_down_during_the_sweep_raises_nothing_and_changes_nothing(
 ) -> None:
     first = pending_note(db, alice.id)
     second = pending_note(db, alice.id, attempts=1)
-    with caplog.at_level(logging.WARNING, logger="exstrat_app.services.email_sweep"):
+    with caplog.at_level(logging.WARNING, logger="exstrat_app.services.notifications.sweep"):
         report = sweep_pending_emails(engine=engine, redis=dead_redis())
     assert report.stopped and (report.requeued, report.given_up) == (0, 0)
     assert "Redis unavailable" in caplog.text
@@ -219,7 +223,7 @@ def test_a_requeued_job_never_exceeds_the_emails_own_try_budget(
     engine: Any, db: Any, alice: Any, smtp: SmtpServer
 ) -> None:
     # A job enqueued again starts a fresh RQ retry budget; the row's count is what limits.
-    from exstrat_app.services.notifications import deliver_email
+    from exstrat_app.services.notifications.inbox import deliver_email
 
     note_id = pending_note(db, alice.id, attempts=MAX_EMAIL_TRIES)
     assert deliver_email(note_id, final_attempt=False, engine=engine) == "failed"

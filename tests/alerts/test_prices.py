@@ -9,7 +9,11 @@ from typing import Any
 
 from freezegun import freeze_time
 
-from exstrat_app.services.prices import PriceProvider, default_provider, fetch_binance_tickers
+from exstrat_app.services.portfolio.prices import (
+    PriceProvider,
+    default_provider,
+    fetch_binance_tickers,
+)
 from tests.alerts.fake_binance import FakeBinance
 
 TICKER = "/api/v3/ticker/price"
@@ -119,9 +123,9 @@ def test_stablecoins_are_one_and_usd_means_usdt(redis: Any, binance: FakeBinance
 def test_daily_closes_for_charts_come_from_the_sim_as_decimal_strings(monkeypatch: Any) -> None:
     """The token page's chart: daily closes through the adapter (real ccxt at the wire);
     an unknown market gives no chart rather than an error."""
-    from exstrat_app.services.prices import daily_closes
+    from exstrat_app.services.portfolio.prices import daily_closes
     from exstrat_app.settings import get_settings
-    from exstrat_app.sim import SimExchange, small_dataset
+    from simexchange import SimExchange, small_dataset
 
     sim = SimExchange(small_dataset())
     url = sim.start()

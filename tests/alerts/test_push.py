@@ -19,9 +19,14 @@ from typing import Any
 
 import pytest
 
+from exstrat_app.infra.redis import embedded_url, redis_url, start_embedded
 from exstrat_app.models import Notification
-from exstrat_app.services.push import PushEvent, parse_event, publish_alert, publish_read
-from exstrat_app.services.redis_conn import embedded_url, redis_url, start_embedded
+from exstrat_app.services.notifications.push import (
+    PushEvent,
+    parse_event,
+    publish_alert,
+    publish_read,
+)
 from exstrat_app.state.feed import (
     FeedSnapshot,
     UserFeed,

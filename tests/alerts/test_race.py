@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from exstrat_app.infra.queue import get_queue
 from exstrat_app.models import Notification, StrategyExecution, StrategyStep
-from exstrat_app.services.push import PUSH_CHANNEL
-from jobs import get_queue
+from exstrat_app.services.notifications.push import PUSH_CHANNEL
 from tests.alerts.conftest import create_seed_strategy, worker_env
 from tests.alerts.fake_binance import FakeBinance
 

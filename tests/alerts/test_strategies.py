@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from exstrat_app.infra.exchanges.markets import lot_step_for
 from exstrat_app.models import ExchangeAccount, Strategy, StrategyStep
-from exstrat_app.services import strategies as svc
 from exstrat_app.services.errors import Conflict, ExchangeUnavailable, InvalidInput, NotFound
-from exstrat_app.services.markets import lot_step_for
+from exstrat_app.services.strategies import commands as svc
 from tests.alerts.conftest import SEED_STEPS, add_position, create_seed_strategy, lot_0001
 from tests.alerts.fake_binance import FakeBinance
 
@@ -241,7 +241,7 @@ def test_lot_step_from_the_exchange_markets(redis: Any, binance: FakeBinance) ->
 def test_unreachable_exchange_is_a_503(
     redis: Any, settings_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from exstrat_app.services import exchange_adapter
+    from exstrat_app.infra.exchanges import adapter as exchange_adapter
 
     settings_env(EXSTRAT_BINANCE_URL="http://127.0.0.1:9")  # nothing listens on port 9
     monkeypatch.setattr(exchange_adapter, "_backoff", lambda _state: 0)  # no real sleeping

@@ -17,10 +17,10 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from exstrat_app.models import Notification, Strategy, StrategyExecution, StrategyStep
-from exstrat_app.services import strategies as svc
-from exstrat_app.services.prices import PriceProvider, fetch_binance_tickers
-from exstrat_app.services.push import PUSH_CHANNEL
-from exstrat_app.services.watcher import crossed_steps, run_watch_cycle, watched_assets
+from exstrat_app.services.notifications.push import PUSH_CHANNEL
+from exstrat_app.services.portfolio.prices import PriceProvider, fetch_binance_tickers
+from exstrat_app.services.strategies import commands as svc
+from exstrat_app.services.strategies.watcher import crossed_steps, run_watch_cycle, watched_assets
 from tests.alerts.conftest import (
     add_position,
     create_seed_strategy,
@@ -242,7 +242,7 @@ def test_a_failing_step_does_not_hold_back_the_others(
     seed_position: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from exstrat_app.services import watcher
+    from exstrat_app.services.strategies import watcher
 
     strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     first = steps(engine, strategy.id)[0]
@@ -271,13 +271,13 @@ def test_a_push_or_queue_outage_never_undoes_the_alert(
     seed_position: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from exstrat_app.services import watcher
+    from exstrat_app.services.strategies import watcher
 
     def down(*_args: Any, **_kwargs: Any) -> None:
         raise RedisConnectionError("redis went away")
 
     monkeypatch.setattr(watcher, "publish_alert", down)
-    monkeypatch.setattr("jobs.enqueue_unique", down)
+    monkeypatch.setattr("exstrat_app.infra.queue.enqueue_unique", down)
     create_seed_strategy(db, alice.id)
     binance.set_price("ETH/USDT", "2200")
     assert len(run_watch_cycle(engine, redis).fired) == 1

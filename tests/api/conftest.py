@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery staple"
 
 @lru_cache
 def password_hash(password: str) -> str:
-    from exstrat_app.services.auth import hash_password
+    from exstrat_app.services.auth.core import hash_password
 
     return hash_password(password)
 
@@ -49,7 +49,7 @@ def make_user(db: Any) -> Callable[..., Any]:
 
 def sign_in(client: TestClient, user_id: str) -> str:
     """Give the client a valid session cookie without spending a bcrypt check."""
-    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.services.auth.core import issue_session_token
 
     token = issue_session_token(user_id=user_id)
     client.cookies.set("exstrat_session", token)

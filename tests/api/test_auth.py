@@ -10,9 +10,9 @@ import pytest
 from freezegun import freeze_time
 from sqlmodel import select
 
-from exstrat_app.dbtypes import utcnow
+from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import RevokedToken, User
-from exstrat_app.services import auth as auth_service
+from exstrat_app.services.auth import core as auth_service
 from exstrat_app.settings import get_settings
 from tests.api.conftest import PASSWORD, login, set_cookie_attrs, sign_in, signup_and_login
 

@@ -15,7 +15,7 @@ from exstrat_app.api.security import (
     ApiRateLimitMiddleware,
     normalise_origin,
 )
-from exstrat_app.services.auth import issue_session_token
+from exstrat_app.services.auth.core import issue_session_token
 from tests.api.conftest import BASE_URL, PASSWORD, sign_in
 
 # ------------------------------------------------------------------ CSRF

@@ -119,7 +119,7 @@ class RunningApp:
     @property
     def engine(self) -> Any:
         if self._engine is None:
-            from exstrat_app.services.db import make_engine
+            from exstrat_app.infra.db.engine import make_engine
 
             self._engine = make_engine(self.database_url)
         return self._engine
@@ -166,7 +166,7 @@ def _stop(app: RunningApp) -> None:
 @pytest.fixture(scope="session")
 def sim() -> Iterator[Any]:
     _require_browser()
-    from exstrat_app.sim import SimExchange, small_dataset
+    from simexchange import SimExchange, small_dataset
 
     exchange = SimExchange(small_dataset())
     exchange.start()

@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from exstrat_app.models import Strategy, StrategyStep, User
-from exstrat_app.sim import (
+from simexchange import (
     BINANCE_READONLY_KEY,
     BINANCE_READONLY_SECRET,
     BINANCE_TRADING_KEY,

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from exstrat_app.sim import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET
+from simexchange import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET
 from tests.browser.helpers import new_page, sign_in, sign_up, unique_email, wait_for
 
 SESSION_COOKIE = "exstrat_session"

@@ -95,7 +95,7 @@ class RedisServer:
         return Redis(unix_socket_path=str(self.socket), socket_timeout=5)
 
     def start(self) -> None:
-        from exstrat_app.services.redis_conn import embedded_server_binary
+        from exstrat_app.infra.redis import embedded_server_binary
 
         self.socket.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
@@ -275,7 +275,7 @@ class DatabaseOutage:
         from sqlalchemy import event
         from sqlalchemy.engine import make_url
 
-        from exstrat_app.services.db import make_engine
+        from exstrat_app.infra.db.engine import make_engine
 
         url = make_url(os.environ["DATABASE_URL"])
         self.kind = url.get_backend_name()
@@ -337,7 +337,7 @@ def _short_busy_timeout(dbapi_conn: Any, _record: Any) -> None:
 @pytest.fixture
 def db_outage(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[DatabaseOutage]:
     """The app's `get_engine()` (jobs, services) is the outage's engine for this test."""
-    from exstrat_app.services import db as db_module
+    from exstrat_app.infra.db import engine as db_module
 
     outage = DatabaseOutage()
     monkeypatch.setattr(db_module, "get_engine", lambda: outage.engine)

@@ -58,7 +58,7 @@ def api(db: Any, redis: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCl
     """The API as a browser on this site reaches it; a 5xx comes back as a response (not
     an exception) so that its body can be checked too."""
     from exstrat_app.api import create_api
-    from exstrat_app.services import strategies as strategies_service
+    from exstrat_app.services.strategies import commands as strategies_service
 
     # One user sends hundreds of requests here: the per-user API rate limit would answer
     # 429 long before the cases are done (it has its own tests in tests/api).
@@ -88,7 +88,7 @@ def client(api: TestClient, user: User) -> TestClient:
 
 @pytest.fixture(scope="module")
 def _sim_server() -> Iterator[Any]:
-    from exstrat_app.sim import SimExchange, small_dataset
+    from simexchange import SimExchange, small_dataset
 
     server = SimExchange(small_dataset())
     server.start()
@@ -395,7 +395,7 @@ def test_signup_and_login_with_non_ascii_and_nul(api: TestClient, db: Any) -> No
 def test_exchange_accounts_keep_any_nickname_as_text_and_refuse_non_ascii_keys(
     client: TestClient, db: Any, exchange_sim: Any
 ) -> None:
-    from exstrat_app.sim import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET
+    from simexchange import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET
 
     def add(**changes: Any) -> Any:
         body = {

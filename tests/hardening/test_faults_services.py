@@ -17,7 +17,7 @@ from rq_scheduler import Scheduler
 from sqlmodel import Session, select
 
 from exstrat_app.models import Notification, StrategyExecution, StrategyStep
-from exstrat_app.services.push import PUSH_CHANNEL
+from exstrat_app.services.notifications.push import PUSH_CHANNEL
 from tests.alerts.conftest import add_position, create_seed_strategy
 from tests.hardening.conftest import kill_group, spawn
 
@@ -165,7 +165,7 @@ def test_the_database_going_away_mid_watch_cycle_delays_the_alert_but_never_doub
     from rq import SimpleWorker
     from rq.job import JobStatus
 
-    from jobs import get_queue
+    from exstrat_app.infra.queue import get_queue
 
     user = make_user()
     add_position(db, user.id, "ETH", "4.00", "2000")

@@ -20,16 +20,16 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlmodel import func, select
 
+from exstrat_app.infra import exchanges as xa
+from exstrat_app.infra.queue import get_queue
 from exstrat_app.models import ExchangeAccount, Position, SyncCursor, Trade, Transfer
-from exstrat_app.services import exchange_adapter as xa
-from exstrat_app.services import sync
-from exstrat_app.sim import (
+from exstrat_app.services.exchanges import sync
+from simexchange import (
     BINANCE_READONLY_KEY,
     BINANCE_READONLY_SECRET,
     COINBASE_READONLY_KEY,
     COINBASE_READONLY_SECRET,
 )
-from jobs import get_queue
 from tests.hardening.conftest import kill_group, spawn
 
 SECRETS = (
@@ -322,7 +322,7 @@ def test_a_worker_killed_at_random_points_never_duplicates_nor_loses_rows(
     """20 runs, each SIGKILLed at a random point (the arrival of a random request of the
     run at the exchange, plus 0-150 ms: while a page is in flight, being stored or
     committed), then restarted; each ends with exactly the reference's rows."""
-    from exstrat_app.sim import large_dataset
+    from simexchange import large_dataset
 
     sim = make_sim(large_dataset(n_trades=5000, n_symbols=10, seed=5))
     clock = request_clock(sim)

@@ -34,7 +34,7 @@ def signed_in(engine: Any) -> Iterator[dict[str, str]]:
     from sqlmodel import Session
 
     from exstrat_app.models import User
-    from exstrat_app.services.auth import hash_password, issue_session_token
+    from exstrat_app.services.auth.core import hash_password, issue_session_token
 
     with Session(engine) as session:
         user = User(email="fuzz@example.com", password_hash=hash_password("fuzz-password-1"))

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.models import (
     ExchangeAccount,
     Notification,
@@ -25,7 +26,6 @@ from exstrat_app.models import (
     Trade,
     User,
 )
-from exstrat_app.services.crypto import SecretBox
 from exstrat_app.services.errors import NotFound
 
 ORIGIN = "http://testserver"
@@ -92,7 +92,7 @@ def alice(db: Any) -> dict[str, str]:
 @pytest.fixture
 def bob_client(db: Any, redis: Any) -> TestClient:
     from exstrat_app.api import create_api
-    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.services.auth.core import issue_session_token
 
     bob = User(email="bob@example.com", password_hash="x")
     db.add(bob)

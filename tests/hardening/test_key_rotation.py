@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from exstrat_app.infra.crypto import SecretUnreadable, key_fingerprint
 from exstrat_app.models import ExchangeAccount, User
-from exstrat_app.services import accounts
-from exstrat_app.services.crypto import SecretUnreadable, key_fingerprint
+from exstrat_app.services.exchanges import accounts
 from exstrat_app.settings import get_settings, parse_key
-from exstrat_app.sim import (
+from simexchange import (
     BINANCE_READONLY_KEY,
     BINANCE_READONLY_SECRET,
     COINBASE_READONLY_KEY,
@@ -64,7 +64,7 @@ def use_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
 
 @pytest.fixture
 def exchange_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from exstrat_app.sim import SimExchange, small_dataset
+    from simexchange import SimExchange, small_dataset
 
     server = SimExchange(small_dataset())
     url = server.start()
@@ -196,9 +196,9 @@ def test_old_key_removed_before_rotation_sync_ends_in_error_with_a_reason(
     from rq.job import Job
 
     from exstrat_app.api import create_api
-    from exstrat_app.services.auth import issue_session_token
-    from exstrat_app.services.sync import UNREADABLE_KEY
-    from jobs import get_queue
+    from exstrat_app.infra.queue import get_queue
+    from exstrat_app.services.auth.core import issue_session_token
+    from exstrat_app.services.exchanges.sync import UNREADABLE_KEY
 
     use_keys(OLD_KEY)
     alice = _user(db, "alice@example.com")

@@ -23,14 +23,14 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     spent quickly in tests that exhaust it."""
     from tenacity import wait_fixed
 
-    from exstrat_app.services import exchange_adapter
+    from exstrat_app.infra.exchanges import adapter as exchange_adapter
 
     monkeypatch.setattr(exchange_adapter, "_backoff", wait_fixed(0.01))
 
 
 def _start_sim(dataset: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     from exstrat_app.settings import get_settings
-    from exstrat_app.sim import SimExchange
+    from simexchange import SimExchange
 
     sim = SimExchange(dataset)
     url = sim.start()
@@ -45,7 +45,7 @@ def _start_sim(dataset: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 def sim(monkeypatch: pytest.MonkeyPatch, redis: Any) -> Iterator[Any]:
     """small_dataset served over HTTP; both exchanges' URLs point at it."""
     from exstrat_app.settings import get_settings
-    from exstrat_app.sim import small_dataset
+    from simexchange import small_dataset
 
     server = _start_sim(small_dataset(), monkeypatch)
     yield server
@@ -87,8 +87,8 @@ def make_user(db: Any) -> Callable[..., Any]:
 @pytest.fixture
 def add_account(db: Any, redis: Any) -> Callable[..., Any]:
     """Add an account through the real service (key checked against the simulator)."""
-    from exstrat_app.services import accounts
-    from exstrat_app.sim import (
+    from exstrat_app.services.exchanges import accounts
+    from simexchange import (
         BINANCE_READONLY_KEY,
         BINANCE_READONLY_SECRET,
         COINBASE_READONLY_KEY,
@@ -121,7 +121,7 @@ def run_worker(redis: Any) -> Callable[[], None]:
     included: each step enqueues the next one before it ends)."""
     from rq import SimpleWorker
 
-    from jobs import get_queue
+    from exstrat_app.infra.queue import get_queue
 
     def _run() -> None:
         queue = get_queue("ingest", connection=redis)
@@ -184,6 +184,6 @@ def client(db: Any, redis: Any) -> Iterator[Any]:
 
 def sign_in(client: Any, user_id: str) -> None:
     """A valid session cookie for the user (no password check needed here)."""
-    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.services.auth.core import issue_session_token
 
     client.cookies.set("exstrat_session", issue_session_token(user_id=user_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from exstrat_app.sim import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET, BINANCE_TRADING_KEY
+from simexchange import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET, BINANCE_TRADING_KEY
 from tests.ingest.conftest import sign_in
 
 D = Decimal

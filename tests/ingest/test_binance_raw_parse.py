@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from exstrat_app.services import exchange_adapter as xa
-from exstrat_app.sim import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET, large_dataset
+from exstrat_app.infra import exchanges as xa
+from simexchange import BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET, large_dataset
 
 
 def _instance() -> Any:

@@ -7,11 +7,12 @@ from decimal import Decimal, localcontext
 
 from sqlmodel import select
 
-from exstrat_app.dbtypes import quantize_money
 from exstrat_app.domain.money import MONEY_CONTEXT
+from exstrat_app.infra.db.types import quantize_money
 from exstrat_app.models import Position, Transfer
-from exstrat_app.services import portfolio, sync
-from exstrat_app.sim import BINANCE_READONLY_KEY, SMALL_T, SimTrade, SimTransfer
+from exstrat_app.services.exchanges import sync
+from exstrat_app.services.portfolio import rebuild as portfolio
+from simexchange import BINANCE_READONLY_KEY, SMALL_T, SimTrade, SimTransfer
 
 D = Decimal
 NEW_TRADE_MS = SMALL_T["NOW"] - 86_400_000  # 2024-05-31

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlmodel import func, select
 
 from exstrat_app.models import Balance, ExchangeAccount, Position, SyncCursor, Trade, Transfer
-from exstrat_app.services import accounts, sync
+from exstrat_app.services.exchanges import accounts, sync
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,8 +42,8 @@ def test_a_worker_killed_mid_sync_resumes_and_ends_with_the_same_rows(
 ):
     from rq.registry import StartedJobRegistry
 
-    from exstrat_app.sim import large_dataset
-    from jobs import get_queue
+    from exstrat_app.infra.queue import get_queue
+    from simexchange import large_dataset
 
     # 3 symbols x ~4000 trades: ASSET1/USDT's ids start at 2,000,000, so its second page is
     # asked with fromId=2001000. That request hangs (the worker waits on it) and the worker
@@ -103,7 +103,7 @@ def test_a_worker_killed_mid_sync_resumes_and_ends_with_the_same_rows(
 def test_rotate_all_keys_reseals_rows_sealed_with_an_old_key(
     db, sim, make_user, add_account, monkeypatch
 ):
-    from exstrat_app.services.crypto import SecretBox
+    from exstrat_app.infra.crypto import SecretBox
     from exstrat_app.settings import get_settings
 
     user = make_user()
@@ -132,7 +132,7 @@ def test_rotate_all_keys_reseals_rows_sealed_with_an_old_key(
 def test_sealed_secrets_are_bound_to_their_row(db, sim, make_user, add_account):
     import pytest
 
-    from exstrat_app.services.crypto import SecretUnreadable
+    from exstrat_app.infra.crypto import SecretUnreadable
 
     first = add_account(make_user())
     second = add_account(make_user("bob@example.com"))
@@ -176,9 +176,9 @@ def test_deleting_an_account_removes_its_data_and_rebuilds_positions(
 def test_a_demo_account_never_reaches_a_real_exchange(db: Any, monkeypatch: Any) -> None:
     """A demo account with the exchange URL pointing anywhere but this machine ends in
     `error` before any request is made."""
+    from exstrat_app.infra.crypto import SecretBox
     from exstrat_app.models import ExchangeAccount, User
-    from exstrat_app.services.crypto import SecretBox
-    from exstrat_app.services.sync import sync_account
+    from exstrat_app.services.exchanges.sync import sync_account
     from exstrat_app.settings import get_settings
 
     user = User(email="demo-guard@example.com", password_hash="x")

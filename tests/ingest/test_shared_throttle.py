@@ -12,8 +12,8 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from exstrat_app.services import exchange_adapter as xa
-from exstrat_app.services.throttle import SharedThrottle
+from exstrat_app.infra import exchanges as xa
+from exstrat_app.infra.exchanges.throttle import SharedThrottle
 from tests.ingest.throttle_worker import RATE_LIMIT_MS, SLOT_MS, ping_times
 
 PINGS = 40  # per process: about 1 s of requests at one per slot

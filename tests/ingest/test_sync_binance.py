@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from exstrat_app.dbtypes import quantize_money
+from exstrat_app.infra.db.types import quantize_money
 from exstrat_app.models import ExchangeAccount, Position, PriceCandle, SyncCursor, Trade
-from exstrat_app.services import sync
-from exstrat_app.sim import SMALL_BINANCE_BALANCES, SMALL_T
+from exstrat_app.services.exchanges import sync
+from simexchange import SMALL_BINANCE_BALANCES, SMALL_T
 
 D = Decimal
 
@@ -174,7 +174,7 @@ def test_second_sync_adds_nothing_and_resumes_from_the_cursors(
 
 
 def test_a_double_click_runs_the_work_once(db, redis, sim, make_user, add_account, run_worker):
-    from jobs import get_queue
+    from exstrat_app.infra.queue import get_queue
 
     user = make_user()
     account = add_account(user)
@@ -247,7 +247,7 @@ def test_after_the_retry_budget_the_run_ends_in_error_and_keeps_its_pages(
 def test_a_revoked_key_ends_in_error_and_no_secret_is_stored_in_clear(
     db, redis, sim, make_user, add_account, run_worker, engine
 ):
-    from exstrat_app.services.crypto import SecretBox
+    from exstrat_app.infra.crypto import SecretBox
 
     user = make_user()
     account = add_account(user)
@@ -312,7 +312,7 @@ def test_progress_is_published_for_open_pages(db, redis, sim, make_user, add_acc
 
 
 def test_assets_seen_only_in_transfers_are_crossed_with_every_quote():
-    from exstrat_app.services.sync_binance import candidate_symbols
+    from exstrat_app.services.exchanges.sync_binance import candidate_symbols
 
     markets = {
         "SOL/USDT": {"base": "SOL", "quote": "USDT", "spot": True},
@@ -331,7 +331,7 @@ def test_trade_pages_and_cursors_are_saved_per_page(
     db, redis, make_sim, make_user, add_account, fast_retries
 ):
     """2,500 trades on one symbol: three pages of fromId, each committed with its cursor."""
-    from exstrat_app.sim import large_dataset
+    from simexchange import large_dataset
 
     make_sim(large_dataset(n_trades=2500, n_symbols=1, seed=3))
     user = make_user()

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from exstrat_app.dbtypes import quantize_money
+from exstrat_app.infra.db.types import quantize_money
 from exstrat_app.models import ExchangeAccount, Position, SyncCursor
-from exstrat_app.services import sync
-from exstrat_app.sim import SMALL_T, SimTrade
+from exstrat_app.services.exchanges import sync
+from simexchange import SMALL_T, SimTrade
 
 D = Decimal
 
@@ -170,7 +170,7 @@ def test_a_fills_walk_killed_mid_way_resumes_and_ends_with_the_same_rows(
 def test_coinbase_keys_that_can_move_money_are_refused(
     db, sim, make_user, add_account, which, message, box
 ):
-    from exstrat_app import sim as sim_module
+    import simexchange as sim_module
     from exstrat_app.services.errors import ExchangeRejected
 
     key = getattr(sim_module, f"COINBASE_{which.upper()}_KEY")
@@ -183,7 +183,7 @@ def test_coinbase_keys_that_can_move_money_are_refused(
 
 
 def test_an_ed25519_coinbase_key_is_accepted(db, sim, make_user, add_account):
-    from exstrat_app.sim import COINBASE_ED25519_KEY, COINBASE_ED25519_SECRET
+    from simexchange import COINBASE_ED25519_KEY, COINBASE_ED25519_SECRET
 
     user = make_user()
     account = add_account(

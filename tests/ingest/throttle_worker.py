@@ -14,8 +14,8 @@ SLOT_MS = RATE_LIMIT_MS * PING_COST
 
 
 def ping_times(shared: bool, pings: int, start_at: float, out: Any) -> None:
-    from exstrat_app.services import exchange_adapter as xa
-    from exstrat_app.services.redis_conn import get_redis
+    from exstrat_app.infra import exchanges as xa
+    from exstrat_app.infra.redis import get_redis
 
     instance = xa.make_exchange("binance", redis=get_redis() if shared else None)
     instance.rateLimit = RATE_LIMIT_MS

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import ccxt
 import pytest
 
-from exstrat_app.sim import (
+from simexchange import (
     BINANCE_READONLY_KEY,
     BINANCE_READONLY_SECRET,
     COINBASE_READONLY_KEY,

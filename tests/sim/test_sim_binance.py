@@ -11,7 +11,7 @@ import ccxt
 import pytest
 import requests
 
-from exstrat_app.sim import (
+from simexchange import (
     BINANCE_READONLY_KEY,
     BINANCE_READONLY_SECRET,
     BINANCE_TRADING_KEY,

@@ -12,7 +12,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 
-from exstrat_app.sim import (
+from simexchange import (
     COINBASE_ED25519_KEY,
     COINBASE_ED25519_SECRET,
     COINBASE_READONLY_KEY,

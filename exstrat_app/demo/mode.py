@@ -1,0 +1,56 @@
+"""Demo mode: the app plus the simulated exchange on the demo dataset, a signed-in-in-one-click
+demo user with a synced account and two example strategies, prices on a seeded random walk.
+
+Demo accounts are marked `is_demo` and only ever talk to a simulated exchange on this
+machine (`assert_demo_target`): a demo key can never reach a real exchange.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+DEMO_EMAIL = "demo@exstrat.local"
+DEMO_NICKNAME = "Demo Binance (simulated)"
+
+
+def demo_enabled() -> bool:
+    return os.environ.get("EXSTRAT_DEMO") == "1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_demo(children_env: dict[str, str]) -> dict[str, str]:
+    """Environment for every child of `up --demo` (the sim's URL, fast price polling)."""
+    del children_env
+    port = int(os.environ.get("EXSTRAT_DEMO_SIM_PORT") or _free_port())
+    url = f"http://127.0.0.1:{port}"
+    return {
+        "EXSTRAT_DEMO": "1",
+        "EXSTRAT_DEMO_SIM_PORT": str(port),
+        "EXSTRAT_BINANCE_URL": url,
+        "EXSTRAT_COINBASE_URL": url,
+        "PRICE_POLL_SECONDS": os.environ.get("PRICE_POLL_SECONDS", "3"),
+        "PRICE_CACHE_SECONDS": os.environ.get("PRICE_CACHE_SECONDS", "3"),
+    }
+
+
+def demo_user_id() -> str:
+    """The demo user's id (only in demo mode), for the "Try the demo" sign-in ticket."""
+    from sqlmodel import select
+
+    from exstrat_app.infra.db.engine import session_scope
+    from exstrat_app.models import User
+    from exstrat_app.services.errors import NotFound
+
+    if not demo_enabled():
+        raise NotFound("The demo is not running on this server.")
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
+        if user is None:
+            raise NotFound("The demo is still being prepared: try again in a few seconds.")
+        return user.id

@@ -1,0 +1,80 @@
+"""Seeding the demo: the demo user, its synced simulated Binance account and two example
+strategies (run once by the `jobs.demo.seed` job that `up --demo` enqueues)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from exstrat_app.demo.mode import DEMO_EMAIL, DEMO_NICKNAME
+from exstrat_app.services.exchanges.demo_guard import assert_demo_target
+
+
+def seed_demo() -> str:
+    """Create (once) the demo user, its synced demo account and two strategies; returns the
+    user id. Safe to run again: an existing demo user is only re-synced."""
+    from sqlmodel import select
+
+    from exstrat_app.infra.db.engine import session_scope
+    from exstrat_app.models import ExchangeAccount, User
+    from exstrat_app.services.auth.core import signup
+    from exstrat_app.services.exchanges import accounts
+    from exstrat_app.services.exchanges.sync import sync_account
+    from exstrat_app.services.strategies import commands as strategies
+    from simexchange import datasets
+
+    assert_demo_target()
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
+        if user is None:
+            # Nobody signs in with this password: the "Try the demo" button uses a ticket.
+            user = signup(session, email=DEMO_EMAIL, password=secrets.token_urlsafe(24))
+            user.is_demo = True
+            session.add(user)
+        account = session.exec(
+            select(ExchangeAccount).where(ExchangeAccount.user_id == user.id)
+        ).first()
+        if account is None:
+            account = accounts.add_account(
+                session,
+                user_id=user.id,
+                exchange="binance",
+                api_key=datasets.BINANCE_READONLY_KEY,
+                api_secret=datasets.BINANCE_READONLY_SECRET,
+                nickname=DEMO_NICKNAME,
+            )
+            account.is_demo = True
+            session.add(account)
+        user_id, account_id = user.id, account.id
+    sync_account(account_id)
+    with session_scope() as session:
+        if not strategies.list_strategies(session, user_id=user_id):
+            _example_strategies(session, user_id=user_id)
+    return user_id
+
+
+def _example_strategies(session: object, *, user_id: str) -> None:
+    """The seed's ladder on ETH, and a BTC ladder whose first step is a whisker away."""
+    from exstrat_app.services.portfolio.prices import last_prices
+    from exstrat_app.services.strategies import commands as strategies
+
+    strategies.create_strategy(
+        session,  # type: ignore[arg-type]
+        user_id=user_id,
+        asset="ETH",
+        reference={"type": "avgPrice"},
+        steps=[{"targetPct": "10", "sellPct": "20"}, {"targetPct": "40", "sellPct": "59"}],
+        notify={"email": True, "inApp": True},
+    )
+    btc = last_prices(["BTC"], "USDT")["BTC"].price
+    # Reference chosen so that +2 % sits 0.2 % above today's price: the random walk
+    # crosses it within minutes, so the demo shows a live alert.
+    reference = (btc * Decimal("1.002") / Decimal("1.02")).quantize(Decimal("0.01"))
+    strategies.create_strategy(
+        session,  # type: ignore[arg-type]
+        user_id=user_id,
+        asset="BTC",
+        reference={"type": "custom", "price": str(reference)},
+        steps=[{"targetPct": "2", "sellPct": "25"}, {"targetPct": "8", "sellPct": "25"}],
+        notify={"email": True, "inApp": True},
+    )

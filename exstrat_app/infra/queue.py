@@ -1,0 +1,77 @@
+"""RQ jobs: thin functions that take ids, open their own DB session and call services.
+
+Queues (SPEC §6): `ingest` (balances, trades, transfers), `watch`, `notify`.
+Job ids use only letters, digits, `_` and `-` (RQ rejects `:`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+
+QUEUES = ("ingest", "watch", "notify")
+RESULT_TTL = 3600  # finished jobs leave Redis after an hour
+FAILURE_TTL = 7 * 24 * 3600  # failures stay a week for the operator to read
+
+_SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def safe_job_id(*parts: object) -> str:
+    """Join parts into an RQ-legal id (`ingest-binance-<id>-trades-0`)."""
+    return "-".join(_SAFE_ID.sub("_", str(p)) for p in parts)
+
+
+def get_queue(name: str, *, connection: Redis | None = None) -> Queue:
+    if connection is None:
+        from exstrat_app.infra.redis import get_redis
+
+        connection = get_redis()
+    return Queue(name, connection=connection, job_class=CorrelatedJob)
+
+
+def enqueue_unique(
+    queue: str,
+    func: str,
+    *args: Any,
+    job_id: str,
+    connection: Redis | None = None,
+    retry: Retry | None = None,
+    timeout: int = 3600,
+) -> Job | None:
+    """Enqueue once: while a job with this id exists, a second enqueue is a no-op (None)."""
+    from exstrat_app.infra.logging import current_correlation_id, new_correlation_id
+
+    # The enqueuing request's correlation id follows the job into the worker's log lines.
+    meta = {"correlation_id": current_correlation_id() or new_correlation_id()}
+    try:
+        return get_queue(queue, connection=connection).enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            unique=True,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            job_timeout=timeout,
+            retry=retry,
+            meta=meta,
+        )
+    except DuplicateJobError:
+        return None
+
+
+class CorrelatedJob(Job):
+    """Runs with the correlation id of the request (or schedule tick) that enqueued it."""
+
+    def perform(self) -> Any:
+        from exstrat_app.infra.logging import correlation_id, new_correlation_id
+
+        token = correlation_id.set(self.meta.get("correlation_id") or new_correlation_id())
+        try:
+            return super().perform()
+        finally:
+            correlation_id.reset(token)

@@ -1,0 +1,83 @@
+"""Command line: `up` supervises the whole app; the other commands run one piece each."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+log = logging.getLogger("exstrat")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m exstrat_app")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run everything: Redis, migrations, worker, scheduler, web")
+    up.add_argument("--port", type=int, default=int(os.environ.get("EXSTRAT_PORT", "3000")))
+    up.add_argument("--backend-only", action="store_true", help="skip the frontend build")
+    up.add_argument("--demo", action="store_true", help="also run the simulated exchange")
+
+    demo = sub.add_parser("demo", help="`up --demo`")
+    demo.add_argument("--port", type=int, default=int(os.environ.get("EXSTRAT_PORT", "3000")))
+    demo.add_argument("--backend-only", action="store_true")
+
+    worker = sub.add_parser("worker", help="one RQ worker on the ingest, watch, notify queues")
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    worker.add_argument("--queues", nargs="*", default=None)
+
+    sub.add_parser("scheduler", help="rq-scheduler with the periodic jobs registered")
+    sub.add_parser("migrate", help="alembic upgrade head")
+    sub.add_parser("rotate-keys", help="re-encrypt every stored API key with the current key")
+    sim = sub.add_parser(
+        "sim-exchange", help="the simulated Binance/Coinbase server", add_help=False
+    )
+    sim.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    from exstrat_app.infra.logging import configure_logging
+
+    configure_logging()
+    argv = list(argv)
+    if argv[:1] == ["sim-exchange"]:
+        from simexchange.cli import main as sim_main
+
+        return sim_main(argv[1:]) or 0
+    args = _parser().parse_args(argv)
+    if args.command in ("up", "demo"):
+        from exstrat_app.runtime.supervisor import run_up
+
+        return run_up(
+            port=args.port,
+            backend_only=args.backend_only,
+            demo=args.command == "demo" or args.demo,
+        )
+    if args.command == "worker":
+        from exstrat_app.runtime.workers import run_worker
+
+        return run_worker(queues=args.queues, burst=args.burst)
+    if args.command == "scheduler":
+        from exstrat_app.runtime.workers import run_scheduler
+
+        return run_scheduler()
+    if args.command == "migrate":
+        from exstrat_app.infra.db.migrate import upgrade_to_head
+
+        upgrade_to_head()
+        log.info("database is at the latest migration")
+        return 0
+    if args.command == "rotate-keys":
+        from exstrat_app.services.exchanges.accounts import rotate_all_keys
+
+        count = rotate_all_keys()
+        log.info("re-encrypted %d account(s) with the current key", count)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,93 @@
+"""Live push to open browser tabs: workers publish JSON events on Redis pub/sub.
+
+Workers cannot touch Reflex state (REFLEX-NOTES: "Pushing from a worker process"), so they
+publish here; every Reflex backend worker runs `state.feed.relay_push_events`, which takes
+each event once (dedupe on its id) and applies it to the user's shared `UserFeed`.
+
+Event (JSON): {"id": unique, "type": "alert" | "read", "userId", "sentAt": epoch seconds,
+"notification": {...}} for an alert; {"ids": [...], "all": bool, "unread": int} for
+notifications read elsewhere (so every tab's badge follows). Pub/sub is fire-and-forget:
+a tab that was not connected catches up from the database when it links its feed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from exstrat_app.models import Notification
+from exstrat_app.services.notifications.inbox import notification_json
+
+PUSH_CHANNEL = "exstrat:push"
+EVENT_TYPES = ("alert", "read")
+_USER_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")  # also a valid Reflex token part (no "_")
+
+
+@dataclass(frozen=True)
+class PushEvent:
+    id: str
+    type: str
+    user_id: str
+    sent_at: float
+    data: dict[str, Any]
+
+
+def _publish(redis: Redis, *, user_id: str, type_: str, **data: Any) -> str:
+    if not _USER_ID.fullmatch(user_id):
+        raise ValueError(f"not a user id: {user_id!r}")
+    event_id = uuid.uuid4().hex
+    event = {"id": event_id, "type": type_, "userId": user_id, "sentAt": time.time(), **data}
+    redis.publish(PUSH_CHANNEL, json.dumps(event))
+    return event_id
+
+
+def publish_alert(redis: Redis, *, user_id: str, notification: Notification) -> str:
+    """Announce a new notification to the user's open tabs; returns the event id."""
+    return _publish(
+        redis, user_id=user_id, type_="alert", notification=notification_json(notification)
+    )
+
+
+def publish_read(
+    redis: Redis,
+    *,
+    user_id: str,
+    ids: Sequence[str] = (),
+    all_: bool = False,
+    unread: int | None = None,
+) -> str:
+    """Tell the user's tabs that notifications were read (some ids, or all of them);
+    `unread` is the count left, as the database says after the change."""
+    return _publish(redis, user_id=user_id, type_="read", ids=list(ids), all=all_, unread=unread)
+
+
+def parse_event(raw: bytes | str) -> PushEvent | None:
+    """A well-formed event, or None (anything else on the channel is ignored)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    event_id, type_, user_id = data.get("id"), data.get("type"), data.get("userId")
+    if not (isinstance(event_id, str) and event_id and type_ in EVENT_TYPES):
+        return None
+    if not (isinstance(user_id, str) and _USER_ID.fullmatch(user_id)):
+        return None
+    if type_ == "alert" and not isinstance(data.get("notification"), dict):
+        return None
+    sent_at = data.get("sentAt")
+    return PushEvent(
+        id=event_id,
+        type=type_,
+        user_id=user_id,
+        sent_at=float(sent_at) if isinstance(sent_at, int | float) else 0.0,
+        data=data,
+    )

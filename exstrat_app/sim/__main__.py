@@ -1,8 +1,0 @@
-"""``python -m exstrat_app.sim`` runs the simulated exchange (same options as
-``python -m exstrat_app sim-exchange``)."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main(sys.argv[1:]))
