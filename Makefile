@@ -42,6 +42,7 @@ demo: deps bun
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: deps bun chromium lint
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)

@@ -107,20 +107,23 @@ def sync_worker(account_id: str, out: Any) -> None:
     from exstrat_app.infra.db.engine import get_engine
     from exstrat_app.infra.redis import get_redis
     from exstrat_app.models import Position, Trade
-    from exstrat_app.services.exchanges import sync
+    from exstrat_app.services.exchanges import runner
+    from exstrat_app.services.exchanges.context import STEPS
+    from jobs.ingest import sync_env
 
     redis = get_redis()
+    env = sync_env(redis=redis, rate_limit=False)
     steps: dict[str, float] = {}
     started = time.perf_counter()
-    for step in sync.STEPS:
+    for step in STEPS:
         t0 = time.perf_counter()
-        if not sync.run_step(account_id, step, redis=redis, rate_limit=False):
+        if not runner.run_step(account_id, step, env=env):
             raise SystemExit(f"sync failed at {step}")
         steps[step] = time.perf_counter() - t0
     total = time.perf_counter() - started
 
     t0 = time.perf_counter()
-    if not sync.sync_account(account_id, redis=redis, rate_limit=False):
+    if not runner.sync_account(account_id, env=env):
         raise SystemExit("re-sync failed")
     resync = time.perf_counter() - t0
 
@@ -158,6 +161,7 @@ def _prepare(url: str) -> str:
     """Migrate, and add the account through the real service (the key is checked)."""
     from sqlmodel import Session
 
+    from exstrat_app import bootstrap
     from exstrat_app.infra.db.engine import get_engine
     from exstrat_app.infra.db.migrate import upgrade_to_head
     from exstrat_app.models import User
@@ -172,11 +176,13 @@ def _prepare(url: str) -> str:
         session.commit()
         account = accounts.add_account(
             session,
+            bootstrap.secret_box(),
             user_id=user.id,
             exchange="binance",
             api_key=BINANCE_READONLY_KEY,
             api_secret=BINANCE_READONLY_SECRET,
         )
+        session.commit()
         return account.id
 
 

@@ -4,8 +4,8 @@ cycle, and trigger-to-push latency.
     python -c "from bench.watcher import main; main()"
 
 Runs against a throwaway data dir: SQLite (or BENCH_DATABASE_URL), the embedded Redis, and the
-small fake Binance HTTP server of the tests (every asset's ticker plus 1,500 unrelated ones, as
-the real ticker list is that long). Targets: cycle p95 < 200 ms, exactly one upstream ticker
+simulated exchange's Binance (every asset's ticker plus 1,500 unrelated ones, as the real
+ticker list is that long). Targets: cycle p95 < 200 ms, exactly one upstream ticker
 request per cycle, trigger-to-push p95 < 1 s.
 """
 
@@ -44,13 +44,17 @@ class Env:
 
 @contextmanager
 def throwaway_env() -> Iterator[Env]:
-    """Data dir, embedded Redis, fake Binance, migrated database; all removed afterwards."""
+    """Data dir, embedded Redis, simulated Binance, migrated database; all removed afterwards."""
     from exstrat_app.infra.redis import embedded_url, start_embedded
-    from tests.alerts.fake_binance import FakeBinance
+    from simexchange import SimExchange
+    from simexchange.datasets import market_dataset
 
     data_dir = Path(tempfile.mkdtemp(prefix="exs-bench-"))
     redis_proc = start_embedded(data_dir)
-    binance = FakeBinance()
+    # every market seed() prices must be listed up front (the sim only moves known symbols)
+    symbols = [f"{asset_name(a)}/USDT" for a in range(ASSETS)]
+    symbols += [f"X{i:04d}/BTC" for i in range(OTHER_SYMBOLS)]
+    binance = SimExchange(market_dataset(dict.fromkeys(symbols, "1")))
     os.environ.update(
         EXSTRAT_DATA_DIR=str(data_dir),
         DATABASE_URL=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{data_dir / 'bench.db'}",
@@ -149,6 +153,13 @@ def expire_cache(redis: Any) -> None:
         redis.delete(key)
 
 
+def watch_deps() -> dict[str, Any]:
+    """What the watch job hands the watcher: the app's price provider and public URL."""
+    from exstrat_app import bootstrap
+
+    return {"provider": bootstrap.price_provider(), "public_url": bootstrap.settings().public_url}
+
+
 def bench_cycles(engine: Any, redis: Any, binance: Any) -> dict[str, Any]:
     from exstrat_app.services.strategies.watcher import run_watch_cycle
 
@@ -156,13 +167,13 @@ def bench_cycles(engine: Any, redis: Any, binance: Any) -> dict[str, Any]:
     for _ in range(CYCLES):
         expire_cache(redis)
         before = binance.request_count("/api/v3/ticker/price")
-        report = run_watch_cycle(engine, redis)
+        report = run_watch_cycle(engine, redis, **watch_deps())
         times.append(report.seconds * 1000)
         requests.append(binance.request_count("/api/v3/ticker/price") - before)
         fired += len(report.fired)
     warm = []
     for _ in range(CYCLES):  # within one cache period: no upstream request at all
-        warm.append(run_watch_cycle(engine, redis).seconds * 1000)
+        warm.append(run_watch_cycle(engine, redis, **watch_deps()).seconds * 1000)
     return {
         "times": times,
         "warm": warm,
@@ -179,7 +190,7 @@ def bench_trigger_cycle(engine: Any, redis: Any, binance: Any) -> tuple[float, i
     for a in range(25):
         binance.set_price(f"{asset_name(a)}/USDT", str(Decimal(10 + a) * Decimal("1.06")))
     expire_cache(redis)
-    report = run_watch_cycle(engine, redis)
+    report = run_watch_cycle(engine, redis, **watch_deps())
     return report.seconds * 1000, len(report.fired)
 
 
@@ -192,7 +203,7 @@ def bench_push_latency(engine: Any, redis: Any) -> list[float]:
     from exstrat_app.models import Strategy, StrategyStep, User, new_id
     from exstrat_app.services.portfolio.prices import Quote
     from exstrat_app.services.strategies.watcher import trigger_step
-    from exstrat_app.state.feed import relay_push_events
+    from exstrat_app.state.feed_relay import relay_push_events
 
     user = {"id": new_id(), "email": "lat@bench.local", "password_hash": "x"}
     strategies, steps = [], []
@@ -244,9 +255,10 @@ def bench_push_latency(engine: Any, redis: Any) -> list[float]:
         time.sleep(0.01)
     latencies = []
     quote = Quote(Decimal(120), utcnow())
+    public_url = watch_deps()["public_url"]
     for step in steps:
         started = time.perf_counter()
-        trigger_step(engine, redis, step["id"], quote)
+        trigger_step(engine, redis, step["id"], quote, public_url=public_url)
         deadline = started + 5
         while step["id"] not in received and time.perf_counter() < deadline:
             time.sleep(0.0005)

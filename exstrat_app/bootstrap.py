@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+from limits.storage import Storage, storage_from_string
 from redis import Redis
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from exstrat_app.infra import redis as redis_conn
 from exstrat_app.infra.crypto import SecretBox
-from exstrat_app.infra.db.engine import get_engine
-from exstrat_app.infra.redis import get_redis
+from exstrat_app.infra.db import engine as db_engine
+from exstrat_app.services.auth import AuthThrottle, limits_storage_uri
+from exstrat_app.services.portfolio.prices import PriceProvider, default_provider
 from exstrat_app.settings import Settings, get_settings
 
 SessionFactory = Callable[[], Session]
@@ -28,22 +31,46 @@ def settings() -> Settings:
     return get_settings()
 
 
+# Through the modules, not names imported from them: a test that swaps the adapter's engine
+# (a database outage) or Redis swaps it for every entry point at once.
 def engine() -> Engine:
-    return get_engine()
+    return db_engine.get_engine()
 
 
 def redis() -> Redis:
-    return get_redis()
+    return redis_conn.get_redis()
+
+
+def redis_address() -> str:
+    """Where Redis is, for the clients that open their own connection (the async push relay)."""
+    return redis_conn.redis_url()
+
+
+def price_provider() -> PriceProvider:
+    """Last prices as `PRICE_PROVIDER` configures them, cached in the app's Redis. Built per
+    call (no I/O) so a test that changes the settings gets a provider that follows them."""
+    return default_provider(redis(), get_settings())
+
+
+def secret_box() -> SecretBox:
+    """Built per call (cheap): follows the settings, so a key rotation test sees its new keys."""
+    return SecretBox.from_settings()
 
 
 @lru_cache
-def secret_box() -> SecretBox:
-    return SecretBox(tuple(get_settings().encryption_keys()))
+def limits_storage() -> Storage:
+    """The rate limits' shared storage (Redis), for the auth throttle and the API's limit."""
+    return storage_from_string(limits_storage_uri(redis_conn.redis_url()))  # type: ignore[return-value]
+
+
+@lru_cache
+def auth_throttle() -> AuthThrottle:
+    return AuthThrottle(limits_storage())
 
 
 def session_factory(bind: Engine | None = None) -> SessionFactory:
     """New sessions on the app's engine, for use cases that commit per page (sync, rotation)."""
-    target = bind or get_engine()
+    target = bind or engine()
     return lambda: Session(target, expire_on_commit=False)
 
 
@@ -51,10 +78,5 @@ def session_factory(bind: Engine | None = None) -> SessionFactory:
 def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
     """The caller's unit of work: the use cases inside only add and flush; this commits once
     at the end, or rolls everything back if anything raised."""
-    with session_factory(bind)() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with db_engine.session_scope(bind or engine()) as session:
+        yield session

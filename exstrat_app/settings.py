@@ -1,7 +1,8 @@
-"""Settings from the environment (SPEC §3).
+"""Settings from the environment (SPEC §3): every variable the product reads is a field here.
 
 Every default makes `make run` work on a fresh laptop: SQLite and embedded Redis
 under the data dir, secrets generated once into the data dir (with a warning).
+`up` still *writes* variables into its children's environment; they read them back here.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,41 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://localhost:3000", alias="EXSTRAT_PUBLIC_URL")
     # How far back deposits/withdrawals are walked (Binance answers 90 days per call).
     history_start: str = Field(default="2017-07-01", alias="EXSTRAT_HISTORY_START")
+    # "off" (or "none", "0", empty) disables the per-user limit on /api.
+    api_rate_limit: str = Field(default="100/5minute", alias="EXSTRAT_API_RATE_LIMIT")
+    # Reverse proxies (each appending to X-Forwarded-For) in front of the app. 0: the TCP
+    # peer is the client. Behind one proxy (Render, Railway, nginx): 1.
+    proxy_hops: int = Field(default=0, alias="EXSTRAT_PROXY_HOPS")
+    log_level: str = Field(default="INFO", alias="EXSTRAT_LOG_LEVEL")
+    port: int = Field(default=3000, alias="EXSTRAT_PORT")
+    # Demo mode: `up --demo` sets EXSTRAT_DEMO=1 (only "1" counts) and the sim's port for its
+    # children; walk period and drift go verbatim onto the simulator's command line.
+    demo: str = Field(default="", alias="EXSTRAT_DEMO")
+    demo_sim_port: int | None = Field(default=None, alias="EXSTRAT_DEMO_SIM_PORT")
+    demo_walk_seconds: str = Field(default="2", alias="EXSTRAT_DEMO_WALK_SECONDS")
+    demo_drift: str = Field(default="0.0003", alias="EXSTRAT_DEMO_DRIFT")  # +0.9 %/min
+
+    @field_validator("proxy_hops", mode="before")
+    @classmethod
+    def _lenient_hops(cls, value: Any) -> int:
+        # Unreadable or negative: trust no proxy (the safe reading) rather than refuse to start.
+        try:
+            return max(0, int(value))
+        except (TypeError, ValueError):
+            return 0
+
+    @field_validator("demo_sim_port", mode="before")
+    @classmethod
+    def _empty_port_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @property
+    def demo_enabled(self) -> bool:
+        return self.demo == "1"
+
+    def is_set(self, field: str) -> bool:
+        """Whether the environment gave this field (for defaults that differ per caller)."""
+        return field in self.model_fields_set
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

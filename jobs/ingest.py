@@ -1,5 +1,6 @@
-"""Ingestion jobs (queue `ingest`): thin wrappers that take an account id and call the
-sync service, which opens its own database session (see `services/sync.py`).
+"""Ingestion jobs (queue `ingest`): thin wrappers that take an account id, build the sync's
+dependencies from the composition root and call the exchanges context, whose steps open
+their own sessions and commit page by page (see `services/exchanges/runner.py`).
 
     run_step(account_id, step)  one step of a run; enqueues the next one when it succeeds
     sync_account(account_id)    every step in this job (manual runs, benchmarks)
@@ -10,26 +11,36 @@ from __future__ import annotations
 
 from redis import Redis
 
-from exstrat_app.services.exchanges import sync
+from exstrat_app import bootstrap
+from exstrat_app.services.exchanges import runner, scheduling
+from exstrat_app.services.exchanges.context import SyncEnv
+
+
+def sync_env(*, redis: Redis | None = None, rate_limit: bool = True) -> SyncEnv:
+    """The real dependencies of a sync: the app's database, secret box, settings, Redis."""
+    return SyncEnv(
+        sessions=bootstrap.session_factory(bootstrap.engine()),
+        box=bootstrap.secret_box(),
+        settings=bootstrap.settings(),
+        redis=redis if redis is not None else bootstrap.redis(),
+        rate_limit=rate_limit,
+    )
 
 
 def run_step(account_id: str, step: str) -> bool:
-    redis = _redis()
-    ok = sync.run_step(account_id, step, redis=redis)
+    redis = bootstrap.redis()
+    env = sync_env(redis=redis)
+    ok = runner.run_step(account_id, step, env=env)
     if ok:
-        sync.continue_run(account_id, step, redis=redis)
+        scheduling.continue_run(account_id, step, sessions=env.sessions, redis=redis)
     return ok
 
 
 def sync_account(account_id: str) -> bool:
-    return sync.sync_account(account_id, redis=_redis())
+    return runner.sync_account(account_id, env=sync_env())
 
 
 def resync_all() -> int:
-    return sync.resync_all(redis=_redis())
-
-
-def _redis() -> Redis:
-    from exstrat_app.infra.redis import get_redis
-
-    return get_redis()
+    return scheduling.resync_all(
+        sessions=bootstrap.session_factory(bootstrap.engine()), redis=bootstrap.redis()
+    )

@@ -1,4 +1,4 @@
-"""Notification delivery jobs (queue `notify`)."""
+"""Notification delivery jobs (queue `notify`): thin, their dependencies from the bootstrap."""
 
 from __future__ import annotations
 
@@ -6,24 +6,29 @@ from typing import Any
 
 from rq import get_current_job
 
+from exstrat_app import bootstrap
+from exstrat_app.services.notifications.delivery import deliver_email
+from exstrat_app.services.notifications.sweep import sweep_pending_emails as sweep
+from exstrat_app.services.strategies import step_count
+
 
 def send_notification_email(notification_id: str) -> str:
     """Email one alert. Enqueued with `Retry(max=5, interval=[5, 15, 60, 300, 900])`:
     an exception lets RQ retry; the last attempt marks the notification `failed`."""
-    from exstrat_app.services.notifications.inbox import deliver_email
-
     job = get_current_job()
     # RQ stores retries_left 0 as "no retries" (None): either way, no try comes after this one.
     final_attempt = job is None or not job.retries_left
-    return deliver_email(notification_id, final_attempt=final_attempt)
+    return deliver_email(
+        notification_id,
+        final_attempt=final_attempt,
+        sessions=bootstrap.session_factory(),
+        settings=bootstrap.settings(),
+        step_count=step_count,
+    )
 
 
 def sweep_pending_emails() -> dict[str, Any]:
     """The periodic `sweep-emails`: enqueue again the email of every pending notification
     whose job was never enqueued or was lost. Redis and database errors are logged, not
     raised (the next sweep retries); returns a small report."""
-    from exstrat_app.infra.db.engine import get_engine
-    from exstrat_app.infra.redis import get_redis
-    from exstrat_app.services.notifications.sweep import sweep_pending_emails as sweep
-
-    return sweep(engine=get_engine(), redis=get_redis()).as_dict()
+    return sweep(sessions=bootstrap.session_factory(), redis=bootstrap.redis()).as_dict()

@@ -1,4 +1,5 @@
-"""Small helpers shared by the Binance and Coinbase wire implementations."""
+"""The wire both exchanges share: a parsed request, a response, and the number/time formats
+the real exchanges print."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import Message
 
-from .datasets import PriceHistory
+from .datasets.model import SimAccount
 
 Q8 = Decimal("0.00000001")
 
@@ -64,7 +65,13 @@ class Request:
     headers: Message
     body: bytes
     client: str
-    account: object = None  # set by the exchange's auth step
+    account: SimAccount | None = None  # set by the exchange's auth step
+
+    def signed_account(self) -> SimAccount:
+        """The account whose key signed this request (only private endpoints ask for it)."""
+        if self.account is None:
+            raise LookupError("not an authenticated request")
+        return self.account
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         v = self.query.get(name)
@@ -86,76 +93,15 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
+def is_coinbase(path: str) -> bool:
+    """``/api/v3/brokerage/*`` and ``/v2/*`` are Coinbase; the rest of ``/api/v3/*`` and
+    ``/sapi/*`` is Binance."""
+    return path.startswith("/api/v3/brokerage") or path.startswith("/v2/")
+
+
 def json_response(obj: object, status: int = 200) -> Response:
     return Response(status, jbytes(obj))
 
 
 def text_response(status: int, text: str, content_type: str = "text/plain") -> Response:
     return Response(status, text.encode(), content_type)
-
-
-# ---- candles and 24h statistics from a price history ---------------------------------------
-
-
-def candle(hist: PriceHistory, open_ms: int, interval_ms: int, now_ms: int) -> tuple:
-    """(open, high, low, close, n_points) of the candle starting at ``open_ms``.
-
-    close = last price at or before the candle's last millisecond (or now, for the current
-    candle); open = last price before the candle (or its first point); high/low over the
-    points inside plus open and close.
-    """
-    close_t = min(open_ms + interval_ms - 1, now_ms)
-    inside = hist.between(open_ms, close_t)
-    o = hist.at(open_ms - 1)
-    if o is None:
-        o = inside[0] if inside else hist.at(close_t)
-    c = hist.at(close_t)
-    if c is None:
-        c = o
-    vals = [o, c, *inside]
-    return o, max(vals), min(vals), c, len(inside)
-
-
-def candle_opens(
-    hist: PriceHistory,
-    interval_ms: int,
-    now_ms: int,
-    start_ms: int | None,
-    end_ms: int | None,
-    limit: int,
-) -> list[int]:
-    """Open times of the candles Binance would return (oldest first).
-
-    With a start: candles whose open time is >= start (so pass a minute's start to get that
-    minute). Without: the last ``limit`` candles up to ``end`` (or now). Nothing before the
-    first price point or after the current candle.
-    """
-    first = hist.first_time()
-    if first is None:
-        return []
-    first_open = first // interval_ms * interval_ms
-    last_open = now_ms // interval_ms * interval_ms
-    if end_ms is not None:
-        last_open = min(last_open, end_ms // interval_ms * interval_ms)
-    if start_ms is not None:
-        o = max(-(-start_ms // interval_ms) * interval_ms, first_open)
-        out = []
-        while o <= last_open and len(out) < limit:
-            out.append(o)
-            o += interval_ms
-        return out
-    o0 = max(first_open, last_open - (limit - 1) * interval_ms)
-    return list(range(o0, last_open + 1, interval_ms)) if last_open >= o0 else []
-
-
-def stats_24h(hist: PriceHistory, now_ms: int) -> dict:
-    t0 = now_ms - 86_400_000
-    last = hist.at(now_ms)
-    if last is None:
-        last = hist.prices[0] if len(hist) else Decimal(0)
-    o = hist.at(t0)
-    pts = hist.between(t0, now_ms)
-    if o is None:
-        o = pts[0] if pts else last
-    vals = [o, last, *pts]
-    return {"open": o, "high": max(vals), "low": min(vals), "last": last, "count": len(pts)}

@@ -1,139 +1,33 @@
 """The simulated exchange: one local HTTP server answering ccxt's ``binance`` (spot) and
 ``coinbase`` (Advanced Trade + v2) REST calls on one port, plus admin endpoints under
-``/_sim/``.
+``/_sim/`` (``admin.py``).
 
 Routing: ``/api/v3/brokerage/*`` and ``/v2/*`` are Coinbase; ``/api/v3/*`` and ``/sapi/*`` are
 Binance; anything else (e.g. ``/fapi/*``) is a 404 that is still counted, so a test can assert
 that no futures endpoint was called.
-
-Admin (not counted, never faulted):
-- ``GET /_sim/health`` -> ``{"status": "ok", "dataset": ..., "requests": N}``
-- ``GET /_sim/prices`` -> ``{"ETH/USDT": "2150.00000000", ...}`` (current prices)
-- ``POST /_sim/prices`` with ``{"symbol": "ETH/USDT", "price": "2200"}`` or
-  ``{"ETH/USDT": "2200", ...}`` -> moves the ticker (appends a point to the price path)
-- ``GET /_sim/faults``; ``POST /_sim/faults`` with ``{"kind": "429", "count": 3,
-  "path_contains": "/api/v3/myTrades", "retry_after": 1, "delay": 2.5}``;
-  ``DELETE /_sim/faults`` (or ``POST /_sim/faults/clear``)
-- ``GET /_sim/requests?path_contains=...`` -> ``{"count": N}``; ``POST /_sim/requests/reset``
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import math
-import random
-import socket
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
-from ._wire import Request, Response, json_response, text_response
-from .binance_api import BinanceAPI
-from .coinbase_api import CoinbaseAPI, _b64url
-from .datasets import SimDataset, SimTrade, SimTransfer
+from ._wire import Request, Response, is_coinbase, json_response
+from .admin import handle_admin
+from .binance import BinanceAPI
+from .coinbase import CoinbaseAPI
+from .datasets.model import SimAccount, SimDataset, SimMarket, SimTrade, SimTransfer
+from .datasets.prices import PriceHistory
+from .faults import FAULT_KINDS, Fault, RateLimiter, fault_response, take_fault
+from .http_server import SimHTTPServer
+from .random_walk import RandomWalk
 
 log = logging.getLogger(__name__)
-
-FAULT_KINDS = ("429", "418", "500", "502", "503", "504", "timeout", "reset")
-
-
-@dataclass
-class Fault:
-    kind: str
-    remaining: int
-    path_contains: str = ""
-    retry_after: int = 1
-    delay: float = 11.0
-
-    def as_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "remaining": self.remaining,
-            "path_contains": self.path_contains,
-            "retry_after": self.retry_after,
-            "delay": self.delay,
-        }
-
-
-def _is_coinbase(path: str) -> bool:
-    return path.startswith("/api/v3/brokerage") or path.startswith("/v2/")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-    sim: SimExchange
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "exstrat-sim/1.0"
-    sys_version = ""
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.sim._track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.sim._track(self.connection, False)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        path, _, raw_query = self.path.partition("?")
-        req = Request(
-            method=method,
-            path=path,
-            raw_query=raw_query,
-            query=parse_qs(raw_query, keep_blank_values=True),
-            headers=self.headers,
-            body=body,
-            client=self.client_address[0],
-        )
-        resp = self.server.sim._handle(req)
-        if resp is None:  # "reset" fault: drop the connection without answering
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.send_response(resp.status)
-        self.send_header("Content-Type", resp.content_type)
-        self.send_header("Content-Length", str(len(resp.body)))
-        for k, v in resp.headers:
-            self.send_header(k, v)
-        # headers and body in one write (no Nagle/delayed-ACK stall)
-        self._headers_buffer.append(b"\r\n")
-        self._headers_buffer.append(resp.body)
-        self.flush_headers()
 
 
 class SimExchange:
@@ -163,13 +57,15 @@ class SimExchange:
         self._counts: Counter[str] = Counter()
         self._recent: deque[str] = deque(maxlen=5000)
         self._faults: list[Fault] = []
-        self._windows: dict[str, deque[float]] = {}
-        self._conns: set[socket.socket] = set()
+        self._limiter = RateLimiter()
         self._stop = threading.Event()
-        self._server: _Server | None = None
+        self._server: SimHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._walk_thread: threading.Thread | None = None
-        self._walk_stop = threading.Event()
+        self._walk = RandomWalk(self)
+        self._build_apis()
+
+    def _build_apis(self) -> None:
+        # the APIs index the dataset's markets: rebuilt whenever the markets change
         self.binance = BinanceAPI(self)
         self.coinbase = CoinbaseAPI(self)
 
@@ -181,8 +77,8 @@ class SimExchange:
         self._stop.clear()
         self.binance.warm()
         self.coinbase.warm()
-        srv = _Server((host, port), _Handler)
-        srv.sim = self
+        # looked up per request, so a test may wrap ``sim._handle`` on a running server
+        srv = SimHTTPServer((host, port), lambda req: self._handle(req))
         self._server = srv
         h, p = srv.server_address[:2]
         shown = "127.0.0.1" if h in ("0.0.0.0", "") else h
@@ -204,11 +100,7 @@ class SimExchange:
             return
         srv.shutdown()
         srv.server_close()
-        with self._lock:
-            conns = list(self._conns)
-        for c in conns:  # close kept-alive client connections too
-            with contextlib.suppress(OSError):
-                c.shutdown(socket.SHUT_RDWR)
+        srv.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -220,14 +112,7 @@ class SimExchange:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._conns.add(conn)
-            else:
-                self._conns.discard(conn)
-
-    # ---- clock & prices -----------------------------------------------------------------
+    # ---- clock, prices & markets --------------------------------------------------------
 
     def now_ms(self) -> int:
         # time.time looked up at each call, so freezegun's patch applies to the server too
@@ -247,13 +132,8 @@ class SimExchange:
         tickers show it at once and the current 1m kline closes at it."""
         hist = self.dataset.prices.get(symbol)
         if hist is None:
-            known = (
-                symbol in self.dataset.binance_markets or symbol in self.dataset.coinbase_markets
-            )
-            if not known:
+            if not self._markets_of(symbol):
                 raise KeyError(f"unknown symbol {symbol!r}")
-            from .datasets import PriceHistory
-
             hist = self.dataset.prices[symbol] = PriceHistory()
         p = Decimal(str(price))
         if p <= 0:
@@ -264,33 +144,68 @@ class SimExchange:
             now = hist.times[-1] + 1
         hist.add(now, p)
 
+    def set_lot_step(self, symbol: str, step: Decimal | str) -> None:
+        """Give ``symbol`` another quantity step (and minimum): Binance LOT_SIZE stepSize and
+        minQty in exchangeInfo, Coinbase base_increment and base_min_size."""
+        markets = self._markets_of(symbol)
+        if not markets:
+            raise KeyError(f"unknown symbol {symbol!r}")
+        q = Decimal(str(step))
+        for table in markets:
+            table[symbol] = replace(table[symbol], step=q, min_qty=q)
+        self._build_apis()
+
+    def delist(self, symbol: str) -> None:
+        """Take ``symbol`` off both exchanges: its market and price path go, so the tickers and
+        exchangeInfo stop listing it (an upstream delisting)."""
+        markets = self._markets_of(symbol)
+        if not markets:
+            raise KeyError(f"unknown symbol {symbol!r}")
+        for table in markets:
+            del table[symbol]
+        self.dataset.prices.pop(symbol, None)
+        self._build_apis()
+
+    def load(self, dataset: SimDataset) -> None:
+        """Serve ``dataset`` from now on (markets, prices and accounts at once), e.g. to reset
+        a shared server between tests. Counters and faults stay: see ``reset_counts`` and
+        ``clear_faults``."""
+        self.dataset = dataset
+        self._build_apis()
+
+    def _markets_of(self, symbol: str) -> list[dict[str, SimMarket]]:
+        """The market tables (Binance, Coinbase) listing ``symbol``."""
+        tables = (self.dataset.binance_markets, self.dataset.coinbase_markets)
+        return [t for t in tables if symbol in t]
+
     # ---- faults & counters --------------------------------------------------------------
 
     def inject_fault(
         self,
         kind: str,
         *,
-        count: int = 1,
+        count: int | None = 1,
         path_contains: str = "",
         retry_after: int = 1,
         delay: float = 11.0,
     ) -> None:
-        """Answer the next ``count`` requests whose path (with query) contains
-        ``path_contains`` with a fault: ``"429"`` / ``"418"`` (with ``Retry-After``),
-        ``"500"``/``"502"``/``"503"``/``"504"`` (HTML body, like a gateway), ``"timeout"``
-        (hold the request ``delay`` seconds, longer than the client's timeout, then 504),
-        ``"reset"`` (close the connection without answering)."""
+        """Answer the next ``count`` requests (None: every one until ``clear_faults()``, an
+        outage) whose path (with query) contains ``path_contains`` with a fault: ``"429"`` /
+        ``"418"`` (with ``Retry-After``), ``"500"``/``"502"``/``"503"``/``"504"`` (HTML body,
+        like a gateway), ``"timeout"`` (hold the request ``delay`` seconds, longer than the
+        client's timeout, then 504), ``"reset"`` (close the connection without answering)."""
         kind = str(kind)
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
+        remaining = None if count is None else int(count)
         with self._lock:
-            self._faults.append(Fault(kind, int(count), path_contains, int(retry_after), delay))
+            self._faults.append(Fault(kind, remaining, path_contains, int(retry_after), delay))
 
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
 
-    def faults(self) -> list[dict]:
+    def faults(self) -> list[dict[str, object]]:
         with self._lock:
             return [f.as_dict() for f in self._faults]
 
@@ -326,9 +241,9 @@ class SimExchange:
                 trade.order_id = max((t.order_id for t in acct.trades), default=0) + 1
             acct.trades.append(trade)
             sign = 1 if trade.side == "buy" else -1
-            self._move(acct, trade.base, sign * trade.qty)
-            self._move(acct, trade.quote, -sign * trade.quote_qty)
-            self._move(acct, trade.fee_asset, -trade.fee)
+            _move(acct, trade.base, sign * trade.qty)
+            _move(acct, trade.quote, -sign * trade.quote_qty)  # type: ignore[operator]
+            _move(acct, trade.fee_asset, -trade.fee)
             self._bump(acct)
         return trade
 
@@ -338,11 +253,11 @@ class SimExchange:
             if transfer.kind == "deposit":
                 acct.deposits.append(transfer)
                 if transfer.status == "ok":
-                    self._move(acct, transfer.asset, transfer.amount)
+                    _move(acct, transfer.asset, transfer.amount)
             else:
                 acct.withdrawals.append(transfer)
                 if transfer.status == "ok":
-                    self._move(acct, transfer.asset, -(transfer.amount + transfer.fee))
+                    _move(acct, transfer.asset, -(transfer.amount + transfer.fee))
             self._bump(acct)
         return transfer
 
@@ -354,15 +269,10 @@ class SimExchange:
             acct.balances[asset] = (Decimal(str(free)), Decimal(str(locked)))
             self._bump(acct)
 
-    @staticmethod
-    def _move(acct: object, asset: str, delta: Decimal) -> None:
-        free, locked = acct.balances.get(asset, (Decimal(0), Decimal(0)))  # type: ignore[attr-defined]
-        acct.balances[asset] = (free + delta, locked)  # type: ignore[attr-defined]
-
-    def _bump(self, acct: object) -> None:
+    def _bump(self, acct: SimAccount) -> None:
         # every key on the same account shares the lists: bump them all
         for a in self.dataset.accounts.values():
-            if a.trades is acct.trades:  # type: ignore[attr-defined]
+            if a.trades is acct.trades:
                 a.version += 1
 
     # ---- random walk --------------------------------------------------------------------
@@ -378,203 +288,53 @@ class SimExchange:
         """Every ``interval_s`` seconds move every symbol by a seeded random step
         (``price * (1 + N(drift, volatility))``, rounded to the market's tick). A small
         positive drift lets the demo's ladders really trigger within minutes."""
-        self.stop_random_walk()
-        self._walk_stop.clear()
-        rng = random.Random(seed)
-        vol = float(volatility)
-        mean = float(drift)
-        ticks = {}
-        for m in list(self.dataset.binance_markets.values()) + list(
-            self.dataset.coinbase_markets.values()
-        ):
-            ticks[m.symbol] = m.tick
-
-        def run() -> None:
-            while not self._walk_stop.wait(interval_s):
-                for sym in sorted(self.dataset.prices):
-                    p = self.price(sym)
-                    if p is None:
-                        continue
-                    tick = ticks.get(sym, Decimal("0.00000001"))
-                    step = Decimal(str(round(1 + rng.gauss(mean, vol), 8)))
-                    newp = (p * step / tick).to_integral_value() * tick
-                    if newp > 0:
-                        self.set_price(sym, newp)
-
-        self._walk_thread = threading.Thread(target=run, name="sim-random-walk", daemon=True)
-        self._walk_thread.start()
+        self._walk.start(seed, interval_s, volatility, drift)
 
     def stop_random_walk(self) -> None:
-        self._walk_stop.set()
-        t, self._walk_thread = self._walk_thread, None
-        if t is not None:
-            t.join(timeout=5)
+        self._walk.stop()
 
     # ---- request handling ---------------------------------------------------------------
 
     def _handle(self, req: Request) -> Response | None:
         if req.path.startswith("/_sim/") or req.path == "/_sim":
             try:
-                return self._admin(req)
+                return handle_admin(self, req)
             except (ValueError, KeyError, TypeError) as e:
                 return json_response({"error": str(e)}, 400)
         with self._lock:
             self._counts[req.path] += 1
             self._recent.append(f"{req.method} {req.target}")
-            fault = None
-            for f in self._faults:
-                if f.remaining > 0 and f.path_contains in req.target:
-                    f.remaining -= 1
-                    fault = f
-                    break
-            self._faults = [f for f in self._faults if f.remaining > 0]
+            fault, self._faults = take_fault(self._faults, req.target)
         if fault is not None:
-            return self._fault_response(fault, req)
+            return fault_response(fault, req, self.now_ms(), self._stop.wait)
         limited = self._rate_limited(req)
         if limited is not None:
             return limited
         try:
-            if _is_coinbase(req.path):
+            if is_coinbase(req.path):
                 return self.coinbase.handle(req)
             return self.binance.handle(req)
         except Exception:
             log.exception("sim-exchange: error while serving %s %s", req.method, req.target)
-            if _is_coinbase(req.path):
+            if is_coinbase(req.path):
                 return json_response({"error": "INTERNAL", "message": "internal error"}, 500)
             return json_response(
                 {"code": -1000, "msg": "An unknown error occurred while processing the request."},
                 500,
             )
 
-    def _fault_response(self, f: Fault, req: Request) -> Response | None:
-        cb = _is_coinbase(req.path)
-        if f.kind == "429":
-            if cb:
-                r = json_response(
-                    {"errors": [{"id": "rate_limit_exceeded", "message": "Too many requests"}]}, 429
-                )
-            else:
-                r = json_response(
-                    {
-                        "code": -1003,
-                        "msg": f"Too many requests; current limit of IP({req.client}) request "
-                        "weight is 6000 per 1 MINUTE. Please use WebSocket Streams for live "
-                        "updates to avoid polling the API.",
-                    },
-                    429,
-                )
-            r.headers.append(("Retry-After", str(f.retry_after)))
-            return r
-        if f.kind == "418":
-            until = self.now_ms() + f.retry_after * 1000
-            r = json_response(
-                {
-                    "code": -1003,
-                    "msg": f"Way too much request weight used; IP banned until {until}. Please use "
-                    "WebSocket Streams for live updates to avoid bans.",
-                },
-                418,
-            )
-            r.headers.append(("Retry-After", str(f.retry_after)))
-            return r
-        if f.kind == "reset":
-            return None
-        if f.kind == "timeout":
-            self._stop.wait(f.delay)
-            return _gateway(504)
-        return _gateway(int(f.kind))
-
-    def _rate_key(self, req: Request) -> str:
-        key = req.headers.get("X-MBX-APIKEY")
-        if key:
-            return "key:" + key
-        authz = req.headers.get("Authorization") or ""
-        if authz.startswith("Bearer "):
-            try:
-                claims = json.loads(_b64url(authz[7:].split(".")[1]))
-                return "key:" + str(claims.get("sub"))
-            except (ValueError, IndexError):
-                return "ip:" + req.client
-        return "ip:" + req.client
-
     def _rate_limited(self, req: Request) -> Response | None:
-        limit = self.rate_limit_per_minute
-        if not limit:
+        if not self.rate_limit_per_minute:
             return None
-        key = self._rate_key(req)
-        now = time.monotonic()
-        with self._lock:
-            win = self._windows.setdefault(key, deque())
-            while win and win[0] <= now - 60:
-                win.popleft()
-            if len(win) >= limit:
-                retry = max(1, math.ceil(win[0] + 60 - now))
-            else:
-                win.append(now)
-                return None
-        fake = Fault("429", 1, retry_after=retry)
-        return self._fault_response(fake, req)
-
-    # ---- admin --------------------------------------------------------------------------
-
-    def _admin(self, req: Request) -> Response:
-        path = req.path.rstrip("/")
-        body = json.loads(req.body or b"{}") if req.method in ("POST", "PUT") else {}
-        if path == "/_sim/health":
-            return json_response(
-                {
-                    "status": "ok",
-                    "dataset": self.dataset.name,
-                    "url": self.url,
-                    "requests": self.request_count(),
-                    "time": self.now_ms(),
-                }
-            )
-        if path == "/_sim/prices":
-            if req.method == "POST":
-                if "symbol" in body:
-                    self.set_price(body["symbol"], str(body["price"]))
-                else:
-                    for sym, p in (body.get("prices") or body).items():
-                        self.set_price(sym, str(p))
-            return json_response({s: format(p, "f") for s, p in sorted(self.prices().items())})
-        if path == "/_sim/faults":
-            if req.method == "POST":
-                self.inject_fault(
-                    str(body["kind"]),
-                    count=int(body.get("count", 1)),
-                    path_contains=str(body.get("path_contains", "")),
-                    retry_after=int(body.get("retry_after", 1)),
-                    delay=float(body.get("delay", 11.0)),
-                )
-            elif req.method == "DELETE":
-                self.clear_faults()
-            return json_response({"faults": self.faults()})
-        if path == "/_sim/faults/clear":
-            self.clear_faults()
-            return json_response({"faults": []})
-        if path == "/_sim/requests":
-            sub = req.arg("path_contains", "") or ""
-            return json_response({"count": self.request_count(sub), "path_contains": sub})
-        if path == "/_sim/requests/reset":
-            self.reset_counts()
-            return json_response({"count": 0})
-        return json_response({"error": "unknown admin path"}, 404)
+        retry = self._limiter.retry_after(req, self.rate_limit_per_minute)
+        if retry is None:
+            return None
+        return fault_response(Fault("429", 1, retry_after=retry), req, self.now_ms(), time.sleep)
 
 
-def _gateway(status: int) -> Response:
-    titles = {
-        500: "Internal Server Error",
-        502: "Bad Gateway",
-        503: "Service Unavailable",
-        504: "Gateway Timeout",
-    }
-    title = titles.get(status, "Error")
-    html = (
-        f"<html><head><title>{status} {title}</title></head>"
-        f"<body><h1>{status} {title}</h1></body></html>"
-    )
-    return text_response(status, html, "text/html")
+def _move(acct: SimAccount, asset: str, delta: Decimal) -> None:
+    free, locked = acct.balances.get(asset, (Decimal(0), Decimal(0)))
+    acct.balances[asset] = (free + delta, locked)
 
 
 __all__ = ["FAULT_KINDS", "Fault", "SimExchange"]

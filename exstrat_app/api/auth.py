@@ -9,18 +9,19 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from exstrat_app import bootstrap
 from exstrat_app.api.deps import (
-    SESSION_COOKIE,
     ClientIp,
     CurrentUserId,
     RedisDep,
     SessionDep,
+    SettingsDep,
     session_token,
 )
 from exstrat_app.models import User
-from exstrat_app.services.auth import core as auth_service
+from exstrat_app.services import auth as auth_service
 from exstrat_app.services.errors import NotFound, Unauthorized
-from exstrat_app.settings import get_settings
+from exstrat_app.settings import Settings
 
 router = APIRouter(tags=["auth"])
 
@@ -50,10 +51,9 @@ class UserOut(BaseModel):
         return cls(id=user.id, email=user.email)
 
 
-def set_session_cookie(response: Response, token: str) -> None:
-    settings = get_settings()
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
+        auth_service.SESSION_COOKIE,
         token,
         max_age=settings.jwt_ttl_seconds,
         path="/",
@@ -63,11 +63,11 @@ def set_session_cookie(response: Response, token: str) -> None:
     )
 
 
-def clear_session_cookie(response: Response) -> None:
+def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(
-        SESSION_COOKIE,
+        auth_service.SESSION_COOKIE,
         path="/",
-        secure=get_settings().secure_cookies,
+        secure=settings.secure_cookies,
         httponly=True,
         samesite="lax",
     )
@@ -87,25 +87,34 @@ def safe_next(target: str | None) -> str:
 
 @router.post("/api/auth/signup", status_code=201)
 def signup(body: SignupIn, session: SessionDep, ip: ClientIp) -> UserOut:
-    auth_service.get_auth_throttle().hit_ip("signup", ip)
+    bootstrap.auth_throttle().hit_ip("signup", ip)
     user = auth_service.signup(session, email=body.email, password=body.password)
     return UserOut.of(user)
 
 
 @router.post("/api/auth/login")
-def login(body: LoginIn, response: Response, session: SessionDep, ip: ClientIp) -> UserOut:
-    user = auth_service.login(session, email=body.email, password=body.password, ip=ip)
-    set_session_cookie(response, auth_service.issue_session_token(user_id=user.id))
+def login(
+    body: LoginIn, response: Response, session: SessionDep, settings: SettingsDep, ip: ClientIp
+) -> UserOut:
+    user = auth_service.login(
+        session,
+        email=body.email,
+        password=body.password,
+        ip=ip,
+        throttle=bootstrap.auth_throttle(),
+    )
+    token = auth_service.issue_session_token(settings, user_id=user.id)
+    set_session_cookie(response, settings, token)
     return UserOut.of(user)
 
 
 @router.post("/api/auth/logout", status_code=204)
-def logout(request: Request, session: SessionDep) -> Response:
+def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     token = session_token(request)
     if token:
-        auth_service.revoke_session_token(session, token)
+        auth_service.revoke_session_token(session, settings, token)
     response = Response(status_code=204)
-    clear_session_cookie(response)
+    clear_session_cookie(response, settings)
     return response
 
 
@@ -121,6 +130,7 @@ def me(user_id: CurrentUserId, session: SessionDep) -> UserOut:
 def complete(
     request: Request,
     redis: RedisDep,
+    settings: SettingsDep,
     ticket: str = "",
     next_: Annotated[str, Query(alias="next")] = DEFAULT_NEXT,
 ) -> RedirectResponse:
@@ -133,5 +143,6 @@ def complete(
     except Unauthorized:
         return RedirectResponse(EXPIRED_REDIRECT, status_code=303)
     response = RedirectResponse(safe_next(next_), status_code=303)
-    set_session_cookie(response, auth_service.issue_session_token(user_id=user_id))
+    token = auth_service.issue_session_token(settings, user_id=user_id)
+    set_session_cookie(response, settings, token)
     return response

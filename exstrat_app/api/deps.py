@@ -1,15 +1,16 @@
-"""FastAPI dependencies shared by every /api router: database session, signed-in user, client IP.
+"""FastAPI dependencies shared by every /api router: unit of work, signed-in user, client IP.
 
     @router.get("/api/things")
     def things(user_id: CurrentUserId, session: SessionDep) -> ...
 
-Sessions are not committed here: the services commit their own writes (the exit code of a
-`yield` dependency runs after the response has been sent, too late to report a failure).
+`SessionDep` is the request's unit of work: the use cases only add and flush; it commits once
+when the route has returned, or rolls back when it raised. Its scope is "function", so the
+commit runs before the response is sent: a failed commit is the request's 500, never a 200
+for data that was not stored.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -17,47 +18,41 @@ from fastapi import Depends, Request
 from redis import Redis
 from sqlmodel import Session
 
-from exstrat_app.infra.db.engine import get_engine
-from exstrat_app.infra.redis import get_redis
-from exstrat_app.services.auth import core as auth
+from exstrat_app import bootstrap
+from exstrat_app.services import auth
 from exstrat_app.services.errors import Unauthorized
-
-SESSION_COOKIE = "exstrat_session"
-
-# How many reverse proxies (each appending to X-Forwarded-For) sit in front of the app.
-# 0 (default): the TCP peer is the client. Behind one proxy (Render, Railway, nginx): 1.
-PROXY_HOPS_ENV = "EXSTRAT_PROXY_HOPS"
+from exstrat_app.settings import Settings
 
 
 def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with bootstrap.unit_of_work() as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def current_settings() -> Settings:
+    return bootstrap.settings()
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 def session_token(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE) or None
+    return request.cookies.get(auth.SESSION_COOKIE) or None
 
 
-def current_user_id(request: Request, session: SessionDep) -> str:
+def current_user_id(request: Request, session: SessionDep, settings: SettingsDep) -> str:
     """The signed-in user's id; 401 `{"error": ...}` when the cookie is missing or invalid,
     expired, revoked, or its user is gone."""
     token = session_token(request)
     if not token:
         raise Unauthorized(auth.NOT_SIGNED_IN)
-    return auth.verify_session_token(session, token)
+    return auth.verify_session_token(session, settings, token)
 
 
 CurrentUserId = Annotated[str, Depends(current_user_id)]
-
-
-def _proxy_hops() -> int:
-    try:
-        return max(0, int(os.environ.get(PROXY_HOPS_ENV, "0")))
-    except ValueError:
-        return 0
 
 
 def client_ip_from_scope(scope: dict[str, Any]) -> str:
@@ -66,7 +61,7 @@ def client_ip_from_scope(scope: dict[str, Any]) -> str:
     With EXSTRAT_PROXY_HOPS=N, the N-th address from the right of X-Forwarded-For (the one
     our outermost trusted proxy saw); addresses further left are client-controlled.
     """
-    hops = _proxy_hops()
+    hops = bootstrap.settings().proxy_hops
     if hops:
         forwarded = ",".join(
             value.decode("latin-1")
@@ -90,7 +85,7 @@ ClientIp = Annotated[str, Depends(client_ip)]
 
 
 def redis_client() -> Redis:
-    return get_redis()
+    return bootstrap.redis()
 
 
 RedisDep = Annotated[Redis, Depends(redis_client)]

@@ -1,20 +1,30 @@
 """Exchange accounts over HTTP (SPEC §5): add (key checked, stored sealed), list, show,
-delete, and start a sync. Secrets are write-only: no response ever contains them."""
+delete, and start a sync. Secrets are write-only: no response ever contains them.
+
+The response models below are the one place where the exchanges context's views become JSON
+(`schemas.Body`: camelCase keys; times as ISO 8601 with their offset; field order as sent).
+The request's unit of work (`SessionDep`) commits what a route added once it has returned.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from exstrat_app import bootstrap
 from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
-from exstrat_app.models import ExchangeAccount
+from exstrat_app.api.schemas import Body
+from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.services.exchanges import accounts as accounts_service
-from exstrat_app.services.exchanges import sync as sync_service
+from exstrat_app.services.exchanges import scheduling
+from exstrat_app.services.exchanges.accounts import AccountView
 
 router = APIRouter(tags=["exchanges"])
+
+SecretBoxDep = Annotated[SecretBox, Depends(bootstrap.secret_box)]
 
 
 class ExchangeIn(BaseModel):
@@ -31,51 +41,85 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def account_summary(account: ExchangeAccount) -> dict[str, Any]:
-    return {
-        "id": account.id,
-        "exchange": account.exchange,
-        "nickname": account.nickname,
-        "status": account.status,
-    }
+class AccountSummaryOut(Body):
+    """An account as just added: who it is, never its key."""
+
+    id: str
+    exchange: str
+    nickname: str | None
+    status: str
+
+    @classmethod
+    def of(cls, account: AccountView) -> AccountSummaryOut:
+        return cls(
+            id=account.id,
+            exchange=account.exchange,
+            nickname=account.nickname,
+            status=account.status,
+        )
 
 
-def account_detail(account: ExchangeAccount) -> dict[str, Any]:
-    return {
-        **account_summary(account),
-        "lastSyncAt": _iso(account.last_sync_at),
-        "lastError": account.last_error,
-        "progress": {"done": account.progress_done, "total": account.progress_total},
-        "createdAt": _iso(account.created_at),
-    }
+class SyncProgressOut(Body):
+    done: int
+    total: int
 
 
-@router.post("/api/exchanges", status_code=201)
+class AccountDetailOut(AccountSummaryOut):
+    """An account with its sync state: when it last synced, why it failed, how far it is."""
+
+    last_sync_at: str | None
+    last_error: str | None
+    progress: SyncProgressOut
+    created_at: str
+
+    @classmethod
+    def of(cls, account: AccountView) -> AccountDetailOut:
+        return cls(
+            id=account.id,
+            exchange=account.exchange,
+            nickname=account.nickname,
+            status=account.status,
+            last_sync_at=_iso(account.last_sync_at),
+            last_error=account.last_error,
+            progress=SyncProgressOut(done=account.progress_done, total=account.progress_total),
+            created_at=account.created_at.isoformat(),
+        )
+
+
+class SyncStartedOut(Body):
+    """The ids of the run's jobs, one per step (the running run's if one was under way)."""
+
+    job_ids: list[str]
+
+
+@router.post("/api/exchanges", status_code=201, response_model=AccountSummaryOut)
 def add_exchange(
-    body: ExchangeIn, user_id: CurrentUserId, session: SessionDep, redis: RedisDep
-) -> dict[str, Any]:
+    body: ExchangeIn, user_id: CurrentUserId, session: SessionDep, box: SecretBoxDep
+) -> AccountSummaryOut:
     account = accounts_service.add_account(
         session,
+        box,
         user_id=user_id,
         exchange=body.exchange,
         api_key=body.api_key,
         api_secret=body.api_secret,
         api_pass=body.api_pass,
         nickname=body.nickname,
-        redis=redis,
     )
-    return account_summary(account)
+    return AccountSummaryOut.of(account)
 
 
-@router.get("/api/exchanges")
-def list_exchanges(user_id: CurrentUserId, session: SessionDep) -> list[dict[str, Any]]:
-    return [account_detail(a) for a in accounts_service.list_accounts(session, user_id=user_id)]
+@router.get("/api/exchanges", response_model=list[AccountDetailOut])
+def list_exchanges(user_id: CurrentUserId, session: SessionDep) -> list[AccountDetailOut]:
+    return [
+        AccountDetailOut.of(a) for a in accounts_service.list_accounts(session, user_id=user_id)
+    ]
 
 
-@router.get("/api/exchanges/{account_id}")
-def show_exchange(account_id: str, user_id: CurrentUserId, session: SessionDep) -> dict[str, Any]:
-    account = accounts_service.get_account(session, user_id=user_id, account_id=account_id)
-    return account_detail(account)
+@router.get("/api/exchanges/{account_id}", response_model=AccountDetailOut)
+def show_exchange(account_id: str, user_id: CurrentUserId, session: SessionDep) -> AccountDetailOut:
+    account = accounts_service.show_account(session, user_id=user_id, account_id=account_id)
+    return AccountDetailOut.of(account)
 
 
 @router.delete("/api/exchanges/{account_id}", status_code=204)
@@ -84,11 +128,9 @@ def delete_exchange(account_id: str, user_id: CurrentUserId, session: SessionDep
     return Response(status_code=204)
 
 
-@router.post("/api/exchanges/{account_id}/sync", status_code=202)
+@router.post("/api/exchanges/{account_id}/sync", status_code=202, response_model=SyncStartedOut)
 def sync_exchange(
     account_id: str, user_id: CurrentUserId, session: SessionDep, redis: RedisDep
-) -> dict[str, Any]:
-    job_ids = sync_service.request_sync(
-        session, user_id=user_id, account_id=account_id, redis=redis
-    )
-    return {"jobIds": job_ids}
+) -> SyncStartedOut:
+    job_ids = scheduling.request_sync(session, user_id=user_id, account_id=account_id, redis=redis)
+    return SyncStartedOut(job_ids=job_ids)

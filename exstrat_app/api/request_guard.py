@@ -23,17 +23,16 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from exstrat_app.api.errors import error_response
+
+# The most any /api request may send (the routes that read raw bodies use it too).
 MAX_BODY_BYTES = 64 * 1024
 UNSTORABLE_MESSAGE = "Text must not contain NUL characters or invalid Unicode."
 
 
-def _is_api_path(path: str) -> bool:
+def is_api_path(path: str) -> bool:
+    """Whether a request path belongs to /api (the rest is Reflex's own endpoints)."""
     return path == "/api" or path.startswith("/api/")
-
-
-def _error(status: int, code: str, message: str, fields: dict[str, str]) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "fields": fields}}
-    return JSONResponse(body, status_code=status)
 
 
 def text_problem(text: str) -> str | None:
@@ -99,7 +98,7 @@ class RequestGuardMiddleware:
 
     def _too_large(self) -> JSONResponse:
         kb = self.max_body_bytes // 1024
-        return _error(
+        return error_response(
             413,
             "too_large",
             f"The request body is too large (at most {kb} KB).",
@@ -107,12 +106,12 @@ class RequestGuardMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _is_api_path(scope.get("path", "")):
+        if scope["type"] != "http" or not is_api_path(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         problems = _url_problems(scope)
         if problems:
-            await _error(422, "invalid", UNSTORABLE_MESSAGE, problems)(scope, receive, send)
+            await error_response(422, "invalid", UNSTORABLE_MESSAGE, problems)(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -139,7 +138,9 @@ class RequestGuardMiddleware:
             data = _parse_json(body)
             problems = json_problems(data) if data is not None else {}
             if problems:
-                await _error(422, "invalid", UNSTORABLE_MESSAGE, problems)(scope, receive, send)
+                await error_response(422, "invalid", UNSTORABLE_MESSAGE, problems)(
+                    scope, receive, send
+                )
                 return
 
         replayed = False

@@ -13,12 +13,13 @@ Websocket scopes pass through untouched.
 (c) Rate limit on /api: EXSTRAT_API_RATE_LIMIT (default "100/5minute", "off" disables)
     per user (valid session JWT) else per client IP; moving window in Redis via `limits`
     -> 429 + Retry-After. If Redis is unreachable the limit fails open (logged).
+
+Refusals carry the API's one error body (`api.errors`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,18 +32,18 @@ from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from exstrat_app.api.deps import SESSION_COOKIE, client_ip_from_scope
-from exstrat_app.services.auth import core as auth_service
+from exstrat_app import bootstrap
+from exstrat_app.api.deps import client_ip_from_scope
+from exstrat_app.api.errors import error_response
+from exstrat_app.api.request_guard import is_api_path
+from exstrat_app.services import auth as auth_service
 from exstrat_app.services.errors import Unauthorized
-from exstrat_app.settings import get_settings
+from exstrat_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-API_RATE_LIMIT_ENV = "EXSTRAT_API_RATE_LIMIT"
-DEFAULT_API_RATE_LIMIT = "100/5minute"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CONTENT_SECURITY_POLICY = (
@@ -69,15 +70,6 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
 }
 DOCS_PATHS = frozenset({"/api/docs", "/api/docs/oauth2-redirect"})
-
-
-def is_api_path(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
-
-
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Any:
-    body = {"error": {"code": code, "message": message, "fields": {}}}
-    return JSONResponse(body, status_code=status, headers=headers)
 
 
 # ---------------------------------------------------------------- (b) headers
@@ -145,7 +137,7 @@ def allowed_origins(scope: Scope, headers: Headers) -> set[str]:
             origin = normalise_origin(f"{scheme}://{host}")
             if origin:
                 allowed.add(origin)
-    public = normalise_origin(get_settings().public_url)
+    public = normalise_origin(bootstrap.settings().public_url)
     if public:
         allowed.add(public)
     return allowed
@@ -154,9 +146,9 @@ def allowed_origins(scope: Scope, headers: Headers) -> set[str]:
 def session_cookie_value(headers: Headers) -> str | None:
     """The session cookie as FastAPI will read it (same lenient parser)."""
     raw = headers.get("cookie")
-    if not raw or SESSION_COOKIE not in raw:
+    if not raw or auth_service.SESSION_COOKIE not in raw:
         return None
-    return cookie_parser(raw).get(SESSION_COOKIE) or None
+    return cookie_parser(raw).get(auth_service.SESSION_COOKIE) or None
 
 
 def csrf_allows(scope: Scope) -> bool:
@@ -183,7 +175,7 @@ class CsrfMiddleware:
             and is_api_path(scope.get("path", ""))
             and not csrf_allows(scope)
         ):
-            response = _error(
+            response = error_response(
                 403, "csrf", "Cross-site request refused: it must come from this site's pages."
             )
             await response(scope, receive, send)
@@ -194,8 +186,8 @@ class CsrfMiddleware:
 # ---------------------------------------------------------------- (c) rate limit
 
 
-def api_rate_limit() -> RateLimitItem | None:
-    text = os.environ.get(API_RATE_LIMIT_ENV, DEFAULT_API_RATE_LIMIT).strip()
+def api_rate_limit(settings: Settings) -> RateLimitItem | None:
+    text = settings.api_rate_limit.strip()
     if text.lower() in ("off", "none", "0", ""):
         return None
     return parse(text)
@@ -206,7 +198,8 @@ def rate_limit_key(scope: Scope) -> str:
     token = session_cookie_value(Headers(scope=scope))
     if token:
         try:
-            return f"user:{auth_service.decode_session_token(token)['sub']}"
+            claims = auth_service.decode_session_token(bootstrap.settings(), token)
+            return f"user:{claims['sub']}"
         except Unauthorized:
             pass
     return f"ip:{client_ip_from_scope(scope)}"
@@ -218,7 +211,7 @@ class ApiRateLimitMiddleware:
         app: ASGIApp,
         *,
         item: RateLimitItem,
-        storage_factory: Callable[[], Any] = auth_service.get_limits_storage,
+        storage_factory: Callable[[], Any] = bootstrap.limits_storage,
     ) -> None:
         self.app = app
         self.item = item
@@ -250,7 +243,7 @@ class ApiRateLimitMiddleware:
         ):
             retry_after = await run_in_threadpool(self.check, scope)
             if retry_after is not None:
-                response = _error(
+                response = error_response(
                     429,
                     "rate_limited",
                     "Too many requests; please slow down.",
@@ -268,7 +261,7 @@ def install_security(api: FastAPI) -> None:
     """Add the three protections; the headers middleware is outermost so that the
     403/429 answers of the other two carry the headers too."""
     api.add_middleware(CsrfMiddleware)
-    item = api_rate_limit()
+    item = api_rate_limit(bootstrap.settings())
     if item is not None:
         api.add_middleware(ApiRateLimitMiddleware, item=item)
     api.add_middleware(SecurityHeadersMiddleware)

@@ -4,30 +4,33 @@ Request bodies are parsed with `json.loads(parse_float=Decimal)`: a JSON number 
 the digits the client sent (10.5 is Decimal("10.5"), never the float 10.5), and strings
 ("10.5") work as well. Validation is the service's, so every problem comes back at once as
 `422 {"error": {"fields": {"steps.1.targetPct": "..."}}}`.
+
+The use cases return views (Decimals, datetimes); every answer goes out through a response
+model of `api/strategy_schemas.py` (decimal strings, camelCase keys), so the OpenAPI schema
+describes the real bodies. The request's session commits once the route has returned.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from redis.exceptions import RedisError
 
-from exstrat_app.api.deps import CurrentUserId, SessionDep
-from exstrat_app.domain.money import STABLE_QUOTES, fmt
+from exstrat_app import bootstrap
+from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
+from exstrat_app.api.request_guard import MAX_BODY_BYTES
+from exstrat_app.api.strategy_schemas import DraftOut, PriceOut, StrategyOut
+from exstrat_app.domain.assets import is_ticker
+from exstrat_app.domain.money import STABLE_QUOTES
+from exstrat_app.services import strategies as service
 from exstrat_app.services.errors import ExchangeUnavailable, InvalidInput
-from exstrat_app.services.portfolio.prices import STALE_FACTOR, last_prices
-from exstrat_app.services.strategies import commands as service
-from exstrat_app.settings import get_settings
 
 router = APIRouter(tags=["strategies"])
 
-MAX_BODY_BYTES = 64 * 1024
 MAX_PRICE_ASSETS = 100
-_ASSET = re.compile(r"^[A-Z0-9]{1,20}$")
 
 
 def _reject_constant(name: str) -> Any:
@@ -51,6 +54,14 @@ async def decimal_json_body(request: Request) -> dict[str, Any]:
 JsonBody = Annotated[dict[str, Any], Depends(decimal_json_body)]
 
 
+def lot_step_lookup(redis: RedisDep) -> service.LotStepLookup:
+    """The exchanges' lot sizes, cached in the app's Redis."""
+    return service.exchange_lot_step_lookup(redis)
+
+
+LotStepsDep = Annotated[service.LotStepLookup, Depends(lot_step_lookup)]
+
+
 def _strategy_args(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "asset": body.get("asset"),
@@ -63,53 +74,67 @@ def _strategy_args(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("/api/strategies/preview")
-def preview(body: JsonBody, user_id: CurrentUserId, session: SessionDep) -> dict[str, Any]:
-    return service.preview_strategy(session, user_id=user_id, **_strategy_args(body))
+@router.post("/api/strategies/preview", response_model=DraftOut)
+def preview(
+    body: JsonBody, user_id: CurrentUserId, session: SessionDep, lots: LotStepsDep
+) -> DraftOut:
+    view = service.preview_strategy(
+        session, user_id=user_id, lot_step_lookup=lots, **_strategy_args(body)
+    )
+    return DraftOut.of(view)
 
 
-@router.post("/api/strategies", status_code=201)
-def create(body: JsonBody, user_id: CurrentUserId, session: SessionDep) -> dict[str, Any]:
-    strategy = service.create_strategy(session, user_id=user_id, **_strategy_args(body))
-    return service.strategy_detail(session, user_id=user_id, strategy_id=strategy.id)
+@router.post("/api/strategies", status_code=201, response_model=StrategyOut)
+def create(
+    body: JsonBody, user_id: CurrentUserId, session: SessionDep, lots: LotStepsDep
+) -> StrategyOut:
+    view = service.create_strategy(
+        session, user_id=user_id, lot_step_lookup=lots, **_strategy_args(body)
+    )
+    return StrategyOut.of(view)
 
 
-@router.get("/api/strategies")
-def list_all(user_id: CurrentUserId, session: SessionDep) -> list[dict[str, Any]]:
-    return service.list_strategies(session, user_id=user_id)
+@router.get("/api/strategies", response_model=list[StrategyOut])
+def list_all(user_id: CurrentUserId, session: SessionDep) -> list[StrategyOut]:
+    return [StrategyOut.of(v) for v in service.list_strategies(session, user_id=user_id)]
 
 
-@router.get("/api/strategies/{strategy_id}")
-def detail(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> dict[str, Any]:
-    return service.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
+@router.get("/api/strategies/{strategy_id}", response_model=StrategyOut)
+def detail(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> StrategyOut:
+    return StrategyOut.of(
+        service.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
+    )
 
 
-def _act(session: Any, user_id: str, strategy_id: str, action: str) -> dict[str, Any]:
-    service.change_status(session, user_id=user_id, strategy_id=strategy_id, action=action)
-    return service.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
+def _act(session: SessionDep, user_id: str, strategy_id: str, action: str) -> StrategyOut:
+    return StrategyOut.of(
+        service.change_status(session, user_id=user_id, strategy_id=strategy_id, action=action)
+    )
 
 
-@router.post("/api/strategies/{strategy_id}/pause")
-def pause(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> dict[str, Any]:
+@router.post("/api/strategies/{strategy_id}/pause", response_model=StrategyOut)
+def pause(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> StrategyOut:
     return _act(session, user_id, strategy_id, "pause")
 
 
-@router.post("/api/strategies/{strategy_id}/resume")
-def resume(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> dict[str, Any]:
+@router.post("/api/strategies/{strategy_id}/resume", response_model=StrategyOut)
+def resume(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> StrategyOut:
     return _act(session, user_id, strategy_id, "resume")
 
 
-@router.post("/api/strategies/{strategy_id}/complete")
-def complete(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> dict[str, Any]:
+@router.post("/api/strategies/{strategy_id}/complete", response_model=StrategyOut)
+def complete(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> StrategyOut:
     return _act(session, user_id, strategy_id, "complete")
 
 
-@router.post("/api/strategies/{strategy_id}/steps/{step_id}/done")
+@router.post("/api/strategies/{strategy_id}/steps/{step_id}/done", response_model=StrategyOut)
 def step_done(
     strategy_id: str, step_id: str, user_id: CurrentUserId, session: SessionDep
-) -> dict[str, Any]:
+) -> StrategyOut:
     service.mark_step_done(session, user_id=user_id, step_id=step_id, strategy_id=strategy_id)
-    return service.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
+    return StrategyOut.of(
+        service.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
+    )
 
 
 # ---------------------------------------------------------------- prices
@@ -117,7 +142,7 @@ def step_done(
 
 def _parse_assets(text: str) -> list[str]:
     assets = [a.strip().upper() for a in text.split(",") if a.strip()]
-    bad = [a for a in assets if not _ASSET.fullmatch(a)]
+    bad = [a for a in assets if not is_ticker(a)]
     if not assets or bad or len(assets) > MAX_PRICE_ASSETS:
         raise InvalidInput(
             "List assets as tickers separated by commas.",
@@ -126,31 +151,26 @@ def _parse_assets(text: str) -> list[str]:
     return list(dict.fromkeys(assets))
 
 
-@router.get("/api/prices")
+@router.get("/api/prices", response_model=dict[str, PriceOut | None])
 def prices(
     user_id: CurrentUserId,
     assets: Annotated[str, Query(max_length=2000)] = "",
     quote: Annotated[str, Query(max_length=10)] = "USDT",
-) -> dict[str, dict[str, Any] | None]:
+) -> dict[str, PriceOut | None]:
     """{asset: {price, at, stale} | null}: the cached last price and when it was fetched."""
     wanted = _parse_assets(assets)
     quote = quote.upper()
     if quote not in STABLE_QUOTES:
         raise InvalidInput("Unsupported quote.", fields={"quote": "use USDT, USDC or USD"})
+    provider = bootstrap.price_provider()
     try:
-        found = last_prices(wanted, quote, include_stale=True)
+        found = provider.last_prices(wanted, quote, include_stale=True)
     except RedisError:
         raise ExchangeUnavailable("Prices are unavailable right now.") from None
-    stale_after = STALE_FACTOR * get_settings().price_cache_seconds
+    stale_after = provider.stale_after_seconds
     return {
         asset: (
-            {
-                "price": fmt(q.price),
-                "at": q.at.isoformat(),
-                "stale": q.age_seconds() > stale_after,
-            }
-            if (q := found.get(asset))
-            else None
+            PriceOut.of(q, stale_after_seconds=stale_after) if (q := found.get(asset)) else None
         )
         for asset in wanted
     }

@@ -7,15 +7,16 @@ machine (`assert_demo_target`): a demo key can never reach a real exchange.
 
 from __future__ import annotations
 
-import os
 import socket
+
+from exstrat_app.settings import get_settings
 
 DEMO_EMAIL = "demo@exstrat.local"
 DEMO_NICKNAME = "Demo Binance (simulated)"
 
 
 def demo_enabled() -> bool:
-    return os.environ.get("EXSTRAT_DEMO") == "1"
+    return get_settings().demo_enabled
 
 
 def _free_port() -> int:
@@ -24,18 +25,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare_demo(children_env: dict[str, str]) -> dict[str, str]:
+def prepare_demo() -> dict[str, str]:
     """Environment for every child of `up --demo` (the sim's URL, fast price polling)."""
-    del children_env
-    port = int(os.environ.get("EXSTRAT_DEMO_SIM_PORT") or _free_port())
+    settings = get_settings()
+    port = settings.demo_sim_port or _free_port()
     url = f"http://127.0.0.1:{port}"
+    # The demo polls prices every 3 s unless the environment asked for another period.
+    poll = settings.price_poll_seconds if settings.is_set("price_poll_seconds") else 3
+    cache = settings.price_cache_seconds if settings.is_set("price_cache_seconds") else 3
     return {
         "EXSTRAT_DEMO": "1",
         "EXSTRAT_DEMO_SIM_PORT": str(port),
         "EXSTRAT_BINANCE_URL": url,
         "EXSTRAT_COINBASE_URL": url,
-        "PRICE_POLL_SECONDS": os.environ.get("PRICE_POLL_SECONDS", "3"),
-        "PRICE_CACHE_SECONDS": os.environ.get("PRICE_CACHE_SECONDS", "3"),
+        "PRICE_POLL_SECONDS": str(poll),
+        "PRICE_CACHE_SECONDS": str(cache),
     }
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from exstrat_app.demo.mode import DEMO_EMAIL, DEMO_NICKNAME
 from exstrat_app.services.exchanges.demo_guard import assert_demo_target
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def seed_demo() -> str:
@@ -15,15 +19,16 @@ def seed_demo() -> str:
     user id. Safe to run again: an existing demo user is only re-synced."""
     from sqlmodel import select
 
+    from exstrat_app import bootstrap
     from exstrat_app.infra.db.engine import session_scope
     from exstrat_app.models import ExchangeAccount, User
-    from exstrat_app.services.auth.core import signup
-    from exstrat_app.services.exchanges import accounts
-    from exstrat_app.services.exchanges.sync import sync_account
-    from exstrat_app.services.strategies import commands as strategies
+    from exstrat_app.services import strategies
+    from exstrat_app.services.auth import signup
+    from exstrat_app.services.exchanges import accounts, runner
+    from exstrat_app.services.exchanges.context import SyncEnv
     from simexchange import datasets
 
-    assert_demo_target()
+    assert_demo_target(bootstrap.settings())
     with session_scope() as session:
         user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
         if user is None:
@@ -31,50 +36,60 @@ def seed_demo() -> str:
             user = signup(session, email=DEMO_EMAIL, password=secrets.token_urlsafe(24))
             user.is_demo = True
             session.add(user)
-        account = session.exec(
+        existing = session.exec(
             select(ExchangeAccount).where(ExchangeAccount.user_id == user.id)
         ).first()
-        if account is None:
-            account = accounts.add_account(
+        if existing is None:
+            account_id = accounts.add_account(
                 session,
+                bootstrap.secret_box(),
                 user_id=user.id,
                 exchange="binance",
                 api_key=datasets.BINANCE_READONLY_KEY,
                 api_secret=datasets.BINANCE_READONLY_SECRET,
                 nickname=DEMO_NICKNAME,
-            )
-            account.is_demo = True
-            session.add(account)
-        user_id, account_id = user.id, account.id
-    sync_account(account_id)
-    with session_scope() as session:
+                is_demo=True,
+            ).id
+        else:
+            account_id = existing.id
+        user_id = user.id
+    env = SyncEnv(
+        sessions=bootstrap.session_factory(),
+        box=bootstrap.secret_box(),
+        settings=bootstrap.settings(),
+    )
+    runner.sync_account(account_id, env=env)
+    with bootstrap.unit_of_work() as session:
         if not strategies.list_strategies(session, user_id=user_id):
             _example_strategies(session, user_id=user_id)
     return user_id
 
 
-def _example_strategies(session: object, *, user_id: str) -> None:
+def _example_strategies(session: Session, *, user_id: str) -> None:
     """The seed's ladder on ETH, and a BTC ladder whose first step is a whisker away."""
-    from exstrat_app.services.portfolio.prices import last_prices
-    from exstrat_app.services.strategies import commands as strategies
+    from exstrat_app import bootstrap
+    from exstrat_app.services import strategies
 
+    lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
     strategies.create_strategy(
-        session,  # type: ignore[arg-type]
+        session,
         user_id=user_id,
         asset="ETH",
         reference={"type": "avgPrice"},
         steps=[{"targetPct": "10", "sellPct": "20"}, {"targetPct": "40", "sellPct": "59"}],
         notify={"email": True, "inApp": True},
+        lot_step_lookup=lots,
     )
-    btc = last_prices(["BTC"], "USDT")["BTC"].price
+    btc = bootstrap.price_provider().last_prices(["BTC"], "USDT")["BTC"].price
     # Reference chosen so that +2 % sits 0.2 % above today's price: the random walk
     # crosses it within minutes, so the demo shows a live alert.
     reference = (btc * Decimal("1.002") / Decimal("1.02")).quantize(Decimal("0.01"))
     strategies.create_strategy(
-        session,  # type: ignore[arg-type]
+        session,
         user_id=user_id,
         asset="BTC",
         reference={"type": "custom", "price": str(reference)},
         steps=[{"targetPct": "2", "sellPct": "25"}, {"targetPct": "8", "sellPct": "25"}],
         notify={"email": True, "inApp": True},
+        lot_step_lookup=lots,
     )

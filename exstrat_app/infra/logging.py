@@ -9,13 +9,14 @@ started it. Never log secrets: log ids, not keys, passwords or tokens.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import uuid
 from contextvars import ContextVar
 from typing import Any
 
 import structlog
+
+from exstrat_app.settings import get_settings
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -68,8 +69,4 @@ def configure_logging(level: str | None = None) -> None:
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level or os.environ.get("EXSTRAT_LOG_LEVEL", "INFO"))
-
-
-def get_logger(name: str) -> Any:
-    return structlog.get_logger(name)
+    root.setLevel(level or get_settings().log_level)

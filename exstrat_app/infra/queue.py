@@ -1,4 +1,5 @@
-"""RQ jobs: thin functions that take ids, open their own DB session and call services.
+"""The job queue adapter (RQ): queue names, RQ-legal job ids, enqueue-once, and the job class
+that carries a request's correlation id into the worker.
 
 Queues (SPEC §6): `ingest` (balances, trades, transfers), `watch`, `notify`.
 Job ids use only letters, digits, `_` and `-` (RQ rejects `:`).
@@ -14,7 +15,14 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 
+from exstrat_app.infra.logging import correlation_id, current_correlation_id, new_correlation_id
+from exstrat_app.infra.redis import get_redis
+
 QUEUES = ("ingest", "watch", "notify")
+# Job paths the services enqueue by name (services never import `jobs`): each is named once here.
+SEND_NOTIFICATION_EMAIL_JOB = "jobs.notify.send_notification_email"
+INGEST_QUEUE = "ingest"  # the sync steps of exchange accounts
+INGEST_STEP_JOB = "jobs.ingest.run_step"  # (account_id, step): one step, then the next
 RESULT_TTL = 3600  # finished jobs leave Redis after an hour
 FAILURE_TTL = 7 * 24 * 3600  # failures stay a week for the operator to read
 
@@ -28,8 +36,6 @@ def safe_job_id(*parts: object) -> str:
 
 def get_queue(name: str, *, connection: Redis | None = None) -> Queue:
     if connection is None:
-        from exstrat_app.infra.redis import get_redis
-
         connection = get_redis()
     return Queue(name, connection=connection, job_class=CorrelatedJob)
 
@@ -44,8 +50,6 @@ def enqueue_unique(
     timeout: int = 3600,
 ) -> Job | None:
     """Enqueue once: while a job with this id exists, a second enqueue is a no-op (None)."""
-    from exstrat_app.infra.logging import current_correlation_id, new_correlation_id
-
     # The enqueuing request's correlation id follows the job into the worker's log lines.
     meta = {"correlation_id": current_correlation_id() or new_correlation_id()}
     try:
@@ -68,8 +72,6 @@ class CorrelatedJob(Job):
     """Runs with the correlation id of the request (or schedule tick) that enqueued it."""
 
     def perform(self) -> Any:
-        from exstrat_app.infra.logging import correlation_id, new_correlation_id
-
         token = correlation_id.set(self.meta.get("correlation_id") or new_correlation_id())
         try:
             return super().perform()

@@ -1,11 +1,29 @@
-"""Every page module registers itself with @rx.page on import."""
+"""The site map: every page, registered once on the app (`add_pages`).
 
-from exstrat_app.pages import (  # noqa: F401
-    exchanges,
-    home,
-    login,
-    portfolio,
-    signup,
-    strategies,
-    token,
+Stateless building blocks are in `components/`, state-bound pieces shared by several pages in
+`views/`, design tokens in `styles.py`, the page kinds in `site.py`; one module per route (or
+two close routes) here. Pages draw states; they never import services, adapters or models.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from exstrat_app.pages import exchanges, home, login, portfolio, signup, strategies, token
+from exstrat_app.pages.site import Page
+
+PAGES: tuple[Page, ...] = (
+    home.PAGE,
+    login.PAGE,
+    signup.PAGE,
+    portfolio.PAGE,
+    exchanges.PAGE,
+    strategies.LIST_PAGE,
+    strategies.DETAIL_PAGE,
+    token.PAGE,
 )
+
+
+def add_pages(app: rx.App) -> None:
+    for page in PAGES:
+        page.add_to(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from exstrat_app import routes
 from exstrat_app.pages.components import (
     as_number,
     empty_state,
@@ -11,8 +12,16 @@ from exstrat_app.pages.components import (
     field_error,
     page_title,
 )
-from exstrat_app.pages.layout import protected_page
-from exstrat_app.state.exchanges import EXCHANGES, STATUS_COLORS
+from exstrat_app.pages.site import protected_page
+from exstrat_app.pages.styles import (
+    ACCOUNT_STATUS_SCHEMES,
+    DANGER_SCHEME,
+    ERROR_SCHEME,
+    NOTICE_SCHEME,
+    SUCCESS_SCHEME,
+    scheme_of,
+)
+from exstrat_app.state.exchanges import EXCHANGES
 from exstrat_app.state.exchanges import ExchangesState as X
 
 
@@ -57,7 +66,7 @@ def _add_form() -> rx.Component:
                                                        width="100%", id="nickname")),
                 error_callout(X.add_error),
                 rx.cond(X.add_result != "",
-                        rx.callout(X.add_result, icon="circle_check", color_scheme="green",
+                        rx.callout(X.add_result, icon="circle_check", color_scheme=SUCCESS_SCHEME,
                                    width="100%", id="add-result")),
                 rx.button(rx.icon("plug", size=16), "Test and connect", type="submit",
                           loading=X.adding, id="connect"),
@@ -86,9 +95,11 @@ def _account(a: rx.Var[dict[str, str]]) -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.cond(a["demo"] != "", rx.badge("Demo · simulated exchange",
-                                                  color_scheme="amber", class_name="demo-badge")),
-                rx.badge(a["status_text"], color_scheme=rx.match(a["status"],
-                         *STATUS_COLORS.items(), "gray"), class_name="account-status"),
+                                                  color_scheme=NOTICE_SCHEME,
+                                                  class_name="demo-badge")),
+                rx.badge(a["status_text"],
+                         color_scheme=scheme_of(a["status"], ACCOUNT_STATUS_SCHEMES),
+                         class_name="account-status"),
                 width="100%",
                 align="center",
             ),
@@ -104,7 +115,7 @@ def _account(a: rx.Var[dict[str, str]]) -> rx.Component:
                         class_name="last-sync"),
             ),
             rx.cond(a["last_error"] != "",
-                    rx.callout(a["last_error"], icon="triangle_alert", color_scheme="red",
+                    rx.callout(a["last_error"], icon="triangle_alert", color_scheme=ERROR_SCHEME,
                                size="1", width="100%")),
             rx.hstack(
                 rx.button(rx.icon("refresh_cw", size=14), "Sync now", size="1", variant="soft",
@@ -112,7 +123,7 @@ def _account(a: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.alert_dialog.root(
                     rx.alert_dialog.trigger(rx.button(rx.icon("trash_2", size=14), "Delete",
                                                       size="1", variant="soft",
-                                                      color_scheme="red")),
+                                                      color_scheme=DANGER_SCHEME)),
                     rx.alert_dialog.content(
                         rx.alert_dialog.title("Remove this exchange account?"),
                         rx.alert_dialog.description(
@@ -121,7 +132,7 @@ def _account(a: rx.Var[dict[str, str]]) -> rx.Component:
                         rx.hstack(
                             rx.alert_dialog.cancel(rx.button("Keep it", variant="soft",
                                                              color_scheme="gray")),
-                            rx.alert_dialog.action(rx.button("Remove", color_scheme="red",
+                            rx.alert_dialog.action(rx.button("Remove", color_scheme=DANGER_SCHEME,
                                                              on_click=X.delete(a["id"]))),
                             justify="end", margin_top="1em",
                         ),
@@ -157,7 +168,6 @@ def _accounts() -> rx.Component:
     )  # fmt: skip
 
 
-@protected_page("/exchanges", "Exchanges", on_load=[X.load])
 def exchanges() -> rx.Component:
     return rx.fragment(
         page_title("Exchanges"),
@@ -171,3 +181,6 @@ def exchanges() -> rx.Component:
             align="start",
         ),
     )
+
+
+PAGE = protected_page(routes.EXCHANGES, "Exchanges", exchanges, on_load=[X.load])

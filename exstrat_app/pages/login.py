@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from exstrat_app.pages.auth_card import auth_card, labelled
-from exstrat_app.pages.components import error_callout, field_error
+from exstrat_app import routes
+from exstrat_app.pages.components import auth_card, error_callout, field_error, labelled
+from exstrat_app.pages.site import public_page
 from exstrat_app.state.auth_forms import AuthFormState
-from exstrat_app.state.session import SessionState
+from exstrat_app.state.base import SessionState
 
 
-@rx.page(
-    route="/login",
-    title="Sign in · exstrat",
-    on_load=[AuthFormState.clear, SessionState.redirect_if_signed_in],
-)
 def login() -> rx.Component:
     return auth_card(
         "Sign in",
@@ -42,7 +38,7 @@ def login() -> rx.Component:
             on_submit=AuthFormState.submit_login,
             width="100%",
         ),
-        rx.text("No account yet? ", rx.link("Create one", href="/signup"), size="2"),
+        rx.text("No account yet? ", rx.link("Create one", href=routes.SIGNUP), size="2"),
         rx.cond(
             AuthFormState.demo_available,
             rx.vstack(
@@ -56,3 +52,11 @@ def login() -> rx.Component:
             ),
         ),
     )  # fmt: skip
+
+
+PAGE = public_page(
+    routes.LOGIN,
+    "Sign in",
+    login,
+    on_load=[AuthFormState.clear, SessionState.redirect_if_signed_in],
+)

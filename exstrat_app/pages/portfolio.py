@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from exstrat_app import routes
 from exstrat_app.pages.components import (
-    PHONE_HIDDEN_CELL,
-    PHONE_ONLY,
     empty_state,
     error_callout,
     page_title,
@@ -15,8 +14,16 @@ from exstrat_app.pages.components import (
     stat,
     table_frame,
 )
-from exstrat_app.pages.layout import protected_page
-from exstrat_app.pages.strategy_dialog import strategy_dialog
+from exstrat_app.pages.site import protected_page
+from exstrat_app.pages.styles import (
+    ACCENT,
+    FROM_SM_INLINE,
+    NOTICE_SCHEME,
+    PHONE_HIDDEN_CELL,
+    PHONE_ONLY,
+    chart_color,
+)
+from exstrat_app.pages.views.strategy_dialog import strategy_dialog
 from exstrat_app.state.portfolio import QUOTES, PortfolioState
 from exstrat_app.state.strategy_dialog import StrategyDialogState
 
@@ -41,7 +48,7 @@ def _header(label: str, column: str) -> rx.Component:
                                     rx.icon("arrow_up", size=14))),
             variant="ghost",
             size="1",
-            color_scheme=rx.cond(active, "teal", "gray"),
+            color_scheme=rx.cond(active, ACCENT, "gray"),
             on_click=PortfolioState.sort_by(column),
             aria_label=f"Sort by {label}",
             aria_sort=rx.cond(active, rx.cond(PortfolioState.sort_desc, "descending",
@@ -63,13 +70,13 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
-                rx.link(row["asset"], href="/tokens/" + row["asset"], weight="bold"),
+                rx.link(row["asset"], href=routes.asset_href(row["asset"]), weight="bold"),
                 rx.text(row["quantity"], " @ ", row["avg_price"], size="1", color_scheme="gray",
                         class_name="num", display=PHONE_ONLY),
                 rx.cond(
                     row["unexplained"] != "",
                     rx.tooltip(
-                        rx.badge("unexplained: " + row["unexplained"], color_scheme="amber",
+                        rx.badge("unexplained: " + row["unexplained"], color_scheme=NOTICE_SCHEME,
                                  size="1", variant="soft", class_name="unexplained"),
                         content="Live balances differ from what trades and transfers explain "
                                 "(e.g. an airdrop or a reward the read endpoints do not show).",
@@ -91,7 +98,7 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.cond(row["stable"] == "", rx.button(
                 rx.icon("list_plus", size=14),
-                rx.text("Strategy", display=rx.breakpoints(initial="none", sm="inline")),
+                rx.text("Strategy", display=FROM_SM_INLINE),
                 size="1",
                 variant="soft",
                 on_click=StrategyDialogState.open_for(row["asset"]),
@@ -139,7 +146,7 @@ def _chart() -> rx.Component:
                     rx.recharts.pie_chart(
                         rx.recharts.pie(
                             rx.foreach(PortfolioState.chart,
-                                       lambda s: rx.recharts.cell(fill=s["fill"])),
+                                       lambda _, i: rx.recharts.cell(fill=chart_color(i))),
                             data=PortfolioState.chart,
                             data_key="value",
                             name_key="name",
@@ -154,9 +161,9 @@ def _chart() -> rx.Component:
                     rx.vstack(
                         rx.foreach(
                             PortfolioState.chart,
-                            lambda s: rx.hstack(
+                            lambda s, i: rx.hstack(
                                 rx.box(width="10px", height="10px", border_radius="2px",
-                                       background=s["fill"]),
+                                       background=chart_color(i)),
                                 rx.text(s["name"], size="2", weight="medium"),
                                 rx.text(s["share"], size="2", color_scheme="gray",
                                         class_name="num"),
@@ -208,7 +215,7 @@ def _no_accounts() -> rx.Component:
             "Add a read-only API key from Binance or Coinbase: exstrat imports your balances, "
             "trades and transfers and shows your positions, average prices and value here.",
             rx.link(rx.button(rx.icon("plus", size=16), "Add an exchange", size="3"),
-                    href="/exchanges"),
+                    href=routes.EXCHANGES),
         ),
         width="100%",
     )  # fmt: skip
@@ -220,13 +227,12 @@ def _no_positions() -> rx.Component:
             "hourglass",
             "No positions yet",
             "Your exchange is connected; positions appear here once the first sync is done.",
-            rx.link(rx.button("See sync progress", variant="soft"), href="/exchanges"),
+            rx.link(rx.button("See sync progress", variant="soft"), href=routes.EXCHANGES),
         ),
         width="100%",
     )
 
 
-@protected_page("/portfolio", "Portfolio", on_load=[PortfolioState.load])
 def portfolio() -> rx.Component:
     return rx.fragment(
         page_title(
@@ -267,3 +273,6 @@ def portfolio() -> rx.Component:
         ),
         strategy_dialog(),
     )  # fmt: skip
+
+
+PAGE = protected_page(routes.PORTFOLIO, "Portfolio", portfolio, on_load=[PortfolioState.load])

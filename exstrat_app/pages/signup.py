@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from exstrat_app.pages.auth_card import auth_card, labelled
-from exstrat_app.pages.components import error_callout, field_error
+from exstrat_app import routes
+from exstrat_app.pages.components import auth_card, error_callout, field_error, labelled
+from exstrat_app.pages.site import public_page
 from exstrat_app.state.auth_forms import AuthFormState
-from exstrat_app.state.session import SessionState
+from exstrat_app.state.base import SessionState
 
 
-@rx.page(
-    route="/signup",
-    title="Create an account · exstrat",
-    on_load=[AuthFormState.clear, SessionState.redirect_if_signed_in],
-)
 def signup() -> rx.Component:
     return auth_card(
         "Create your account",
@@ -49,5 +45,13 @@ def signup() -> rx.Component:
             on_submit=AuthFormState.submit_signup,
             width="100%",
         ),
-        rx.text("Already registered? ", rx.link("Sign in", href="/login"), size="2"),
+        rx.text("Already registered? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
     )  # fmt: skip
+
+
+PAGE = public_page(
+    routes.SIGNUP,
+    "Create an account",
+    signup,
+    on_load=[AuthFormState.clear, SessionState.redirect_if_signed_in],
+)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from exstrat_app import routes
 from exstrat_app.pages.components import (
-    PHONE_HIDDEN_CELL,
-    PHONE_ONLY,
     as_number,
     empty_state,
     error_callout,
@@ -16,18 +15,24 @@ from exstrat_app.pages.components import (
     stat,
     table_frame,
 )
-from exstrat_app.pages.layout import protected_page
-from exstrat_app.pages.strategy_dialog import strategy_dialog
-from exstrat_app.state.strategies import STATUS_COLORS, StrategiesState, StrategyDetailState
+from exstrat_app.pages.site import protected_page
+from exstrat_app.pages.styles import (
+    FROM_SM_BLOCK,
+    PHONE_HIDDEN_CELL,
+    PHONE_ONLY,
+    STEP_STATE_SCHEMES,
+    STRATEGY_STATUS_SCHEMES,
+    scheme_of,
+)
+from exstrat_app.pages.views.strategy_dialog import strategy_dialog
+from exstrat_app.state.strategies import StrategiesState, StrategyDetailState
 from exstrat_app.state.strategy_dialog import StrategyDialogState
-
-STEP_COLORS = {"pending": "gray", "triggered": "orange", "done": "green"}
 
 
 def status_badge(status: rx.Var[str]) -> rx.Component:
     return rx.badge(
         status,
-        color_scheme=rx.match(status, *STATUS_COLORS.items(), "gray"),
+        color_scheme=scheme_of(status, STRATEGY_STATUS_SCHEMES),
         variant="soft",
         class_name="strategy-status",
     )
@@ -43,7 +48,7 @@ def _list_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                     rx.box(status_badge(row["status"]), display=PHONE_ONLY),
                     spacing="1",
                 ),
-                href="/strategies/" + row["id"],
+                href=routes.strategy_href(row["id"]),
                 underline="none",
             )
         ),
@@ -69,7 +74,6 @@ def _list_row(row: rx.Var[dict[str, str]]) -> rx.Component:
     )  # fmt: skip
 
 
-@protected_page("/strategies", "Strategies", on_load=[StrategiesState.load])
 def strategies_list() -> rx.Component:
     headers = ("Asset", "Status", "Steps reached", "Next target", "Distance", "Price")
     return rx.fragment(
@@ -87,7 +91,8 @@ def strategies_list() -> rx.Component:
                     "No strategy yet",
                     "A strategy sells part of a position at each price target (a take-profit "
                     "ladder). Create one from a row of your portfolio, or here.",
-                    rx.link(rx.button("Go to the portfolio", variant="soft"), href="/portfolio"),
+                    rx.link(rx.button("Go to the portfolio", variant="soft"),
+                            href=routes.PORTFOLIO),
                 ),
                 width="100%",
             ),
@@ -142,12 +147,11 @@ def _step_row(step: rx.Var[dict[str, str]]) -> rx.Component:
         num(step["proceeds"], phone=False),
         rx.table.cell(
             rx.vstack(
-                rx.badge(step["state"], color_scheme=rx.match(step["state"], *STEP_COLORS.items(),
-                                                              "gray"), class_name="step-state"),
+                rx.badge(step["state"], color_scheme=scheme_of(step["state"], STEP_STATE_SCHEMES),
+                         class_name="step-state"),
                 rx.cond(step["triggered_at"] != "",
                         rx.text(step["triggered_at"], " @ ", step["triggered_price"], size="1",
-                                color_scheme="gray", display=rx.breakpoints(initial="none",
-                                                                             sm="block"))),
+                                color_scheme="gray", display=FROM_SM_BLOCK)),
                 spacing="1",
             )
         ),
@@ -264,13 +268,12 @@ def _detail_body() -> rx.Component:
             ),
             width="100%",
         ),
-        rx.link("← All strategies", href="/strategies", size="2"),
+        rx.link("← All strategies", href=routes.STRATEGIES, size="2"),
         spacing="4",
         width="100%",
     )  # fmt: skip
 
 
-@protected_page("/strategies/[strategy_id]", "Strategy", on_load=[StrategyDetailState.load])
 def strategy_detail() -> rx.Component:
     return rx.cond(
         D.found,
@@ -279,7 +282,15 @@ def strategy_detail() -> rx.Component:
             D.loading,
             rx.vstack(rx.skeleton(height="40px", width="60%"), rx.skeleton(height="120px",
                       width="100%"), rx.skeleton(height="240px", width="100%"), width="100%"),
-            rx.card(not_found("Strategy", "/strategies", "All strategies"), width="100%",
+            rx.card(not_found("Strategy", routes.STRATEGIES, "All strategies"), width="100%",
                     id="not-found"),
         ),
     )  # fmt: skip
+
+
+LIST_PAGE = protected_page(
+    routes.STRATEGIES, "Strategies", strategies_list, on_load=[StrategiesState.load]
+)
+DETAIL_PAGE = protected_page(
+    routes.STRATEGY_DETAIL, "Strategy", strategy_detail, on_load=[StrategyDetailState.load]
+)

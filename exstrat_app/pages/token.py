@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from exstrat_app import routes
 from exstrat_app.pages.components import (
-    PHONE_HIDDEN_CELL,
     error_callout,
     not_found,
     page_title,
@@ -14,7 +14,16 @@ from exstrat_app.pages.components import (
     stat,
     table_frame,
 )
-from exstrat_app.pages.layout import protected_page
+from exstrat_app.pages.site import protected_page
+from exstrat_app.pages.styles import (
+    AVERAGE_LABEL,
+    AVERAGE_LINE,
+    NOTICE_SCHEME,
+    PHONE_HIDDEN_CELL,
+    PRICE_LINE,
+    TARGET_LABEL,
+    TARGET_LINE,
+)
 from exstrat_app.state.token import TokenState as T
 
 TRADE_COLUMNS = (("When", "when"), ("Pair", "symbol"), ("Side", "side"), ("Amount", "amount"),
@@ -76,14 +85,14 @@ def _chart() -> rx.Component:
                 rx.recharts.x_axis(data_key="day", min_tick_gap=24, tick_size=4),
                 rx.recharts.y_axis(domain=["auto", "auto"], width=64, type_="number"),
                 rx.recharts.tooltip(),
-                rx.recharts.line(data_key="close", stroke=rx.color("teal", 9), dot=False,
+                rx.recharts.line(data_key="close", stroke=PRICE_LINE, dot=False,
                                  stroke_width=2, is_animation_active=False, type_="monotone"),
                 rx.cond(
                     T.avg_line != "",
                     rx.recharts.reference_line(
                         rx.recharts.label(value="average", position="insideBottomLeft",
-                                          fill=rx.color("blue", 11), font_size=11),
-                        y=T.avg_line, stroke=rx.color("blue", 9), stroke_dasharray="4 4",
+                                          fill=AVERAGE_LABEL, font_size=11),
+                        y=T.avg_line, stroke=AVERAGE_LINE, stroke_dasharray="4 4",
                         if_overflow="extendDomain",
                     ),
                 ),
@@ -91,8 +100,8 @@ def _chart() -> rx.Component:
                     T.targets,
                     lambda t: rx.recharts.reference_line(
                         rx.recharts.label(value=t["label"], position="insideTopLeft",
-                                          fill=rx.color("orange", 11), font_size=11),
-                        y=t["price"], stroke=rx.color("orange", 9), stroke_dasharray="2 3",
+                                          fill=TARGET_LABEL, font_size=11),
+                        y=t["price"], stroke=TARGET_LINE, stroke_dasharray="2 3",
                         if_overflow="extendDomain",
                     ),
                 ),
@@ -111,11 +120,11 @@ def _body() -> rx.Component:
     s = T.summary
     return rx.vstack(
         page_title(s["asset"], rx.link(rx.button("← Portfolio", variant="soft", size="1"),
-                                       href="/portfolio")),
+                                       href=routes.PORTFOLIO)),
         rx.flex(
             stat("Quantity", s["quantity"],
                  rx.cond(s["unexplained"] != "",
-                         rx.badge("unexplained: " + s["unexplained"], color_scheme="amber",
+                         rx.badge("unexplained: " + s["unexplained"], color_scheme=NOTICE_SCHEME,
                                   size="1"))),
             stat("Average buy price", s["avg_price"]),
             stat("Price", s["price"]),
@@ -138,7 +147,6 @@ def _body() -> rx.Component:
     )  # fmt: skip
 
 
-@protected_page("/tokens/[symbol]", "Token", on_load=[T.open_page])
 def token() -> rx.Component:
     return rx.fragment(
         error_callout(T.error),
@@ -150,8 +158,11 @@ def token() -> rx.Component:
                 rx.vstack(rx.skeleton(height="40px", width="40%"),
                           rx.skeleton(height="100px", width="100%"),
                           rx.skeleton(height="280px", width="100%"), width="100%"),
-                rx.card(not_found("Asset", "/portfolio", "Back to the portfolio"), width="100%",
+                rx.card(not_found("Asset", routes.PORTFOLIO, "Back to the portfolio"), width="100%",
                         id="not-found"),
             ),
         ),
     )  # fmt: skip
+
+
+PAGE = protected_page(routes.ASSET_DETAIL, "Token", token, on_load=[T.open_page])

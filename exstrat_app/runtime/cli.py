@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
+
+from exstrat_app.settings import get_settings
 
 log = logging.getLogger("exstrat")
 
@@ -16,12 +17,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="run everything: Redis, migrations, worker, scheduler, web")
-    up.add_argument("--port", type=int, default=int(os.environ.get("EXSTRAT_PORT", "3000")))
+    up.add_argument("--port", type=int, default=get_settings().port)
     up.add_argument("--backend-only", action="store_true", help="skip the frontend build")
     up.add_argument("--demo", action="store_true", help="also run the simulated exchange")
 
     demo = sub.add_parser("demo", help="`up --demo`")
-    demo.add_argument("--port", type=int, default=int(os.environ.get("EXSTRAT_PORT", "3000")))
+    demo.add_argument("--port", type=int, default=get_settings().port)
     demo.add_argument("--backend-only", action="store_true")
 
     worker = sub.add_parser("worker", help="one RQ worker on the ingest, watch, notify queues")
@@ -71,9 +72,10 @@ def main(argv: Sequence[str]) -> int:
         log.info("database is at the latest migration")
         return 0
     if args.command == "rotate-keys":
-        from exstrat_app.services.exchanges.accounts import rotate_all_keys
+        from exstrat_app import bootstrap
+        from exstrat_app.services.exchanges.key_rotation import rotate_all_keys
 
-        count = rotate_all_keys()
+        count = rotate_all_keys(bootstrap.session_factory(), bootstrap.secret_box())
         log.info("re-encrypted %d account(s) with the current key", count)
         return 0
     return 2

@@ -104,9 +104,9 @@ def plan_children(*, port: int, backend_only: bool, env: dict[str, str]) -> list
 
 def demo_children(env: dict[str, str]) -> list[Child]:
     """The simulated exchange on the demo dataset, started before the app in demo mode."""
-    walk = os.environ.get("EXSTRAT_DEMO_WALK_SECONDS", "2")
+    settings = get_settings()
+    walk, drift = settings.demo_walk_seconds, settings.demo_drift
     argv = [sys.executable, "-m", "exstrat_app", "sim-exchange", "--dataset", "demo"]
-    drift = os.environ.get("EXSTRAT_DEMO_DRIFT", "0.0003")  # +0.9 %/min on average
     argv += ["--port", env["EXSTRAT_DEMO_SIM_PORT"], "--walk-seconds", walk, "--seed", "7"]
     argv += ["--drift", drift]
     return [Child("sim-exchange", argv, env)]
@@ -122,9 +122,11 @@ def run_up(*, port: int, backend_only: bool, demo: bool = False) -> int:
         extra["REDIS_URL"] = embedded_url(data_dir)
         os.environ["REDIS_URL"] = extra["REDIS_URL"]
         log.info("embedded Redis at %s", extra["REDIS_URL"])
-    extra.setdefault(
-        "EXSTRAT_PUBLIC_URL", os.environ.get("EXSTRAT_PUBLIC_URL", f"http://localhost:{port}")
+    # Without EXSTRAT_PUBLIC_URL the public URL follows the port `up` was given.
+    public_url = (
+        settings.public_url if settings.is_set("public_url") else f"http://localhost:{port}"
     )
+    extra.setdefault("EXSTRAT_PUBLIC_URL", public_url)
     children: list[Child] = []
     stopping = False
 
@@ -140,7 +142,7 @@ def run_up(*, port: int, backend_only: bool, demo: bool = False) -> int:
         if demo:
             from exstrat_app.demo.mode import prepare_demo
 
-            extra.update(prepare_demo(children_env=extra))
+            extra.update(prepare_demo())
         upgrade_to_head()
         log.info("database migrated")
         env = child_env(extra)

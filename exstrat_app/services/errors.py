@@ -37,11 +37,6 @@ class Unauthorized(ServiceError):
     code = "unauthorized"
 
 
-class Forbidden(ServiceError):
-    status = 403
-    code = "forbidden"
-
-
 class TooManyRequests(ServiceError):
     status = 429
     code = "rate_limited"

@@ -15,38 +15,42 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from exstrat_app import bootstrap, routes
 from exstrat_app.demo import mode as demo
-from exstrat_app.infra.db.engine import session_scope
-from exstrat_app.infra.redis import get_redis
-from exstrat_app.services.auth import core as auth
+from exstrat_app.services import auth
 from exstrat_app.services.errors import ServiceError
-from exstrat_app.state.session import go_to
+from exstrat_app.state.base import go_to
 
-DEFAULT_NEXT = "/portfolio"
+DEFAULT_NEXT = routes.PORTFOLIO
 EXPIRED = "Your sign-in link expired or was already used; please sign in again."
 
 
 def _complete_url(user_id: str, next_path: str) -> str:
-    ticket = auth.create_login_ticket(user_id=user_id, redis=get_redis())
+    ticket = auth.create_login_ticket(user_id=user_id, redis=bootstrap.redis())
     # /api/auth/complete only follows a same-site path (api.auth.safe_next).
     return "/api/auth/complete?" + urlencode({"ticket": ticket, "next": next_path})
 
 
 def _login(email: str, password: str, ip: str, next_path: str) -> str:
-    with session_scope() as session:
-        user = auth.login(session, email=email, password=password, ip=ip)
-        return _complete_url(user.id, next_path)
+    throttle = bootstrap.auth_throttle()
+    with bootstrap.unit_of_work() as session:
+        user = auth.login(session, email=email, password=password, ip=ip, throttle=throttle)
+        user_id = user.id
+    # The ticket only once the unit of work is committed (a rehashed password is stored).
+    return _complete_url(user_id, next_path)
 
 
 def _signup(email: str, password: str, ip: str) -> str:
-    auth.get_auth_throttle().hit_ip("signup", ip)
-    with session_scope() as session:
+    bootstrap.auth_throttle().hit_ip("signup", ip)
+    with bootstrap.unit_of_work() as session:
         user = auth.signup(session, email=email, password=password)
-        return _complete_url(user.id, DEFAULT_NEXT)
+        user_id = user.id
+    # The ticket only once the account is committed: /api/auth/complete must find the user.
+    return _complete_url(user_id, DEFAULT_NEXT)
 
 
 def _demo(ip: str) -> str:
-    auth.get_auth_throttle().hit_ip("demo", ip)
+    bootstrap.auth_throttle().hit_ip("demo", ip)
     return _complete_url(demo.demo_user_id(), DEFAULT_NEXT)
 
 

@@ -2,8 +2,8 @@
 
 Quantities are cut (toward zero) to the asset's decimals and shown without trailing zeros;
 money in the quote has 2 decimals; prices have the market's tick decimals (2 by default,
-more below 1). Every function accepts a Decimal, a decimal string (what the services and the
-API hand out) or None, and returns "—" for unknown values.
+more below 1). Every function accepts a Decimal (what the services hand out), a decimal
+string (what a form field holds) or None, and returns "—" for unknown values.
 """
 
 from __future__ import annotations
@@ -102,6 +102,18 @@ def sign_of(value: object) -> int:
     if d is None or d == 0:
         return 0
     return 1 if d > 0 else -1
+
+
+def chart_number(value: Decimal) -> str:
+    """A chart coordinate as recharts reads it (a numeric string): the exact value without
+    trailing zeros, in Python's `str(Decimal)` notation (2200, 2262.7333, 1E-7)."""
+    with localcontext(MONEY_CONTEXT):
+        if value == 0:
+            return "0"
+        plain = value.normalize()  # trailing zeros gone, maybe as a positive exponent ...
+        if plain.as_tuple().exponent > 0:  # type: ignore[operator]
+            plain = plain.quantize(Decimal(1))  # ... which an integer does not need
+    return str(plain)
 
 
 def sort_key(value: object) -> Decimal:

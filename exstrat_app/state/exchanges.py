@@ -12,18 +12,22 @@ requested shows as "queued" until its job starts and flips the row to "syncing".
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import reflex as rx
+from redis.exceptions import RedisError
 
-from exstrat_app.infra.db.engine import session_scope
-from exstrat_app.infra.redis import get_redis
-from exstrat_app.models import ExchangeAccount
+from exstrat_app import bootstrap
 from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.exchanges import accounts, scheduling
+from exstrat_app.services.exchanges.accounts import AccountView
+from exstrat_app.state.base import TO_LOGIN, current_user_id, load_for_user, user_data
 from exstrat_app.state.display import ago_text
-from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
+
+log = logging.getLogger(__name__)
 
 EXCHANGES = {"binance": "Binance (spot)", "coinbase": "Coinbase (Advanced Trade)"}
 NEEDS_PASSPHRASE: frozenset[str] = frozenset()  # neither Binance nor Coinbase CDP keys use one
@@ -32,10 +36,17 @@ QUEUED_TIMEOUT_SECONDS = 120.0  # a requested sync that never starts stops being
 MAX_WATCH_SECONDS = 30 * 60
 STATUS_TEXT = {"connected": "Connected", "syncing": "Syncing", "error": "Error",
                "queued": "Queued"}  # fmt: skip
-STATUS_COLORS = {"connected": "green", "syncing": "blue", "queued": "blue", "error": "red"}
 
 
-def account_row(account: ExchangeAccount) -> dict[str, str]:
+# The key worked and is stored, but the sync could not be queued (Redis unreachable).
+SYNC_NOT_STARTED = (
+    "{name}: the read-only key works and is saved, but the sync could not start (the job "
+    "queue is unreachable). It starts at the next periodic sync, or press Sync now later."
+)
+QUEUE_DOWN = "The sync could not start: the job queue is unreachable. Try again in a minute."
+
+
+def account_row(account: AccountView) -> dict[str, str]:
     done, total = account.progress_done or 0, account.progress_total or 0
     status = account.status or "connected"
     label = EXCHANGES.get(account.exchange, account.exchange)
@@ -60,43 +71,54 @@ def queued(row: dict[str, str]) -> dict[str, str]:
             "progress_text": "waiting for a worker…", "last_error": ""}  # fmt: skip
 
 
-def _list(user_id: str) -> list[dict[str, str]]:
-    from exstrat_app.services.exchanges import accounts
+class Added(NamedTuple):
+    account_id: str
+    name: str
+    sync_started: bool  # False: stored, but the first sync could not be queued
 
-    with session_scope() as session:
+
+def _list(user_id: str) -> list[dict[str, str]]:
+    with bootstrap.unit_of_work() as session:
         return [account_row(a) for a in accounts.list_accounts(session, user_id=user_id)]
 
 
-def _add(user_id: str, form: dict[str, str]) -> tuple[str, str]:
-    """Test the key, store it sealed, start the first sync: (account id, its name)."""
-    from exstrat_app.services.exchanges import accounts, sync
+def _add(user_id: str, form: dict[str, str]) -> Added:
+    """Test the key, store it sealed, start the first sync.
 
-    with session_scope() as session:
+    The account is committed before the sync is asked for: the key was checked and is
+    valid, so it stays stored even when the queue is down (the periodic re-sync, or the
+    Sync button, starts it later); the person then reads that the sync did not start."""
+    with bootstrap.unit_of_work() as session:
         account = accounts.add_account(
             session,
+            bootstrap.secret_box(),
             user_id=user_id,
             exchange=form["exchange"],
             api_key=form["api_key"],
             api_secret=form["api_secret"],
             api_pass=form["api_pass"] or None,
             nickname=form["nickname"] or None,
-            redis=get_redis(),
         )
-        sync.request_sync(session, user_id=user_id, account_id=account.id)
-        return account.id, account.nickname or EXCHANGES.get(account.exchange, account.exchange)
+    name = account.nickname or EXCHANGES.get(account.exchange, account.exchange)
+    try:
+        _sync(user_id, account.id)
+    except RedisError:
+        log.warning(
+            "account %s added; its first sync could not be queued", account.id, exc_info=True
+        )
+        return Added(account.id, name, sync_started=False)
+    return Added(account.id, name, sync_started=True)
 
 
 def _sync(user_id: str, account_id: str) -> None:
-    from exstrat_app.services.exchanges import sync
-
-    with session_scope() as session:
-        sync.request_sync(session, user_id=user_id, account_id=account_id)
+    with bootstrap.unit_of_work() as session:
+        scheduling.request_sync(
+            session, user_id=user_id, account_id=account_id, redis=bootstrap.redis()
+        )
 
 
 def _delete(user_id: str, account_id: str) -> None:
-    from exstrat_app.services.exchanges import accounts
-
-    with session_scope() as session:
+    with bootstrap.unit_of_work() as session:
         accounts.delete_account(session, user_id=user_id, account_id=account_id)
 
 
@@ -149,23 +171,24 @@ class ExchangesState(rx.State):
         asked = (row["synced_at"] if row else "", time.monotonic())
         self._requested = {**self._requested, account_id: asked}
 
+    def _start_loading(self) -> None:
+        self.loading = True
+
+    def _loaded(self, rows: list[dict[str, str]], error: str = "") -> Any:
+        self._show(rows)
+        self.error, self.loading, self.loaded = error, False, True
+        if self.busy and not self._watching:
+            return ExchangesState.watch
+        return None
+
+    def _load_failed(self, exc: ServiceError) -> Any:
+        return self._loaded([], exc.message)
+
     @rx.event(background=True)
     async def load(self) -> Any:
-        async with self:
-            user_id = await current_user_id(self)
-            if user_id is None:
-                return TO_LOGIN
-            self.loading = True
-        try:
-            rows, error = await asyncio.to_thread(_list, user_id), ""
-        except ServiceError as exc:
-            rows, error = [], exc.message
-        async with self:
-            self._show(rows)
-            self.error, self.loading, self.loaded = error, False, True
-            if self.busy and not self._watching:
-                return ExchangesState.watch
-        return None
+        return await load_for_user(
+            self, _list, self._loaded, failed=self._load_failed, start=self._start_loading
+        )
 
     @rx.event(background=True)
     async def watch(self) -> None:
@@ -201,7 +224,7 @@ class ExchangesState(rx.State):
         self.adding, self.add_error, self.add_fields, self.add_result = True, "", {}, ""
         yield
         try:
-            account_id, name = await asyncio.to_thread(_add, user_id, fields)
+            added = await asyncio.to_thread(_add, user_id, fields)
         except ServiceError as exc:
             self.add_fields = _field_names(exc.fields)
             # Once is enough: no banner repeating what a field already says.
@@ -210,9 +233,13 @@ class ExchangesState(rx.State):
             return
         finally:
             fields.clear()
-        self._requested = {**self._requested, account_id: ("", time.monotonic())}
         self.adding = False
-        self.add_result = f"{name}: the read-only key works. The first sync has started."
+        if not added.sync_started:
+            self.add_result = SYNC_NOT_STARTED.format(name=added.name)
+            yield ExchangesState.load
+            return
+        self._requested = {**self._requested, added.account_id: ("", time.monotonic())}
+        self.add_result = f"{added.name}: the read-only key works. The first sync has started."
         yield [ExchangesState.load, ExchangesState.watch]
 
     @rx.event
@@ -224,6 +251,9 @@ class ExchangesState(rx.State):
             await asyncio.to_thread(_sync, user_id, account_id)
         except ServiceError as exc:
             return rx.toast.error(exc.message)
+        except RedisError:
+            log.warning("sync of account %s could not be queued", account_id, exc_info=True)
+            return rx.toast.error(QUEUE_DOWN)
         self._ask(account_id)
         self._show([dict(a) for a in self.accounts])
         return ExchangesState.watch

@@ -1,10 +1,9 @@
-"""The live alert feed: one shared Reflex state per user, fed from Redis pub/sub.
+"""The live alert feed: one shared Reflex state per user, what every tab of theirs shows live.
 
-Workers publish alerts on `exstrat:push` (services/push.py). Every Reflex backend worker runs
-`relay_push_events` as a lifespan task: it subscribes, takes each event once across workers
-(`SET evt:<id> NX EX 60`) and applies it to the user's shared `UserFeed` through
-`app.modify_state(rx.BaseStateToken(ident="user-<id>", cls=UserFeed))`; Reflex then sends the
-change to every tab linked to that token (`link_user_feed`, after the cookie is verified).
+A tab links its `UserFeed` to the user's shared token (`link_user_feed`, after the cookie is
+verified); Reflex then sends every change of that feed to every tab linked to it. Changes
+come from the database (a snapshot) and from the pushed events that `state/feed_relay.py`
+applies (`apply_push_event`).
 
 The database stays the truth: a feed is (re)loaded from it whenever a tab links, and the first
 time the relay touches a feed it has not loaded yet, so an event lost while the relay was
@@ -15,25 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
 import reflex as rx
-from redis.exceptions import RedisError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
-from exstrat_app.services.notifications.push import PUSH_CHANNEL, PushEvent, parse_event
-
-log = logging.getLogger(__name__)
+from exstrat_app import bootstrap
+from exstrat_app.services.errors import NotFound
+from exstrat_app.services.notifications import inbox
+from exstrat_app.services.notifications.push import PushEvent, notification_payload
 
 FEED_SIZE = 20  # newest notifications kept in the shared state (the drawer reads the DB)
-DEDUPE_SECONDS = 60
-PING_SECONDS = 15.0  # a silent dead connection is noticed within 2 x this
-RECONNECT_MAX_SECONDS = 30.0
 
 
 def feed_token(user_id: str) -> str:
@@ -42,7 +33,7 @@ def feed_token(user_id: str) -> str:
 
 
 def feed_row(notification: dict[str, Any]) -> dict[str, str]:
-    """A notification's JSON (services.notifications.notification_json) as a feed row."""
+    """A notification as pushed (`push.notification_payload`) as a feed row."""
     return {
         "id": str(notification.get("id") or ""),
         "title": str(notification.get("title") or ""),
@@ -89,7 +80,7 @@ class UserFeed(rx.SharedState):
             apply_snapshot(self, self._user_id, snapshot)
 
 
-# ---------------------------------------------------------------- state changes (pure)
+# ---------------------------------------------------------------- the database's side
 
 
 @dataclass(frozen=True)
@@ -100,28 +91,26 @@ class FeedSnapshot:
 
 def load_snapshot(user_id: str) -> FeedSnapshot:
     """The newest notifications and the unread count, from the database."""
-    from exstrat_app.infra.db.engine import session_scope
-    from exstrat_app.services.notifications import inbox as notifications
-
-    with session_scope() as session:
-        rows = notifications.list_notifications(session, user_id=user_id, limit=FEED_SIZE)
+    with bootstrap.unit_of_work() as session:
+        views = inbox.list_notifications(session, user_id=user_id, limit=FEED_SIZE)
         return FeedSnapshot(
-            rows=[feed_row(notifications.notification_json(n)) for n in rows],
-            unread=notifications.unread_count(session, user_id=user_id),
+            # Through the wire format, so a loaded row and a pushed one are the same row.
+            rows=[feed_row(notification_payload(v)) for v in views],
+            unread=inbox.unread_count(session, user_id=user_id),
         )
 
 
 def _mark_read(user_id: str, notification_id: str | None) -> None:
-    from exstrat_app.infra.db.engine import session_scope
-    from exstrat_app.services.errors import NotFound
-    from exstrat_app.services.notifications import inbox as notifications
-
-    with session_scope() as session:
+    """One notification read (None: all of them); another user's id is a silent no-op."""
+    with bootstrap.unit_of_work() as session:
         if notification_id is None:
-            notifications.mark_all_read(session, user_id=user_id)
+            inbox.mark_all_read(session, user_id=user_id)
             return
         with contextlib.suppress(NotFound):
-            notifications.mark_read(session, user_id=user_id, notification_id=notification_id)
+            inbox.mark_read(session, user_id=user_id, notification_id=notification_id)
+
+
+# ---------------------------------------------------------------- state changes (pure)
 
 
 def apply_snapshot(feed: Any, user_id: str, snapshot: FeedSnapshot) -> None:
@@ -184,117 +173,3 @@ async def link_user_feed(state: rx.State, user_id: str) -> UserFeed:
     snapshot = await asyncio.to_thread(load_snapshot, user_id)
     apply_snapshot(linked, user_id, snapshot)
     return linked
-
-
-# ---------------------------------------------------------------- the relay
-
-Applier = Callable[[PushEvent], Awaitable[None]]
-
-
-async def apply_to_app(app: Any, event: PushEvent) -> None:
-    """Apply an event to the user's shared feed in the running Reflex app."""
-    token = rx.BaseStateToken(ident=feed_token(event.user_id), cls=UserFeed)
-    async with app.modify_state(token) as root:
-        feed = await root.get_state(UserFeed)
-        await apply_to_feed(feed, event)
-
-
-async def apply_to_feed(feed: Any, event: PushEvent) -> None:
-    """Load the feed first if nobody has yet (its counts come from the DB), then apply."""
-    if feed._user_id != event.user_id:
-        snapshot = await asyncio.to_thread(load_snapshot, event.user_id)
-        apply_snapshot(feed, event.user_id, snapshot)
-    apply_push_event(feed, event)
-
-
-class _Backoff:
-    """Jittered exponential wait between reconnects, reset once a subscription works."""
-
-    def __init__(self, maximum: float = RECONNECT_MAX_SECONDS) -> None:
-        self.failures = 0
-        self.maximum = maximum
-
-    def reset(self) -> None:
-        self.failures = 0
-
-    def __call__(self, _state: RetryCallState) -> float:
-        self.failures += 1
-        ceiling = min(self.maximum, 0.25 * 2 ** min(self.failures, 10))
-        return random.uniform(ceiling / 2, ceiling)
-
-
-async def relay_push_events(
-    app: Any,
-    *,
-    url: str | None = None,
-    applier: Applier | None = None,
-    subscribed: asyncio.Event | None = None,
-) -> None:
-    """Lifespan task: relay pushed events to the users' feeds, forever, reconnecting.
-
-    `app` is filled in by Reflex (`app.register_lifespan_task(relay_push_events)`); `url`,
-    `applier` and `subscribed` exist for tests and the benchmark.
-    """
-    from exstrat_app.infra.redis import redis_url
-
-    apply = applier or (lambda event: apply_to_app(app, event))
-    backoff = _Backoff()
-    while True:  # a listen that returns cleanly (never expected) just starts over
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((RedisError, OSError, ConnectionError)),
-            wait=backoff,
-            before_sleep=lambda s: log.warning(
-                "push relay lost Redis (%s); reconnecting",
-                s.outcome.exception() if s.outcome else "",
-            ),
-        ):
-            with attempt:
-                await _listen(url or redis_url(), apply, backoff, subscribed)
-
-
-async def _listen(
-    url: str, apply: Applier, backoff: _Backoff, subscribed: asyncio.Event | None
-) -> None:
-    client = aioredis.from_url(url, socket_connect_timeout=5)
-    pubsub = client.pubsub()
-    try:
-        await pubsub.subscribe(PUSH_CHANNEL)
-        backoff.reset()
-        if subscribed is not None:
-            subscribed.set()
-        await _pump(client, pubsub, apply)
-    finally:
-        with contextlib.suppress(Exception):
-            await pubsub.aclose()
-        with contextlib.suppress(Exception):
-            await client.aclose()
-
-
-async def _pump(client: aioredis.Redis, pubsub: Any, apply: Applier) -> None:
-    loop = asyncio.get_running_loop()
-    last_ping = last_pong = loop.time()
-    while True:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-        now = loop.time()
-        if message is not None:
-            last_pong = now  # any traffic proves the connection alive
-            if message.get("type") == "message":
-                await _handle(client, message.get("data"), apply)
-        if now - last_ping >= PING_SECONDS:
-            if now - last_pong > 2 * PING_SECONDS:
-                raise ConnectionError("no answer from Redis on the push subscription")
-            await pubsub.ping()
-            last_ping = now
-
-
-async def _handle(client: aioredis.Redis, raw: Any, apply: Applier) -> None:
-    event = parse_event(raw) if isinstance(raw, bytes | str) else None
-    if event is None:
-        return
-    # Every backend worker receives every event: only the first to claim it applies it.
-    if not await client.set(f"evt:{event.id}", "1", nx=True, ex=DEDUPE_SECONDS):
-        return
-    try:
-        await apply(event)
-    except Exception:  # one bad event must not stop the relay
-        log.exception("could not apply push event %s", event.id)

@@ -1,24 +1,29 @@
 """/portfolio: the consolidated positions of the signed-in user, in USDT or USDC.
 
-The service computes (Decimal); this state only turns its rows into display text, keeps the
-chosen sort and quote, and a small allocation series for the pie chart. The browser gets the
-display text only; the exact decimal strings (for sorting and for prefilling the strategy
-dialog) stay on the server in `_raw`, which keeps a 300-asset page light.
+The service computes (typed rows of Decimals); this state only turns its rows into display
+text, keeps the chosen sort and quote, and a small allocation series for the pie chart. The
+browser gets the display text only; the exact figures (for sorting and for prefilling the
+strategy dialog) stay on the server in `_figures`, which keeps a 300-asset page light.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import reflex as rx
 
-from exstrat_app.domain.money import is_stable
-from exstrat_app.infra.db.engine import session_scope
+from exstrat_app import bootstrap
+from exstrat_app.domain.money import fmt, is_stable
+from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.exchanges import accounts
+from exstrat_app.services.portfolio.views import PortfolioRow, PortfolioTotals, portfolio_view
+from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.display import (
     ago_text,
-    dec,
     money_text,
     pct_text,
     price_text,
@@ -27,7 +32,6 @@ from exstrat_app.state.display import (
     signed_money_text,
     sort_key,
 )
-from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
 
 QUOTES = ("USDT", "USDC")
 SORTABLE = ("asset", "quantity", "avgPrice", "price", "value", "pnlPct")
@@ -36,61 +40,73 @@ CHART_COLORS = ("#12a594", "#3e63dd", "#f76b15", "#8e4ec6", "#e5484d", "#ffc53d"
                 "#8b8d98")  # fmt: skip
 
 
-def _view(user_id: str, quote: str) -> dict[str, Any]:
+class PortfolioPage(NamedTuple):
+    rows: tuple[PortfolioRow, ...]
+    totals: PortfolioTotals
+    has_accounts: bool
+    last_sync_at: datetime | None
+
+
+def _view(user_id: str, quote: str) -> PortfolioPage:
     """Rows, totals, whether any account exists, and the last sync (runs in a thread)."""
-    from exstrat_app.services.exchanges import accounts
-    from exstrat_app.services.portfolio import rebuild as portfolio
-
-    with session_scope() as session:
+    with bootstrap.unit_of_work() as session:
         accts = accounts.list_accounts(session, user_id=user_id)
-        view = portfolio.portfolio_view(session, user_id=user_id, quote=quote)
+        view = portfolio_view(
+            session, user_id=user_id, prices=bootstrap.price_provider().last_prices, quote=quote
+        )
     synced = [a.last_sync_at for a in accts if a.last_sync_at is not None]
-    return {
-        "rows": view.rows,
-        "totals": view.totals,
-        "hasAccounts": bool(accts),
-        "lastSyncAt": max(synced) if synced else None,
-    }
+    return PortfolioPage(view.rows, view.totals, bool(accts), max(synced) if synced else None)
 
 
-RAW_KEYS = ("quantity", "avgPrice", "price", "value", "pnlPct")
+# The sortable columns' figures of a row (the column names are the page's).
+_COLUMN_FIGURE: dict[str, Callable[[PortfolioRow], Decimal | None]] = {
+    "quantity": lambda r: r.quantity,
+    "avgPrice": lambda r: r.avg_price,
+    "price": lambda r: r.price,
+    "value": lambda r: r.value,
+    "pnlPct": lambda r: r.pnl_pct,
+}
+RAW_KEYS = tuple(_COLUMN_FIGURE)
 
 
-def raw_row(row: dict[str, Any]) -> dict[str, str]:
-    """The exact decimal strings of a service row ("" when unknown)."""
-    return {key: str(row.get(key) or "") for key in RAW_KEYS}
+def raw_row(row: PortfolioRow | None) -> dict[str, str]:
+    """The exact decimal text of a row's figures ("" when unknown), e.g. to prefill a form."""
+    if row is None:
+        return {key: "" for key in RAW_KEYS}
+    figures = {key: figure(row) for key, figure in _COLUMN_FIGURE.items()}
+    return {key: "" if value is None else fmt(value) for key, value in figures.items()}
 
 
-def display_row(row: dict[str, Any]) -> dict[str, str]:
+def display_row(row: PortfolioRow) -> dict[str, str]:
     """One service row as the text the table shows."""
-    asset = str(row["asset"])
-    qty, avg, price, value = row["quantity"], row["avgPrice"], row["price"], row["value"]
-    unexplained = dec(row.get("unexplained"))
+    asset = row.asset
     return {
         "asset": asset,
-        "quantity": qty_text(qty),
-        "avg_price": price_text(avg),
-        "price": price_text(price),
-        "value": money_text(value),
-        "pnl_pct": pct_text(row.get("pnlPct")),
-        "pnl_sign": str(sign_of(row.get("pnlPct"))),
-        "unexplained": f"{qty_text(unexplained)} {asset}" if unexplained else "",
+        "quantity": qty_text(row.quantity),
+        "avg_price": price_text(row.avg_price),
+        "price": price_text(row.price),
+        "value": money_text(row.value),
+        "pnl_pct": pct_text(row.pnl_pct),
+        "pnl_sign": str(sign_of(row.pnl_pct)),
+        "unexplained": f"{qty_text(row.unexplained)} {asset}" if row.unexplained else "",
         "stable": "1" if is_stable(asset) else "",
     }
 
 
 def sorted_rows(
-    rows: list[dict[str, str]], raw: dict[str, dict[str, str]], column: str, desc: bool
+    rows: list[dict[str, str]], figures: dict[str, PortfolioRow], column: str, desc: bool
 ) -> list[dict[str, str]]:
+    """The display rows in the order of a column's exact figures (unknown ones smallest)."""
     if column == "asset":
         return sorted(rows, key=lambda r: r["asset"], reverse=desc)
-    return sorted(rows, key=lambda r: sort_key(raw[r["asset"]][column]), reverse=desc)
+    figure = _COLUMN_FIGURE[column]
+    return sorted(rows, key=lambda r: sort_key(figure(figures[r["asset"]])), reverse=desc)
 
 
-def allocation(raw: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+def allocation(figures: dict[str, PortfolioRow]) -> list[dict[str, Any]]:
     """The biggest positions by value, the rest as "Other". Slices are whole cents (ints):
-    the figures shown as text come from the Decimal strings."""
-    valued = [(asset, dec(r["value"]) or Decimal(0)) for asset, r in raw.items()]
+    the figures shown as text come from the Decimals."""
+    valued = [(asset, r.value or Decimal(0)) for asset, r in figures.items()]
     valued = sorted([v for v in valued if v[1] > 0], key=lambda v: v[1], reverse=True)
     head, tail = valued[:CHART_SLICES], valued[CHART_SLICES:]
     if tail:
@@ -107,6 +123,15 @@ def allocation(raw: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
     ]
 
 
+def totals_text(totals: PortfolioTotals) -> dict[str, str]:
+    return {
+        "value": money_text(totals.value),
+        "pnl": signed_money_text(totals.pnl),
+        "pnl_sign": str(sign_of(totals.pnl)),
+        "realized": signed_money_text(totals.realized_pnl),
+    }
+
+
 @user_data
 class PortfolioState(rx.State):
     quote: str = "USDT"
@@ -120,10 +145,15 @@ class PortfolioState(rx.State):
     has_accounts: bool = True
     last_sync: str = ""
     error: str = ""
-    _raw: dict[str, dict[str, str]] = {}  # asset -> exact decimal strings
+    _figures: dict[str, PortfolioRow] = {}  # asset -> the service's row (exact Decimals)
+
+    def _row_of(self, asset: str) -> PortfolioRow | None:
+        """The service's row of one asset (exact Decimals), e.g. for the strategy dialog."""
+        return self._figures.get(asset)
 
     def _raw_of(self, asset: str) -> dict[str, str]:
-        return self._raw.get(asset, {key: "" for key in RAW_KEYS})
+        """The exact decimal text of one row's figures (the strategy dialog's prefill)."""
+        return raw_row(self._figures.get(asset))
 
     @rx.event(background=True)
     async def load(self) -> Any:
@@ -133,22 +163,22 @@ class PortfolioState(rx.State):
                 return TO_LOGIN
             self.loading, quote = True, self.quote
         try:
-            view = await asyncio.to_thread(_view, user_id, quote)
+            page = await asyncio.to_thread(_view, user_id, quote)
         except Exception as exc:  # noqa: BLE001 - shown to the user, the page stays usable
             async with self:
                 self.loading, self.error = False, _problem(exc)
             return
-        rows = [display_row(r) for r in view["rows"]]
-        raw = {str(r["asset"]): raw_row(r) for r in view["rows"]}
+        rows = [display_row(r) for r in page.rows]
+        figures = {r.asset: r for r in page.rows}
         async with self:
             if quote != self.quote:  # switched again meanwhile; that load will land
                 return
-            self._raw = raw
-            self.rows = sorted_rows(rows, raw, self.sort_column, self.sort_desc)
-            self.chart = allocation(raw)
-            self.totals = _totals(view["totals"])
-            self.has_accounts = view["hasAccounts"]
-            self.last_sync = ago_text(view["lastSyncAt"]) if view["lastSyncAt"] else "never"
+            self._figures = figures
+            self.rows = sorted_rows(rows, figures, self.sort_column, self.sort_desc)
+            self.chart = allocation(figures)
+            self.totals = totals_text(page.totals)
+            self.has_accounts = page.has_accounts
+            self.last_sync = ago_text(page.last_sync_at) if page.last_sync_at else "never"
             self.loading, self.loaded, self.error = False, True, ""
 
     @rx.event
@@ -166,23 +196,10 @@ class PortfolioState(rx.State):
             self.sort_desc = not self.sort_desc
         else:
             self.sort_column, self.sort_desc = column, column != "asset"
-        self.rows = sorted_rows(self.rows, self._raw, self.sort_column, self.sort_desc)
-
-
-def _totals(totals: dict[str, Any]) -> dict[str, str]:
-    return {
-        "value": money_text(totals.get("value")),
-        "pnl": signed_money_text(totals.get("pnl")),
-        "pnl_sign": str(sign_of(totals.get("pnl"))),
-        "realized": signed_money_text(totals.get("realizedPnl")),
-    }
+        self.rows = sorted_rows(self.rows, self._figures, self.sort_column, self.sort_desc)
 
 
 def _problem(exc: Exception) -> str:
-    from exstrat_app.services.errors import ServiceError
-
     if isinstance(exc, ServiceError):
         return exc.message
-    if isinstance(exc, ImportError):
-        return "The portfolio is not available yet."
     return "The portfolio could not be loaded; please try again in a moment."

@@ -7,15 +7,18 @@ scopes every read and write to the signed-in user and raises NotFound.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from decimal import Decimal, localcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 import reflex as rx
 
-from exstrat_app.domain.money import MONEY_CONTEXT
-from exstrat_app.infra.db.engine import session_scope
+from exstrat_app import bootstrap
+from exstrat_app.domain.money import MONEY_CONTEXT, fmt
+from exstrat_app.services import strategies
 from exstrat_app.services.errors import NotFound, ServiceError
-from exstrat_app.services.strategies import commands as strategies
+from exstrat_app.services.strategies import ExecutionView, StepView, StrategyView
+from exstrat_app.state.base import TO_LOGIN, current_user_id, load_for_user, user_data
 from exstrat_app.state.display import (
     dec,
     money_text,
@@ -24,20 +27,17 @@ from exstrat_app.state.display import (
     qty_text,
     when_text,
 )
-from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
 
-STATUS_COLORS = {"active": "green", "paused": "amber", "completed": "gray"}
 ACTIONS = ("pause", "resume", "complete")
 
 
-def _prices(assets: set[str], quote: str = "USDT") -> dict[str, Decimal]:
+def _prices(assets: Iterable[str], quote: str = "USDT") -> dict[str, Decimal]:
     """Last prices for the distance to the next target; none (shown as —) if unavailable."""
-    from exstrat_app.services.portfolio.prices import last_prices
-
     try:
-        return {asset: q.price for asset, q in last_prices(assets, quote).items()}
+        quotes = bootstrap.price_provider().last_prices(assets, quote)
     except Exception:  # noqa: BLE001 - the list still shows without distances
         return {}
+    return {asset: q.price for asset, q in quotes.items()}
 
 
 def distance_text(target: object, price: Decimal | None) -> str:
@@ -49,30 +49,29 @@ def distance_text(target: object, price: Decimal | None) -> str:
         return pct_text((t / price - 1) * 100)
 
 
-def list_row(item: dict[str, Any], price: Decimal | None) -> dict[str, str]:
-    progress = item.get("progress") or {}
-    done, total = int(progress.get("triggered", 0)), int(progress.get("total", 0))
-    next_step = item.get("nextStep")
+def list_row(view: StrategyView, price: Decimal | None) -> dict[str, str]:
+    done, total = view.progress.triggered, view.progress.total
+    next_step = view.next_step
     return {
-        "id": item["id"],
-        "asset": item["asset"],
-        "name": item.get("name") or "",
-        "status": item["status"],
+        "id": view.id or "",
+        "asset": view.asset,
+        "name": view.name or "",
+        "status": view.status,
         "progress": f"{done} / {total}",
         "progress_pct": str(done * 100 // total if total else 0),
-        "next_target": price_text(next_step["targetPrice"]) if next_step else "—",
-        "next_pct": f"+{next_step['targetPct']} %" if next_step else "",
-        "distance": distance_text(next_step["targetPrice"], price) if next_step else "—",
+        "next_target": price_text(next_step.target_price) if next_step else "—",
+        "next_pct": f"+{fmt(next_step.target_pct)} %" if next_step else "",
+        "distance": distance_text(next_step.target_price, price) if next_step else "—",
         "price": price_text(price),
-        "created": when_text(item.get("createdAt")),
+        "created": when_text(view.created_at),
     }
 
 
 def _list(user_id: str) -> list[dict[str, str]]:
-    with session_scope() as session:
-        items = strategies.list_strategies(session, user_id=user_id)
-    prices = _prices({i["asset"] for i in items})
-    return [list_row(i, prices.get(i["asset"])) for i in items]
+    with bootstrap.unit_of_work() as session:
+        views = strategies.list_strategies(session, user_id=user_id)
+    prices = _prices({v.asset for v in views})
+    return [list_row(v, prices.get(v.asset)) for v in views]
 
 
 @user_data
@@ -82,83 +81,68 @@ class StrategiesState(rx.State):
     loaded: bool = False
     error: str = ""
 
+    def _start(self) -> None:
+        self.loading = True
+
+    def _show(self, rows: list[dict[str, str]], error: str = "") -> None:
+        self.rows, self.error, self.loading, self.loaded = rows, error, False, True
+
+    def _failed(self, exc: ServiceError) -> None:
+        self._show([], exc.message)
+
     @rx.event(background=True)
     async def load(self) -> Any:
-        async with self:
-            user_id = await current_user_id(self)
-            if user_id is None:
-                return TO_LOGIN
-            self.loading = True
-        try:
-            rows, error = await asyncio.to_thread(_list, user_id), ""
-        except ServiceError as exc:
-            rows, error = [], exc.message
-        async with self:
-            self.rows, self.error, self.loading, self.loaded = rows, error, False, True
+        return await load_for_user(self, _list, self._show, failed=self._failed, start=self._start)
 
 
 # ---------------------------------------------------------------- detail
 
 
-def step_row(step: dict[str, Any], places: int | None) -> dict[str, str]:
+def step_row(step: StepView, places: int | None) -> dict[str, str]:
     return {
-        "id": step["id"],
-        "number": str(step["position"] + 1),
-        "target_pct": f"+{step['targetPct']} %",
-        "sell_pct": f"{step['sellPct']} %",
-        "target_price": price_text(step["targetPrice"]),
-        "qty_to_sell": qty_text(step["qtyToSell"], places),
-        "proceeds": money_text(step["proceeds"]),
-        "state": step["state"],
-        "triggered_at": when_text(step.get("triggeredAt")) if step.get("triggeredAt") else "",
-        "triggered_price": price_text(step.get("triggeredPrice")),
+        "id": step.id or "",
+        "number": str(step.position + 1),
+        "target_pct": f"+{fmt(step.target_pct)} %",
+        "sell_pct": f"{fmt(step.sell_pct)} %",
+        "target_price": price_text(step.target_price),
+        "qty_to_sell": qty_text(step.qty_to_sell, places),
+        "proceeds": money_text(step.proceeds),
+        "state": step.state,
+        "triggered_at": when_text(step.triggered_at) if step.triggered_at else "",
+        "triggered_price": price_text(step.triggered_price),
     }
 
 
-def _executions(session: Any, user_id: str, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The strategy's executions: from the service when it lists them, else (V1: one alert
-    execution per reached step) from the steps' trigger facts."""
-    lister = getattr(strategies, "list_executions", None)
-    if lister is not None:
-        return list(lister(session, user_id=user_id, strategy_id=data["id"]))
-    return [
-        {
-            "createdAt": step["triggeredAt"],
-            "executedQty": step["qtyToSell"],
-            "price": step["triggeredPrice"],
-            "executionType": "alert",
-            "status": "sold" if step["state"] == "done" else "alert sent",
-        }
-        for step in data["steps"]
-        if step.get("triggeredAt")
-    ]
-
-
-def execution_row(item: dict[str, Any], places: int | None) -> dict[str, str]:
+def execution_row(item: ExecutionView, places: int | None) -> dict[str, str]:
     return {
-        "when": when_text(item.get("createdAt")),
-        "qty": qty_text(item.get("executedQty"), places),
-        "price": price_text(item.get("price")),
-        "type": str(item.get("executionType") or "alert"),
-        "status": str(item.get("status") or ""),
+        "when": when_text(item.created_at),
+        "qty": qty_text(item.executed_qty, places),
+        "price": price_text(item.price),
+        "type": item.execution_type,
+        "status": item.status,
     }
 
 
-def _detail(user_id: str, strategy_id: str) -> dict[str, Any]:
-    with session_scope() as session:
-        data = strategies.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
-        executions = _executions(session, user_id, data)
-    price = _prices({data["asset"]}).get(data["asset"])
-    return {"data": data, "executions": executions, "price": price}
+class _Detail(NamedTuple):
+    view: StrategyView
+    executions: list[ExecutionView]
+    price: Decimal | None
+
+
+def _detail(user_id: str, strategy_id: str) -> _Detail:
+    with bootstrap.unit_of_work() as session:
+        view = strategies.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
+        executions = strategies.list_executions(session, user_id=user_id, strategy_id=strategy_id)
+    return _Detail(view, executions, _prices({view.asset}).get(view.asset))
 
 
 def _act(user_id: str, strategy_id: str, action: str) -> None:
-    with session_scope() as session:
+    with bootstrap.unit_of_work() as session:
         strategies.change_status(session, user_id=user_id, strategy_id=strategy_id, action=action)
 
 
 def _step_done(user_id: str, strategy_id: str, step_id: str) -> None:
-    with session_scope() as session:
+    with bootstrap.unit_of_work() as session:
         strategies.mark_step_done(
             session, user_id=user_id, step_id=step_id, strategy_id=strategy_id
         )
@@ -199,30 +183,30 @@ class StrategyDetailState(rx.State):
             if detail is not None:
                 self._fill(detail)
 
-    def _fill(self, detail: dict[str, Any]) -> None:
-        data, price = detail["data"], detail["price"]
-        places = _qty_places(data)
-        next_step = data.get("nextStep")
+    def _fill(self, detail: _Detail) -> None:
+        view, price = detail.view, detail.price
+        places = _qty_places(view)
+        next_step = view.next_step
         self.summary = {
-            "asset": data["asset"],
-            "name": data.get("name") or f"{data['asset']} take-profit ladder",
-            "status": data["status"],
-            "reference": price_text(data["reference"]["price"]),
+            "asset": view.asset,
+            "name": view.name or f"{view.asset} take-profit ladder",
+            "status": view.status,
+            "reference": price_text(view.ref_price),
             "reference_type": (
-                "average buy price" if data["reference"]["type"] == "avgPrice" else "custom price"
+                "average buy price" if view.ref_type == "avgPrice" else "custom price"
             ),
-            "base_qty": qty_text(data["baseQty"], places),
-            "remaining": qty_text(data["remainingQty"], places),
-            "proceeds": money_text(data["projectedProceeds"]),
-            "progress": f"{data['progress']['triggered']} / {data['progress']['total']}",
+            "base_qty": qty_text(view.base_qty, places),
+            "remaining": qty_text(view.remaining_qty, places),
+            "proceeds": money_text(view.projected_proceeds),
+            "progress": f"{view.progress.triggered} / {view.progress.total}",
             "price": price_text(price),
-            "next_target": price_text(next_step["targetPrice"]) if next_step else "—",
-            "distance": distance_text(next_step["targetPrice"], price) if next_step else "—",
-            "created": when_text(data.get("createdAt")),
-            "quote": data.get("quote") or "USDT",
+            "next_target": price_text(next_step.target_price) if next_step else "—",
+            "distance": distance_text(next_step.target_price, price) if next_step else "—",
+            "created": when_text(view.created_at),
+            "quote": view.quote or "USDT",
         }
-        self.steps = [step_row(s, places) for s in data["steps"]]
-        self.executions = [execution_row(e, places) for e in detail["executions"]]
+        self.steps = [step_row(s, places) for s in view.steps]
+        self.executions = [execution_row(e, places) for e in detail.executions]
 
     @rx.event
     async def act(self, action: str) -> Any:
@@ -247,13 +231,11 @@ class StrategyDetailState(rx.State):
         return StrategyDetailState.load
 
 
-def _qty_places(data: dict[str, Any]) -> int | None:
+def _qty_places(view: StrategyView) -> int | None:
     """Decimals of the quantities: those of the lot-rounded amounts, at most 8."""
     most = 0
-    for step in data.get("steps", []):
-        d = dec(step.get("qtyToSell"))
-        if d is not None:
-            exponent = d.normalize().as_tuple().exponent
-            if isinstance(exponent, int):
-                most = max(most, -exponent)
+    for step in view.steps:
+        exponent = step.qty_to_sell.normalize().as_tuple().exponent
+        if isinstance(exponent, int):
+            most = max(most, -exponent)
     return min(max(most, 2), 8)

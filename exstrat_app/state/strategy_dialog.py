@@ -13,11 +13,15 @@ from typing import Any
 
 import reflex as rx
 
-from exstrat_app.infra.db.engine import session_scope
+from exstrat_app import bootstrap
+from exstrat_app.domain.money import fmt
+from exstrat_app.services import strategies
 from exstrat_app.services.errors import ServiceError
-from exstrat_app.services.strategies import commands as strategies
+from exstrat_app.services.strategies import StrategyView
+from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.display import decimals_of, money_text, price_text, qty_text
-from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
+from exstrat_app.state.portfolio import PortfolioState
+from exstrat_app.state.strategies import StrategiesState
 
 MAX_STEPS = 20
 DEFAULT_STEPS = (("10", "20"), ("40", "59"))
@@ -45,14 +49,21 @@ def _request(form: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _preview(user_id: str, form: dict[str, Any]) -> dict[str, Any]:
-    with session_scope() as session:
-        return strategies.preview_strategy(session, user_id=user_id, **_request(form))
+def _preview(user_id: str, form: dict[str, Any]) -> StrategyView:
+    lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
+    with bootstrap.unit_of_work() as session:
+        return strategies.preview_strategy(
+            session, user_id=user_id, lot_step_lookup=lots, **_request(form)
+        )
 
 
 def _create(user_id: str, form: dict[str, Any]) -> str:
-    with session_scope() as session:
-        return strategies.create_strategy(session, user_id=user_id, **_request(form)).id
+    lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
+    with bootstrap.unit_of_work() as session:
+        view = strategies.create_strategy(
+            session, user_id=user_id, lot_step_lookup=lots, **_request(form)
+        )
+    return view.id or ""
 
 
 @user_data
@@ -85,8 +96,6 @@ class StrategyDialogState(rx.State):
     @rx.event
     async def open_for(self, asset: str) -> Any:
         """From a portfolio row: reference = the position's average, base = its quantity."""
-        from exstrat_app.state.portfolio import PortfolioState
-
         raw = (await self.get_state(PortfolioState))._raw_of(asset)
         avg_price_raw, quantity_raw = raw["avgPrice"], raw["quantity"]
         self._reset_form()
@@ -202,35 +211,35 @@ class StrategyDialogState(rx.State):
             self._show(result, errors, message)
             self.previewing = False
 
-    def _show(self, result: dict[str, Any] | None, errors: dict[str, str], message: str) -> None:
+    def _show(self, result: StrategyView | None, errors: dict[str, str], message: str) -> None:
         self.errors = errors
         self.message = "" if errors and message == strategies.INVALID_MESSAGE else message
-        computed = (result or {}).get("steps") or []
-        places = decimals_of((result or {}).get("lotStep"))
+        computed = result.steps if result is not None else ()
+        places = decimals_of(result.lot_step if result is not None else None)
         steps = []
         for i, step in enumerate(self.steps):
-            shown = computed[i] if result and i < len(computed) else None
+            shown = computed[i] if i < len(computed) else None
             steps.append({
                 **step,
                 "target_error": errors.get(f"steps.{i}.targetPct", ""),
                 "sell_error": errors.get(f"steps.{i}.sellPct", ""),
                 **(
                     {
-                        "target_price": price_text(shown["targetPrice"]),
-                        "qty_to_sell": qty_text(shown["qtyToSell"], places),
-                        "proceeds": money_text(shown["proceeds"]),
+                        "target_price": price_text(shown.target_price),
+                        "qty_to_sell": qty_text(shown.qty_to_sell, places),
+                        "proceeds": money_text(shown.proceeds),
                     }
                     if shown
                     else BLANK_PREVIEW
                 ),
             })  # fmt: skip
         self.steps = steps
-        if result:
-            self.remaining = qty_text(result["remainingQty"], places)
-            self.proceeds = money_text(result["projectedProceeds"])
-            self.ref_used = price_text(result["reference"]["price"])
-            self.base_used = qty_text(result["baseQty"], places)
-            self.lot_step = str(result.get("lotStep") or "")
+        if result is not None:
+            self.remaining = qty_text(result.remaining_qty, places)
+            self.proceeds = money_text(result.projected_proceeds)
+            self.ref_used = price_text(result.ref_price)
+            self.base_used = qty_text(result.base_qty, places)
+            self.lot_step = fmt(result.lot_step) if result.lot_step is not None else ""
         else:
             self.remaining = self.proceeds = self.ref_used = self.base_used = "—"
 
@@ -248,8 +257,6 @@ class StrategyDialogState(rx.State):
             return None
         asset = self.asset
         self.open, self.saving = False, False
-        from exstrat_app.state.strategies import StrategiesState
-
         return [
             rx.toast.success(
                 f"{asset} strategy saved: you will be alerted at each target.",

@@ -1,23 +1,27 @@
 """/tokens/[symbol]: one asset of the signed-in user: position, P&L, trades, transfers, chart.
 
-The chart's points are the decimal strings themselves (recharts scales numeric strings);
-the average price and every pending ladder target are drawn as reference lines.
+The chart's points are numeric strings (recharts scales them); the average price and every
+target of the open ladders on the asset are drawn as reference lines.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import reflex as rx
 
-from exstrat_app.infra.db.engine import session_scope
-from exstrat_app.services.errors import NotFound, ServiceError
-from exstrat_app.services.strategies import commands as strategies
+from exstrat_app import bootstrap
+from exstrat_app.domain.assets import is_ticker
+from exstrat_app.domain.money import fmt
+from exstrat_app.services import strategies
+from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.portfolio.prices import daily_closes
+from exstrat_app.services.portfolio.token import TokenView, TradeLine, TransferLine, token_view
+from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.display import (
     DASH,
-    dec,
+    chart_number,
     money_text,
     pct_text,
     price_text,
@@ -26,98 +30,93 @@ from exstrat_app.state.display import (
     signed_money_text,
     when_text,
 )
-from exstrat_app.state.session import TO_LOGIN, current_user_id, user_data
 
 PAGE_SIZE = 10
 CHART_DAYS = 120
-ASSET_RE = re.compile(r"^[A-Z0-9]{1,20}$")
 
 
-def _pages(total: object) -> int:
-    count = int(total) if isinstance(total, int) else 0
-    return max(1, -(-count // PAGE_SIZE))
+class TokenPage(NamedTuple):
+    view: TokenView
+    targets: list[strategies.LadderTarget]
 
 
-def trade_row(t: dict[str, Any]) -> dict[str, str]:
-    fee = t.get("feeCost")
+def _pages(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def trade_row(t: TradeLine) -> dict[str, str]:
     return {
-        "when": when_text(t.get("ts")),
-        "symbol": str(t.get("symbol") or ""),
-        "side": str(t.get("side") or ""),
-        "amount": qty_text(t.get("amount")),
-        "price": price_text(t.get("price")),
-        "cost": f"{qty_text(t.get('cost'))} {_quote_of(t.get('symbol'))}".strip(),
-        "fee": f"{qty_text(fee)} {t.get('feeAsset') or ''}".strip() if dec(fee) else DASH,
-        "account": str(t.get("exchange") or ""),
+        "when": when_text(t.ts),
+        "symbol": t.symbol,
+        "side": t.side,
+        "amount": qty_text(t.amount),
+        "price": price_text(t.price),
+        "cost": f"{qty_text(t.cost)} {_quote_of(t.symbol)}".strip(),
+        "fee": f"{qty_text(t.fee_cost)} {t.fee_asset or ''}".strip() if t.fee_cost else DASH,
+        "account": t.exchange,
     }
 
 
-def _quote_of(symbol: object) -> str:
-    return str(symbol).split("/")[1] if isinstance(symbol, str) and "/" in symbol else ""
+def _quote_of(symbol: str) -> str:
+    return symbol.split("/")[1] if "/" in symbol else ""
 
 
-def transfer_row(t: dict[str, Any]) -> dict[str, str]:
-    fee = t.get("feeCost")
+def transfer_row(t: TransferLine) -> dict[str, str]:
     return {
-        "when": when_text(t.get("ts")),
-        "type": str(t.get("type") or ""),
-        "amount": qty_text(t.get("amount")),
-        "fee": qty_text(fee) if dec(fee) else DASH,
-        "status": str(t.get("status") or ""),
-        "account": str(t.get("exchange") or ""),
+        "when": when_text(t.ts),
+        "type": t.type,
+        "amount": qty_text(t.amount),
+        "fee": qty_text(t.fee_cost) if t.fee_cost else DASH,
+        "status": t.status,
+        "account": t.exchange,
     }
 
 
-def summary_of(asset: str, view: dict[str, Any]) -> dict[str, str]:
-    position = view.get("position") or {}
-    pnl = view.get("pnl") or {}
-    realized, unrealized = pnl.get("realized"), pnl.get("unrealized")
-    unexplained = dec(position.get("unexplained"))
-    unknown = dec(position.get("costUnknownQty"))
+def summary_of(asset: str, view: TokenView) -> dict[str, str]:
+    position = view.position
+    realized, unrealized = view.realized_pnl, view.unrealized_pnl
+    unexplained = position.unexplained if position is not None else None
+    unknown = position.cost_unknown_qty if position is not None else None
     return {
         "asset": asset,
-        "quantity": qty_text(position.get("quantity")),
-        "avg_price": price_text(position.get("avgPrice")),
-        "price": price_text(position.get("price")),
-        "value": money_text(position.get("value")),
+        "quantity": qty_text(position.quantity if position else None),
+        "avg_price": price_text(position.avg_price if position else None),
+        "price": price_text(position.price if position else None),
+        "value": money_text(position.value if position else None),
         "realized": signed_money_text(realized),
         "realized_sign": str(sign_of(realized)),
         "unrealized": signed_money_text(unrealized),
         "unrealized_sign": str(sign_of(unrealized)),
-        "pnl_pct": pct_text(position.get("pnlPct")),
+        "pnl_pct": pct_text(position.pnl_pct if position else None),
         "unexplained": f"{qty_text(unexplained)} {asset}" if unexplained else "",
         "cost_unknown": f"{qty_text(unknown)} {asset}" if unknown else "",
     }
 
 
-def _view(user_id: str, asset: str, trades_page: int, transfers_page: int) -> dict[str, Any]:
-    from exstrat_app.services.portfolio import rebuild as portfolio
+def target_line(target: strategies.LadderTarget) -> dict[str, str]:
+    """A reference line of the chart: a reached target is ticked."""
+    return {
+        "price": chart_number(target.target_price),
+        "label": f"+{fmt(target.target_pct)} %" + (" ✓" if target.reached else ""),
+    }
 
-    with session_scope() as session:
-        view = portfolio.token_view(
-            session, user_id=user_id, asset=asset, page=trades_page, page_size=PAGE_SIZE
+
+def _view(user_id: str, asset: str, trades_page: int, transfers_page: int) -> TokenPage:
+    with bootstrap.unit_of_work() as session:
+        view = token_view(
+            session,
+            user_id=user_id,
+            asset=asset,
+            prices=bootstrap.price_provider().last_prices,
+            page=trades_page,
+            page_size=PAGE_SIZE,
+            transfers_page=transfers_page,
         )
-        if transfers_page != trades_page:
-            other = portfolio.token_view(
-                session, user_id=user_id, asset=asset, page=transfers_page, page_size=PAGE_SIZE
-            )
-            view = {**view, "transfers": other["transfers"]}
-        ladders = strategies.list_strategies(session, user_id=user_id)
-    targets = [
-        {
-            "price": step["targetPrice"],
-            "label": f"+{step['targetPct']} %" + ("" if step["state"] == "pending" else " ✓"),
-        }
-        for ladder in ladders
-        if ladder["asset"] == asset and ladder["status"] != "completed"
-        for step in ladder["steps"]
-    ]
-    return {"view": view, "targets": targets}
+        targets = strategies.ladder_targets(session, user_id=user_id, asset=asset)
+    return TokenPage(view, targets)
 
 
 def _history(asset: str) -> list[dict[str, str]]:
-    from exstrat_app.services.portfolio.prices import daily_closes
-
     return [
         {"day": day.strftime("%Y-%m-%d"), "close": close}
         for day, close in daily_closes(asset, days=CHART_DAYS)
@@ -161,17 +160,13 @@ class TokenState(rx.State):
                 return TO_LOGIN
             asset, pages = self._asset, (self.trades_page, self.transfers_page)
             self.loading = True
-        if not ASSET_RE.fullmatch(asset):
-            result = None
-        else:
+        result: TokenPage | None = None
+        if is_ticker(asset):
             try:
                 result = await asyncio.to_thread(_view, user_id, asset, *pages)
-            except NotFound:
-                result = None
-            except (ServiceError, ImportError) as exc:
+            except ServiceError as exc:
                 async with self:
-                    self.loading = False
-                    self.error = getattr(exc, "message", "This page is not available yet.")
+                    self.loading, self.error = False, exc.message
                 return
         async with self:
             if asset != self._asset:
@@ -179,29 +174,25 @@ class TokenState(rx.State):
             self.loading = False
             self._fill(asset, result)
 
-    def _fill(self, asset: str, result: dict[str, Any] | None) -> None:
-        view: dict[str, Any] = result["view"] if result else {}
-        position = view.get("position") or {}
-        trades, transfers = view.get("trades") or [], view.get("transfers") or []
-        self.trades_pages = _pages(view.get("tradesTotal"))
-        self.transfers_pages = _pages(view.get("transfersTotal"))
-        self.found = bool(view) and bool(position or trades or transfers)
-        if not self.found:
+    def _fill(self, asset: str, result: TokenPage | None) -> None:
+        view = result.view if result is not None else None
+        self.trades_pages = _pages(view.trades_total) if view is not None else 1
+        self.transfers_pages = _pages(view.transfers_total) if view is not None else 1
+        self.found = view is not None and bool(view.position or view.trades or view.transfers)
+        if result is None or view is None or not self.found:
             return
         self.summary = summary_of(asset, view)
-        self.trades = [trade_row(t) for t in trades]
-        self.transfers = [transfer_row(t) for t in transfers]
-        avg = dec(position.get("avgPrice"))
-        self.avg_line = str(avg) if avg is not None else ""
-        self.targets = [
-            {"price": str(dec(t["price"])), "label": t["label"]} for t in result["targets"]
-        ]
+        self.trades = [trade_row(t) for t in view.trades]
+        self.transfers = [transfer_row(t) for t in view.transfers]
+        avg = view.position.avg_price if view.position is not None else None
+        self.avg_line = chart_number(avg) if avg is not None else ""
+        self.targets = [target_line(t) for t in result.targets]
 
     @rx.event(background=True)
     async def load_chart(self) -> None:
         async with self:
             asset = self._asset
-        points = await asyncio.to_thread(_history, asset) if ASSET_RE.fullmatch(asset) else []
+        points = await asyncio.to_thread(_history, asset) if is_ticker(asset) else []
         async with self:
             if asset == self._asset:
                 self.chart = points

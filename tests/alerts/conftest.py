@@ -1,4 +1,4 @@
-"""Fixtures for the alert tests: a real fake-Binance HTTP server, users, the seed position,
+"""Fixtures for the alert tests: the simulated exchange over HTTP, users, the seed position,
 an API client, a real RQ worker run in burst mode in this process, and a real SMTP server
 (aiosmtpd).
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from email import message_from_bytes
@@ -20,7 +21,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.alerts.fake_binance import FakeBinance
+from simexchange import SimExchange
+from simexchange.datasets import market_dataset
 
 BASE_URL = "http://testserver"
 LOT = Decimal("0.0001")
@@ -30,9 +32,15 @@ def lot_0001(_exchange: str, _symbol: str) -> Decimal:
     return LOT
 
 
+#: The Binance spot markets every alerts test starts from (LOT_SIZE step 0.0001).
+BINANCE_PRICES = {"ETH/USDT": "2000.00", "BTC/USDT": "60000.00", "ETH/BTC": "0.033"}
+
+
 @pytest.fixture(scope="session")
-def _binance_server() -> Iterator[FakeBinance]:
-    server = FakeBinance()
+def _binance_server() -> Iterator[SimExchange]:
+    # The sim keeps the wall clock (the real time.time, bound before any freeze_time): a test
+    # that freezes the app's clock still sees the last price it set, as from a live ticker.
+    server = SimExchange(market_dataset(BINANCE_PRICES, step=LOT), clock=time.time)
     server.start()
     yield server
     server.stop()
@@ -40,16 +48,15 @@ def _binance_server() -> Iterator[FakeBinance]:
 
 @pytest.fixture
 def binance(
-    _binance_server: FakeBinance, monkeypatch: pytest.MonkeyPatch, redis: Any
-) -> Iterator[FakeBinance]:
-    """The fake Binance, reset (ETH at 2000, BTC at 60000), as EXSTRAT_BINANCE_URL."""
+    _binance_server: SimExchange, monkeypatch: pytest.MonkeyPatch, redis: Any
+) -> Iterator[SimExchange]:
+    """The simulated Binance, reset (ETH at 2000, BTC at 60000), as EXSTRAT_BINANCE_URL."""
     from exstrat_app.settings import get_settings
 
     server = _binance_server
-    server.prices = {"ETHUSDT": "2000.00", "BTCUSDT": "60000.00", "ETHBTC": "0.033"}
-    server.fail_ticker = False
-    server.counts.clear()
-    server.step_size = "0.0001"
+    server.load(market_dataset(BINANCE_PRICES, step=LOT))
+    server.clear_faults()
+    server.reset_counts()
     monkeypatch.setenv("EXSTRAT_BINANCE_URL", server.url)
     # Subprocess workers started by a test inherit os.environ (monkeypatch restores it).
     get_settings.cache_clear()
@@ -144,7 +151,9 @@ def create_seed_strategy(db: Any, user_id: str, **overrides: Any) -> Any:
         "lot_step_lookup": lot_0001,
     }
     args.update(overrides)
-    return create_strategy(db, user_id=user_id, **args)
+    strategy = create_strategy(db, user_id=user_id, **args)
+    db.commit()  # the caller owns the unit of work: the service only adds and flushes
+    return strategy
 
 
 def expire_price_cache(redis: Any) -> None:
@@ -176,20 +185,24 @@ def client(db: Any, redis: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
     from fastapi.testclient import TestClient
 
     from exstrat_app.api import create_api
+    from exstrat_app.settings import get_settings
 
     monkeypatch.setenv("EXSTRAT_API_RATE_LIMIT", "off")
+    get_settings.cache_clear()
     with TestClient(create_api(), base_url=BASE_URL, headers={"Origin": BASE_URL}) as c:
         yield c
+    get_settings.cache_clear()
 
 
 def sign_in(client: Any, user_id: str) -> None:
-    from exstrat_app.services.auth.core import issue_session_token
+    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.settings import get_settings
 
-    client.cookies.set("exstrat_session", issue_session_token(user_id=user_id))
+    client.cookies.set("exstrat_session", issue_session_token(get_settings(), user_id=user_id))
 
 
 def worker_env() -> dict[str, str]:
-    """The environment for worker subprocesses (same database, Redis, fake Binance)."""
+    """The environment for worker subprocesses (same database, Redis, simulated Binance)."""
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", os.getcwd())
     return env

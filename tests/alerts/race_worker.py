@@ -13,9 +13,8 @@ import sys
 import time
 from decimal import Decimal
 
-from exstrat_app.infra.db.engine import get_engine
+from exstrat_app import bootstrap
 from exstrat_app.infra.db.types import utcnow
-from exstrat_app.infra.redis import get_redis
 from exstrat_app.services.portfolio.prices import Quote
 from exstrat_app.services.strategies.watcher import (
     _fire_in_transaction,
@@ -25,7 +24,8 @@ from exstrat_app.services.strategies.watcher import (
 
 
 def main(mode: str, barrier: str, rounds: int, price: str, step_ids: list[str]) -> int:
-    engine, redis = get_engine(), get_redis()
+    engine, redis = bootstrap.engine(), bootstrap.redis()
+    provider, public_url = bootstrap.price_provider(), bootstrap.settings().public_url
     quote = Quote(Decimal(price), utcnow())
     with engine.connect():
         pass  # connect before the barrier: the race is about firing, not connecting
@@ -39,11 +39,20 @@ def main(mode: str, barrier: str, rounds: int, price: str, step_ids: list[str]) 
     started = time.monotonic()
     for i in range(rounds):
         if mode == "db-only":
-            fired += sum(1 for sid in step_ids if _fire_in_transaction(engine, sid, quote))
+            fired += sum(
+                1
+                for sid in step_ids
+                if _fire_in_transaction(engine, sid, quote, public_url=public_url)
+            )
         elif i % 2 == 0:
-            fired += len(run_watch_cycle(engine, redis).fired)
+            cycle = run_watch_cycle(engine, redis, provider=provider, public_url=public_url)
+            fired += len(cycle.fired)
         else:
-            fired += sum(1 for sid in step_ids if trigger_step(engine, redis, sid, quote))
+            fired += sum(
+                1
+                for sid in step_ids
+                if trigger_step(engine, redis, sid, quote, public_url=public_url)
+            )
     print(json.dumps({"fired": fired, "seconds": round(time.monotonic() - started, 3)}))
     return 0
 

@@ -9,9 +9,9 @@ import pytest
 
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Notification
-from exstrat_app.services.strategies import commands as svc
+from exstrat_app.services import strategies as svc
+from simexchange import SimExchange
 from tests.alerts.conftest import SEED_STEPS, add_position, lot_0001, sign_in
-from tests.alerts.fake_binance import FakeBinance
 
 SEED_BODY = {
     "asset": "ETH",
@@ -24,7 +24,7 @@ SEED_BODY = {
 @pytest.fixture(autouse=True)
 def _fixed_lot(monkeypatch: pytest.MonkeyPatch) -> None:
     """The lot size without the exchange (its own path is tested in test_strategies)."""
-    monkeypatch.setattr(svc, "default_lot_step_lookup", lot_0001)
+    monkeypatch.setattr(svc, "exchange_lot_step_lookup", lambda _redis: lot_0001)
 
 
 def error_fields(response: Any) -> dict[str, str]:
@@ -142,7 +142,7 @@ def test_signed_out_requests_are_401(client: Any) -> None:
     assert client.get("/api/prices?assets=ETH").status_code == 401
 
 
-def test_prices_route(client: Any, alice: Any, binance: FakeBinance) -> None:
+def test_prices_route(client: Any, alice: Any, binance: SimExchange) -> None:
     sign_in(client, alice.id)
     data = client.get("/api/prices?assets=ETH,btc,NOPE&quote=USDT").json()
     assert data["ETH"]["price"] == "2000" and data["BTC"]["price"] == "60000"

@@ -12,10 +12,15 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from sqlmodel import Session, select
 
+from exstrat_app.bootstrap import session_factory
 from exstrat_app.infra.mail import parse_smtp_url, send_email
 from exstrat_app.infra.queue import get_queue
 from exstrat_app.models import Notification
 from exstrat_app.services.notifications import inbox as notes
+from exstrat_app.services.notifications.delivery import deliver_email
+from exstrat_app.services.strategies import step_count
+from exstrat_app.settings import get_settings
+from simexchange import SimExchange
 from tests.alerts.conftest import (
     SmtpServer,
     create_seed_strategy,
@@ -24,7 +29,6 @@ from tests.alerts.conftest import (
     free_port,
     run_worker,
 )
-from tests.alerts.fake_binance import FakeBinance
 
 
 def one_notification(engine: Any) -> Notification:
@@ -36,7 +40,7 @@ def test_the_alert_email_reaches_the_user(
     engine: Any,
     db: Any,
     redis: Any,
-    binance: FakeBinance,
+    binance: SimExchange,
     alice: Any,
     seed_position: Any,
     smtp: SmtpServer,
@@ -69,7 +73,7 @@ def test_an_smtp_outage_is_retried_and_the_in_app_alert_stays(
     engine: Any,
     db: Any,
     redis: Any,
-    binance: FakeBinance,
+    binance: SimExchange,
     alice: Any,
     seed_position: Any,
     settings_env: Any,
@@ -130,7 +134,14 @@ def test_a_sent_email_is_never_sent_again(engine: Any, db: Any, alice: Any) -> N
     db.add(note)
     db.commit()
     calls: list[Any] = []
-    status = notes.deliver_email(note.id, final_attempt=True, sender=lambda **kw: calls.append(kw))
+    status = deliver_email(
+        note.id,
+        final_attempt=True,
+        sessions=session_factory(engine),
+        settings=get_settings(),
+        step_count=step_count,
+        sender=lambda **kw: calls.append(kw),
+    )
     assert status == "sent" and calls == []
 
 

@@ -18,16 +18,19 @@ from rq.registry import FailedJobRegistry
 from rq_scheduler import Scheduler
 from sqlmodel import Session, col, select
 
+from exstrat_app.bootstrap import session_factory
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.infra.queue import get_queue
 from exstrat_app.models import Notification, StrategyStep
-from exstrat_app.services.notifications.sweep import MAX_EMAIL_TRIES, sweep_pending_emails
-from exstrat_app.services.portfolio.prices import Quote
-from exstrat_app.services.strategies.watcher import (
-    _fire_in_transaction,
-    after_commit,
+from exstrat_app.services.notifications.delivery import (
+    MAX_EMAIL_TRIES,
+    deliver_email,
     enqueue_email,
 )
+from exstrat_app.services.notifications.sweep import sweep_pending_emails
+from exstrat_app.services.portfolio.prices import Quote
+from exstrat_app.services.strategies import step_count
+from exstrat_app.services.strategies.watcher import _fire_in_transaction, after_commit
 from exstrat_app.settings import get_settings
 from jobs.schedule import Periodic, ensure_periodic_jobs, periodic_jobs
 from tests.alerts.conftest import SmtpServer, create_seed_strategy, free_port, run_worker
@@ -85,16 +88,19 @@ def test_an_alert_whose_email_could_not_be_enqueued_is_emailed_by_the_sweep(
         ).first()
         assert step is not None
     # The watcher's own commit, then its after-commit step with Redis unreachable.
-    fired = _fire_in_transaction(engine, step.id, Quote(Decimal("2250.5"), utcnow()))
+    quote = Quote(Decimal("2250.5"), utcnow())
+    fired = _fire_in_transaction(engine, step.id, quote, public_url=get_settings().public_url)
     assert fired is not None
     after_commit(dead_redis(), fired)
     note_id = fired.notification_id
     assert stored(engine, note_id).email_status == "pending"
     assert not job_exists(redis, note_id)
 
-    assert sweep_pending_emails(engine=engine, redis=redis).requeued == 0  # too young yet
+    assert (
+        sweep_pending_emails(sessions=session_factory(engine), redis=redis).requeued == 0
+    )  # too young yet
     with freeze_time(utcnow() + timedelta(minutes=2, seconds=1)):
-        report = sweep_pending_emails(engine=engine, redis=redis)
+        report = sweep_pending_emails(sessions=session_factory(engine), redis=redis)
     assert (report.requeued, report.still_in_flight, report.given_up) == (1, 0, 0)
     run_worker(redis, ("notify",))
 
@@ -110,7 +116,7 @@ def test_a_pending_email_younger_than_two_minutes_is_left_to_its_job(
 ) -> None:
     note_id = pending_note(db, alice.id, age=timedelta(0))
     with freeze_time(utcnow() + timedelta(minutes=1, seconds=59)):
-        report = sweep_pending_emails(engine=engine, redis=redis)
+        report = sweep_pending_emails(sessions=session_factory(engine), redis=redis)
     assert (report.pending, report.requeued) == (0, 0)
     assert not job_exists(redis, note_id)
     assert get_queue("notify", connection=redis).count == 0
@@ -121,14 +127,16 @@ def test_sweeping_twice_enqueues_one_job_and_sends_one_email(
     engine: Any, db: Any, redis: Redis, alice: Any, smtp: SmtpServer
 ) -> None:
     note_id = pending_note(db, alice.id)
-    first = sweep_pending_emails(engine=engine, redis=redis)
-    second = sweep_pending_emails(engine=engine, redis=redis)
+    first = sweep_pending_emails(sessions=session_factory(engine), redis=redis)
+    second = sweep_pending_emails(sessions=session_factory(engine), redis=redis)
     assert (first.requeued, first.still_in_flight) == (1, 0)
     assert (second.requeued, second.still_in_flight) == (0, 1)  # the queued job is left alone
     assert get_queue("notify", connection=redis).job_ids == [job_id(note_id)]
 
     run_worker(redis, ("notify",))
-    third = sweep_pending_emails(engine=engine, redis=redis)  # sent: nothing left to sweep
+    third = sweep_pending_emails(
+        sessions=session_factory(engine), redis=redis
+    )  # sent: nothing left to sweep
     assert (third.pending, third.requeued) == (0, 0)
     run_worker(redis, ("notify",))
     assert [r for r, _ in smtp.inbox.mails] == [["alice@example.com"]]
@@ -152,8 +160,8 @@ def test_a_pending_email_whose_job_failed_for_good_is_requeued_once(
     FailedJobRegistry(queue=notify).add(job, exc_string="AbandonedJobError")
     assert enqueue_email(redis, note_id) and notify.count == 0  # the no-op the sweep avoids
 
-    first = sweep_pending_emails(engine=engine, redis=redis)
-    second = sweep_pending_emails(engine=engine, redis=redis)
+    first = sweep_pending_emails(sessions=session_factory(engine), redis=redis)
+    second = sweep_pending_emails(sessions=session_factory(engine), redis=redis)
     assert (first.requeued, second.requeued, second.still_in_flight) == (1, 0, 1)
     assert notify.job_ids == [job_id(note_id)]
     assert job_id(note_id) not in FailedJobRegistry(queue=notify).get_job_ids()
@@ -170,7 +178,7 @@ def test_an_email_that_used_every_try_is_marked_failed_and_not_enqueued(
     assert MAX_EMAIL_TRIES == 6  # 1 + the watcher's five retry intervals
     spent = pending_note(db, alice.id, attempts=6)
     one_left = pending_note(db, alice.id, attempts=5)
-    report = sweep_pending_emails(engine=engine, redis=redis)
+    report = sweep_pending_emails(sessions=session_factory(engine), redis=redis)
     assert (report.given_up, report.requeued) == (1, 1)
     note = stored(engine, spent)
     assert (note.email_status, note.email_attempts) == ("failed", 6)
@@ -185,7 +193,7 @@ def test_redis_down_during_the_sweep_raises_nothing_and_changes_nothing(
     first = pending_note(db, alice.id)
     second = pending_note(db, alice.id, attempts=1)
     with caplog.at_level(logging.WARNING, logger="exstrat_app.services.notifications.sweep"):
-        report = sweep_pending_emails(engine=engine, redis=dead_redis())
+        report = sweep_pending_emails(sessions=session_factory(engine), redis=dead_redis())
     assert report.stopped and (report.requeued, report.given_up) == (0, 0)
     assert "Redis unavailable" in caplog.text
     # Stopped at the first row: one warning, not one per row.
@@ -195,7 +203,7 @@ def test_redis_down_during_the_sweep_raises_nothing_and_changes_nothing(
         assert (note.email_status, note.email_attempts) == ("pending", attempts)
         assert not job_exists(redis, note_id)
     # Redis is back: the next sweep picks both up.
-    assert sweep_pending_emails(engine=engine, redis=redis).requeued == 2
+    assert sweep_pending_emails(sessions=session_factory(engine), redis=redis).requeued == 2
 
 
 def test_sweep_emails_is_a_periodic_job_and_its_job_delivers(
@@ -223,15 +231,18 @@ def test_a_requeued_job_never_exceeds_the_emails_own_try_budget(
     engine: Any, db: Any, alice: Any, smtp: SmtpServer
 ) -> None:
     # A job enqueued again starts a fresh RQ retry budget; the row's count is what limits.
-    from exstrat_app.services.notifications.inbox import deliver_email
-
     note_id = pending_note(db, alice.id, attempts=MAX_EMAIL_TRIES)
-    assert deliver_email(note_id, final_attempt=False, engine=engine) == "failed"
+    deliver = {
+        "sessions": session_factory(engine),
+        "settings": get_settings(),
+        "step_count": step_count,
+    }
+    assert deliver_email(note_id, final_attempt=False, **deliver) == "failed"
     assert smtp.inbox.mails == []
     assert (stored(engine, note_id).email_status, stored(engine, note_id).email_attempts) == (
         "failed",
         MAX_EMAIL_TRIES,
     )
     # Once failed, a late retry does not send either.
-    assert deliver_email(note_id, final_attempt=True, engine=engine) == "failed"
+    assert deliver_email(note_id, final_attempt=True, **deliver) == "failed"
     assert smtp.inbox.mails == []

@@ -9,17 +9,15 @@ from typing import Any
 
 from freezegun import freeze_time
 
-from exstrat_app.services.portfolio.prices import (
-    PriceProvider,
-    default_provider,
-    fetch_binance_tickers,
-)
-from tests.alerts.fake_binance import FakeBinance
+from exstrat_app.infra.exchanges import fetch_binance_tickers
+from exstrat_app.services.portfolio.prices import PriceProvider, default_provider
+from exstrat_app.settings import get_settings
+from simexchange import SimExchange
 
 TICKER = "/api/v3/ticker/price"
 
 
-def quick_provider(redis: Any, binance: FakeBinance, *, cache_seconds: int = 30) -> PriceProvider:
+def quick_provider(redis: Any, binance: SimExchange, *, cache_seconds: int = 30) -> PriceProvider:
     """Like the default one, with no real sleeping between retries."""
     return PriceProvider(
         redis,
@@ -31,9 +29,9 @@ def quick_provider(redis: Any, binance: FakeBinance, *, cache_seconds: int = 30)
 
 
 def test_one_upstream_request_serves_every_asset_for_a_cache_period(
-    redis: Any, binance: FakeBinance
+    redis: Any, binance: SimExchange
 ) -> None:
-    provider = default_provider(redis)
+    provider = default_provider(redis, get_settings())
     with freeze_time("2026-03-01 12:00:00") as frozen:
         first = provider.last_prices(["ETH", "BTC", "NOPE"], "USDT")
         assert first["ETH"].price == Decimal("2000.00")
@@ -51,12 +49,12 @@ def test_one_upstream_request_serves_every_asset_for_a_cache_period(
         assert binance.request_count(TICKER) == 2
 
 
-def test_concurrent_callers_share_one_fetch(redis: Any, binance: FakeBinance) -> None:
+def test_concurrent_callers_share_one_fetch(redis: Any, binance: SimExchange) -> None:
     results: list[dict[str, Any]] = []
     barrier = threading.Barrier(8)
 
     def read() -> None:
-        provider = default_provider(redis)
+        provider = default_provider(redis, get_settings())
         barrier.wait()
         results.append(provider.last_prices(["ETH"]))
 
@@ -70,27 +68,27 @@ def test_concurrent_callers_share_one_fetch(redis: Any, binance: FakeBinance) ->
     assert binance.request_count(TICKER) == 1
 
 
-def test_upstream_errors_are_retried_then_cooled_down(redis: Any, binance: FakeBinance) -> None:
+def test_upstream_errors_are_retried_then_cooled_down(redis: Any, binance: SimExchange) -> None:
     provider = quick_provider(redis, binance)
-    binance.fail_ticker = True
+    binance.inject_fault("503", count=None, path_contains=TICKER)  # an outage
     assert provider.last_prices(["ETH"]) == {}
     assert binance.request_count(TICKER) == 3  # tenacity: 3 attempts with jittered backoff
     # Within the cooldown nobody hits the failing upstream again.
     assert provider.last_prices(["ETH"]) == {}
     assert binance.request_count(TICKER) == 3
-    binance.fail_ticker = False
+    binance.clear_faults()
     redis.delete(provider._cooldown_key)
     assert provider.last_prices(["ETH"])["ETH"].price == Decimal("2000.00")
     assert redis.get(provider._failures_key) is None  # a success resets the backoff
 
 
 def test_a_price_older_than_twice_the_cache_period_is_stale(
-    redis: Any, binance: FakeBinance
+    redis: Any, binance: SimExchange
 ) -> None:
     provider = quick_provider(redis, binance)
     with freeze_time("2026-03-01 12:00:00") as frozen:
         assert provider.last_prices(["ETH"])["ETH"].price == Decimal("2000.00")
-        binance.fail_ticker = True
+        binance.inject_fault("503", count=None, path_contains=TICKER)  # an outage
         frozen.tick(timedelta(seconds=45))  # cache expired, upstream down: last value still ok
         assert provider.last_prices(["ETH"])["ETH"].price == Decimal("2000.00")
         redis.delete(provider._cooldown_key)
@@ -100,11 +98,11 @@ def test_a_price_older_than_twice_the_cache_period_is_stale(
         assert stale.age_seconds() == 61
 
 
-def test_a_symbol_dropped_upstream_ages_out(redis: Any, binance: FakeBinance) -> None:
+def test_a_symbol_dropped_upstream_ages_out(redis: Any, binance: SimExchange) -> None:
     provider = quick_provider(redis, binance)
     with freeze_time("2026-03-01 12:00:00") as frozen:
         assert set(provider.last_prices(["ETH", "BTC"])) == {"ETH", "BTC"}
-        del binance.prices["BTCUSDT"]
+        binance.delist("BTC/USDT")
         frozen.tick(timedelta(seconds=31))
         assert set(provider.last_prices(["ETH", "BTC"])) == {"ETH", "BTC"}
         frozen.tick(timedelta(seconds=31))
@@ -112,8 +110,8 @@ def test_a_symbol_dropped_upstream_ages_out(redis: Any, binance: FakeBinance) ->
         assert set(provider.last_prices(["ETH", "BTC"])) == {"ETH"}
 
 
-def test_stablecoins_are_one_and_usd_means_usdt(redis: Any, binance: FakeBinance) -> None:
-    provider = default_provider(redis)
+def test_stablecoins_are_one_and_usd_means_usdt(redis: Any, binance: SimExchange) -> None:
+    provider = default_provider(redis, get_settings())
     prices = provider.last_prices(["USDC", "ETH"], "USD")
     assert prices["USDC"].price == Decimal(1)
     assert prices["ETH"].price == Decimal("2000.00")

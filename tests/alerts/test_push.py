@@ -32,11 +32,9 @@ from exstrat_app.state.feed import (
     UserFeed,
     apply_push_event,
     apply_snapshot,
-    apply_to_app,
-    apply_to_feed,
     feed_token,
-    relay_push_events,
 )
+from exstrat_app.state.feed_relay import apply_to_app, apply_to_feed, relay_push_events
 
 
 def new_feed() -> UserFeed:
@@ -224,9 +222,9 @@ def test_junk_on_the_channel_is_ignored_and_ids_are_checked() -> None:
 def test_the_keepalive_ping_keeps_one_subscription(
     db: Any, redis: Any, alice: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from exstrat_app.state import feed as feed_module
+    from exstrat_app.state import feed_relay
 
-    monkeypatch.setattr(feed_module, "PING_SECONDS", 0.1)
+    monkeypatch.setattr(feed_relay, "PING_SECONDS", 0.1)
     applied: list[str] = []
 
     async def record(event: Any) -> None:

@@ -14,8 +14,8 @@ from sqlmodel import col, select
 from exstrat_app.infra.queue import get_queue
 from exstrat_app.models import Notification, StrategyExecution, StrategyStep
 from exstrat_app.services.notifications.push import PUSH_CHANNEL
+from simexchange import SimExchange
 from tests.alerts.conftest import create_seed_strategy, worker_env
-from tests.alerts.fake_binance import FakeBinance
 
 PROCESSES = 8
 ROUNDS = 25  # 8 x 25 = 200 evaluations of the crossing
@@ -61,7 +61,7 @@ def assert_one_alert_per_step(db: Any, step_ids: list[str]) -> list[Notification
 
 
 def test_eight_processes_fire_each_step_exactly_once(
-    db: Any, redis: Any, binance: FakeBinance, alice: Any, seed_position: Any
+    db: Any, redis: Any, binance: SimExchange, alice: Any, seed_position: Any
 ) -> None:
     step_ids = seed_steps(db, alice.id)
     binance.set_price("ETH/USDT", "3000")
@@ -87,7 +87,7 @@ def test_eight_processes_fire_each_step_exactly_once(
 
 
 def test_the_conditional_update_alone_already_prevents_double_alerts(
-    db: Any, redis: Any, binance: FakeBinance, alice: Any, seed_position: Any
+    db: Any, redis: Any, binance: SimExchange, alice: Any, seed_position: Any
 ) -> None:
     """Belt and braces: with no Redis lock at all, the database still lets one win."""
     step_ids = seed_steps(db, alice.id)

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from exstrat_app.api.strategy_schemas import draft_json, strategy_json
 from exstrat_app.infra.exchanges.markets import lot_step_for
 from exstrat_app.models import ExchangeAccount, Strategy, StrategyStep
+from exstrat_app.services import strategies as svc
 from exstrat_app.services.errors import Conflict, ExchangeUnavailable, InvalidInput, NotFound
-from exstrat_app.services.strategies import commands as svc
+from simexchange import SimExchange
 from tests.alerts.conftest import SEED_STEPS, add_position, create_seed_strategy, lot_0001
-from tests.alerts.fake_binance import FakeBinance
 
 
 def invalid_fields(call: Any) -> dict[str, str]:
@@ -24,7 +25,7 @@ def invalid_fields(call: Any) -> dict[str, str]:
 
 def test_seed_example_is_computed_and_stored(db: Any, alice: Any, seed_position: Any) -> None:
     strategy = create_seed_strategy(db, alice.id)
-    data = svc.strategy_detail(db, user_id=alice.id, strategy_id=strategy.id)
+    data = strategy_json(svc.strategy_detail(db, user_id=alice.id, strategy_id=strategy.id))
     assert data["status"] == "active"
     assert data["reference"] == {"type": "avgPrice", "price": "2000"}
     assert data["baseQty"] == "4"
@@ -43,17 +44,19 @@ def test_seed_example_is_computed_and_stored(db: Any, alice: Any, seed_position:
 
 
 def test_preview_matches_create_and_writes_nothing(db: Any, alice: Any, seed_position: Any) -> None:
-    preview = svc.preview_strategy(
-        db,
-        user_id=alice.id,
-        asset="eth",
-        reference={"type": "avgPrice"},
-        steps=SEED_STEPS,
-        lot_step_lookup=lot_0001,
+    preview = draft_json(
+        svc.preview_strategy(
+            db,
+            user_id=alice.id,
+            asset="eth",
+            reference={"type": "avgPrice"},
+            steps=SEED_STEPS,
+            lot_step_lookup=lot_0001,
+        )
     )
     assert db.exec(select(Strategy)).all() == []
     created = create_seed_strategy(db, alice.id)
-    stored = svc.strategy_detail(db, user_id=alice.id, strategy_id=created.id)
+    stored = strategy_json(svc.strategy_detail(db, user_id=alice.id, strategy_id=created.id))
     for key in ("asset", "reference", "baseQty", "remainingQty", "projectedProceeds"):
         assert preview[key] == stored[key]
     keys = ("targetPrice", "qtyToSell", "proceeds")
@@ -73,7 +76,7 @@ def test_custom_reference_explicit_base_qty_and_lot_truncation(db: Any, alice: A
         steps=[{"targetPct": 10, "sellPct": Decimal("33.3")}],
         lot_step_lookup=lot_0001,
     )
-    data = svc.strategy_detail(db, user_id=alice.id, strategy_id=strategy.id)
+    data = strategy_json(svc.strategy_detail(db, user_id=alice.id, strategy_id=strategy.id))
     assert data["reference"] == {"type": "custom", "price": "1999.99"}
     assert data["steps"][0]["targetPrice"] == "2199.989"
     # 1.23456789 x 33.3 % = 0.41111110737, truncated (never rounded up) to the 0.0001 lot.
@@ -201,7 +204,8 @@ def test_mark_step_done_only_after_trigger(
     db: Any, alice: Any, bob: Any, seed_position: Any
 ) -> None:
     sid = create_seed_strategy(db, alice.id).id
-    first = svc.strategy_detail(db, user_id=alice.id, strategy_id=sid)["steps"][0]["id"]
+    detail = strategy_json(svc.strategy_detail(db, user_id=alice.id, strategy_id=sid))
+    first = detail["steps"][0]["id"]
     with pytest.raises(Conflict):
         svc.mark_step_done(db, user_id=alice.id, step_id=first, strategy_id=sid)
     step = db.get(StrategyStep, first)
@@ -215,7 +219,7 @@ def test_mark_step_done_only_after_trigger(
     done = svc.mark_step_done(db, user_id=alice.id, step_id=first, strategy_id=sid)
     assert done.state == "done" and done.done_at is not None
     assert svc.mark_step_done(db, user_id=alice.id, step_id=first).state == "done"
-    data = svc.strategy_detail(db, user_id=alice.id, strategy_id=sid)
+    data = strategy_json(svc.strategy_detail(db, user_id=alice.id, strategy_id=sid))
     assert data["progress"] == {"triggered": 1, "total": 2}
     assert data["nextStep"]["position"] == 1
 
@@ -223,14 +227,14 @@ def test_mark_step_done_only_after_trigger(
 def test_list_is_scoped_and_newest_first(db: Any, alice: Any, bob: Any, seed_position: Any) -> None:
     first = create_seed_strategy(db, alice.id)
     second = create_seed_strategy(db, alice.id, name="second")
-    assert [s["id"] for s in svc.list_strategies(db, user_id=alice.id)] == [second.id, first.id]
+    assert [s.id for s in svc.list_strategies(db, user_id=alice.id)] == [second.id, first.id]
     assert svc.list_strategies(db, user_id=bob.id) == []
     with pytest.raises(NotFound):
         svc.strategy_detail(db, user_id=bob.id, strategy_id=first.id)
 
 
-def test_lot_step_from_the_exchange_markets(redis: Any, binance: FakeBinance) -> None:
-    binance.step_size = "0.00100000"
+def test_lot_step_from_the_exchange_markets(redis: Any, binance: SimExchange) -> None:
+    binance.set_lot_step("ETH/USDT", "0.001")
     assert lot_step_for("binance", "ETH/USDT", redis=redis) == Decimal("0.001")
     assert lot_step_for("binance", "DOGE/USDT", redis=redis) is None
     # Cached per symbol: the markets are not loaded again.
@@ -241,9 +245,10 @@ def test_lot_step_from_the_exchange_markets(redis: Any, binance: FakeBinance) ->
 def test_unreachable_exchange_is_a_503(
     redis: Any, settings_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from exstrat_app.infra.exchanges import adapter as exchange_adapter
+    from exstrat_app.infra.exchanges import retry
+    from exstrat_app.services.strategies.lots import exchange_lot_step_lookup
 
     settings_env(EXSTRAT_BINANCE_URL="http://127.0.0.1:9")  # nothing listens on port 9
-    monkeypatch.setattr(exchange_adapter, "_backoff", lambda _state: 0)  # no real sleeping
-    with pytest.raises(ExchangeUnavailable):
-        lot_step_for("binance", "ETH/USDT", redis=redis)
+    monkeypatch.setattr(retry, "_backoff", lambda _state: 0)  # no real sleeping
+    with pytest.raises(ExchangeUnavailable):  # the adapter's error, mapped by the use case
+        exchange_lot_step_lookup(redis)("binance", "ETH/USDT")

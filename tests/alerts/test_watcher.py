@@ -1,4 +1,4 @@
-"""The watcher end to end: fake Binance over HTTP, real Redis, real RQ worker, real database."""
+"""The watcher end to end: simulated Binance over HTTP, real Redis, real RQ worker, real DB."""
 
 from __future__ import annotations
 
@@ -16,11 +16,15 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from exstrat_app import bootstrap
+from exstrat_app.api.strategy_schemas import strategy_json
+from exstrat_app.infra.exchanges import fetch_binance_tickers
 from exstrat_app.models import Notification, Strategy, StrategyExecution, StrategyStep
+from exstrat_app.services import strategies as svc
 from exstrat_app.services.notifications.push import PUSH_CHANNEL
-from exstrat_app.services.portfolio.prices import PriceProvider, fetch_binance_tickers
-from exstrat_app.services.strategies import commands as svc
+from exstrat_app.services.portfolio.prices import PriceProvider
 from exstrat_app.services.strategies.watcher import crossed_steps, run_watch_cycle, watched_assets
+from simexchange import SimExchange
 from tests.alerts.conftest import (
     add_position,
     create_seed_strategy,
@@ -28,7 +32,12 @@ from tests.alerts.conftest import (
     expire_price_cache,
     run_worker,
 )
-from tests.alerts.fake_binance import FakeBinance
+
+
+def watch_deps(**overrides: Any) -> dict[str, Any]:
+    """What the watch job hands the watcher (the app's price provider and public URL)."""
+    deps = {"provider": bootstrap.price_provider(), "public_url": bootstrap.settings().public_url}
+    return {**deps, **overrides}
 
 
 def fresh(engine: Any) -> Session:
@@ -62,7 +71,7 @@ def drain(pubsub: Any, seconds: float = 0.5) -> list[dict[str, Any]]:
     return events
 
 
-def watch_with_worker(redis: Any, binance: FakeBinance, price: str) -> None:
+def watch_with_worker(redis: Any, binance: SimExchange, price: str) -> None:
     """The price moves; the scheduled job runs on a real RQ worker (with the email jobs)."""
     binance.set_price("ETH/USDT", price)
     expire_price_cache(redis)
@@ -74,7 +83,7 @@ def test_seed_example_end_to_end(
     engine: Any,
     db: Any,
     redis: Any,
-    binance: FakeBinance,
+    binance: SimExchange,
     alice: Any,
     seed_position: Any,
     outbox: Path,
@@ -115,7 +124,7 @@ def test_seed_example_end_to_end(
     watch_with_worker(redis, binance, "3500")  # nothing left to fire
     assert len(executions(engine)) == 2
     with fresh(engine) as s:
-        data = svc.strategy_detail(s, user_id=alice.id, strategy_id=strategy.id)
+        data = strategy_json(svc.strategy_detail(s, user_id=alice.id, strategy_id=strategy.id))
     assert data["remainingQty"] == "0.84"
     assert data["progress"] == {"triggered": 2, "total": 2}
     assert data["status"] == "active"  # the user completes it
@@ -129,7 +138,7 @@ def test_seed_example_end_to_end(
 
 
 def test_a_jump_past_several_steps_fires_each_once_in_order(
-    engine: Any, db: Any, redis: Any, binance: FakeBinance, alice: Any, seed_position: Any
+    engine: Any, db: Any, redis: Any, binance: SimExchange, alice: Any, seed_position: Any
 ) -> None:
     strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     watch_with_worker(redis, binance, "3000")
@@ -147,24 +156,27 @@ def test_a_jump_past_several_steps_fires_each_once_in_order(
 
 
 def test_pause_stops_alerts_and_resume_brings_them_back(
-    engine: Any, db: Any, redis: Any, binance: FakeBinance, alice: Any, seed_position: Any
+    engine: Any, db: Any, redis: Any, binance: SimExchange, alice: Any, seed_position: Any
 ) -> None:
     strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     svc.pause_strategy(db, user_id=alice.id, strategy_id=strategy.id)
+    db.commit()
     watch_with_worker(redis, binance, "2500")
     assert executions(engine) == []
     with fresh(engine) as s:
         assert watched_assets(s) == []  # a paused strategy is not even watched
     svc.resume_strategy(db, user_id=alice.id, strategy_id=strategy.id)
+    db.commit()
     watch_with_worker(redis, binance, "2500")
     assert [s.state for s in steps(engine, strategy.id)] == ["triggered", "pending"]
     svc.complete_strategy(db, user_id=alice.id, strategy_id=strategy.id)
+    db.commit()
     watch_with_worker(redis, binance, "5000")
     assert len(executions(engine)) == 1  # completed never fires again
 
 
 def test_a_stale_price_fires_nothing(
-    engine: Any, db: Any, redis: Any, binance: FakeBinance, alice: Any, seed_position: Any
+    engine: Any, db: Any, redis: Any, binance: SimExchange, alice: Any, seed_position: Any
 ) -> None:
     provider = PriceProvider(
         redis,
@@ -176,17 +188,19 @@ def test_a_stale_price_fires_nothing(
     strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     with freeze_time("2026-03-01 12:00:00") as frozen:
         svc.pause_strategy(db, user_id=alice.id, strategy_id=strategy.id)
+        db.commit()
         binance.set_price("ETH/USDT", "2500")
         assert provider.last_prices(["ETH"])["ETH"].price == Decimal("2500")  # cached at 12:00
-        binance.fail_ticker = True
+        binance.inject_fault("503", count=None, path_contains="/api/v3/ticker/price")  # an outage
         frozen.tick(timedelta(seconds=61))  # > 2 x PRICE_CACHE_SECONDS, upstream still down
         svc.resume_strategy(db, user_id=alice.id, strategy_id=strategy.id)
-        report = run_watch_cycle(engine, redis, provider=provider)
+        db.commit()
+        report = run_watch_cycle(engine, redis, **watch_deps(provider=provider))
         assert (report.assets, report.priced, report.fired) == (1, 0, [])
         assert executions(engine) == []
-        binance.fail_ticker = False  # the upstream is back: the fresh price fires
+        binance.clear_faults()  # the upstream is back: the fresh price fires
         redis.delete(provider._cooldown_key)
-        report = run_watch_cycle(engine, redis, provider=provider)
+        report = run_watch_cycle(engine, redis, **watch_deps(provider=provider))
         assert len(report.fired) == 1
 
 
@@ -220,7 +234,7 @@ def test_the_watch_query_uses_the_index_and_skips_other_assets(
 
 
 def test_a_strategy_without_in_app_alerts_still_gets_its_email_row(
-    engine: Any, db: Any, redis: Any, binance: FakeBinance, alice: Any, seed_position: Any
+    engine: Any, db: Any, redis: Any, binance: SimExchange, alice: Any, seed_position: Any
 ) -> None:
     create_seed_strategy(db, alice.id, notify={"email": True, "inApp": False})
     pubsub = redis.pubsub(ignore_subscribe_messages=True)
@@ -237,7 +251,7 @@ def test_a_failing_step_does_not_hold_back_the_others(
     engine: Any,
     db: Any,
     redis: Any,
-    binance: FakeBinance,
+    binance: SimExchange,
     alice: Any,
     seed_position: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -248,25 +262,25 @@ def test_a_failing_step_does_not_hold_back_the_others(
     first = steps(engine, strategy.id)[0]
     real = watcher._fire_in_transaction
 
-    def flaky(engine_: Any, step_id: str, quote: Any) -> Any:
+    def flaky(engine_: Any, step_id: str, quote: Any, **kwargs: Any) -> Any:
         if step_id == first.id:
             raise OperationalError("UPDATE", {}, Exception("database is locked"))
-        return real(engine_, step_id, quote)
+        return real(engine_, step_id, quote, **kwargs)
 
     monkeypatch.setattr(watcher, "_fire_in_transaction", flaky)
     binance.set_price("ETH/USDT", "3000")
-    report = run_watch_cycle(engine, redis)
+    report = run_watch_cycle(engine, redis, **watch_deps())
     assert (report.errors, len(report.fired)) == (1, 1)
     assert [s.state for s in steps(engine, strategy.id)] == ["pending", "triggered"]
     monkeypatch.setattr(watcher, "_fire_in_transaction", real)
-    assert run_watch_cycle(engine, redis).fired == [first.id]  # retried next cycle
+    assert run_watch_cycle(engine, redis, **watch_deps()).fired == [first.id]  # retried next cycle
 
 
 def test_a_push_or_queue_outage_never_undoes_the_alert(
     engine: Any,
     db: Any,
     redis: Any,
-    binance: FakeBinance,
+    binance: SimExchange,
     alice: Any,
     seed_position: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -280,7 +294,46 @@ def test_a_push_or_queue_outage_never_undoes_the_alert(
     monkeypatch.setattr("exstrat_app.infra.queue.enqueue_unique", down)
     create_seed_strategy(db, alice.id)
     binance.set_price("ETH/USDT", "2200")
-    assert len(run_watch_cycle(engine, redis).fired) == 1
+    assert len(run_watch_cycle(engine, redis, **watch_deps()).fired) == 1
     [note] = notifications(engine)
     assert (note.in_app, note.email_status, note.read_at) == (True, "pending", None)
     assert len(executions(engine)) == 1
+
+
+def test_executions_and_chart_targets_are_read_from_the_fired_rows(
+    engine: Any,
+    db: Any,
+    redis: Any,
+    binance: SimExchange,
+    alice: Any,
+    bob: Any,
+    seed_position: Any,
+) -> None:
+    from exstrat_app.services.errors import NotFound
+
+    strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
+    binance.set_price("ETH/USDT", "2500")
+    assert len(run_watch_cycle(engine, redis, **watch_deps()).fired) == 1
+    with fresh(engine) as s:
+        [execution] = svc.list_executions(s, user_id=alice.id, strategy_id=strategy.id)
+        targets = svc.ladder_targets(s, user_id=alice.id, asset="ETH")
+        with pytest.raises(NotFound):
+            svc.list_executions(s, user_id=bob.id, strategy_id=strategy.id)
+    assert (execution.executed_qty, execution.price, execution.execution_type) == (
+        Decimal("0.8"),
+        Decimal("2500"),
+        "alert",
+    )
+    assert execution.status == "alert sent"
+    assert [(t.target_price, t.target_pct, t.reached) for t in targets] == [
+        (Decimal("2200"), Decimal("10"), True),
+        (Decimal("2800"), Decimal("40"), False),
+    ]
+    first = steps(engine, strategy.id)[0]
+    with fresh(engine) as s:
+        svc.mark_step_done(s, user_id=alice.id, step_id=first.id)
+        svc.complete_strategy(s, user_id=alice.id, strategy_id=strategy.id)
+        s.commit()
+        executions = svc.list_executions(s, user_id=alice.id, strategy_id=strategy.id)
+        assert [e.status for e in executions] == ["sold"]
+        assert svc.ladder_targets(s, user_id=alice.id, asset="ETH") == []  # completed

@@ -18,9 +18,29 @@ BASE_URL = "http://testserver"
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture
+def set_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str | None], None]]:
+    """`set_env(name, value)`: set (None: remove) a variable and have `Settings` read it.
+
+    The settings are built once per process, so the cache is emptied on every change and
+    once more at the end; monkeypatch then puts the environment back.
+    """
+    from exstrat_app.settings import get_settings
+
+    def _set(name: str, value: str | None) -> None:
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield _set
+    get_settings.cache_clear()
+
+
 @lru_cache
 def password_hash(password: str) -> str:
-    from exstrat_app.services.auth.core import hash_password
+    from exstrat_app.services.auth import hash_password
 
     return hash_password(password)
 
@@ -49,9 +69,10 @@ def make_user(db: Any) -> Callable[..., Any]:
 
 def sign_in(client: TestClient, user_id: str) -> str:
     """Give the client a valid session cookie without spending a bcrypt check."""
-    from exstrat_app.services.auth.core import issue_session_token
+    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.settings import get_settings
 
-    token = issue_session_token(user_id=user_id)
+    token = issue_session_token(get_settings(), user_id=user_id)
     client.cookies.set("exstrat_session", token)
     return token
 

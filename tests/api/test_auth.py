@@ -10,9 +10,10 @@ import pytest
 from freezegun import freeze_time
 from sqlmodel import select
 
+from exstrat_app import bootstrap
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import RevokedToken, User
-from exstrat_app.services.auth import core as auth_service
+from exstrat_app.services import auth as auth_service
 from exstrat_app.settings import get_settings
 from tests.api.conftest import PASSWORD, login, set_cookie_attrs, sign_in, signup_and_login
 
@@ -179,7 +180,7 @@ def test_forged_token_is_401(client, make_user):
     for forged in (
         jwt.encode(claims, "not-the-secret-" + "y" * 32, algorithm="HS256"),
         jwt.encode(claims, None, algorithm="none"),
-        auth_service.issue_session_token(user_id=user.id)[:-3] + "abc",
+        auth_service.issue_session_token(get_settings(), user_id=user.id)[:-3] + "abc",
         "garbage",
     ):
         resp = client.get("/api/me", headers={"Cookie": f"exstrat_session={forged}"})
@@ -194,7 +195,7 @@ def test_token_without_jti_or_of_a_deleted_user_is_401(client, db, make_user):
     resp = client.get("/api/me", headers={"Cookie": f"exstrat_session={no_jti}"})
     assert resp.status_code == 401
 
-    ghost = auth_service.issue_session_token(user_id="0" * 32)
+    ghost = auth_service.issue_session_token(get_settings(), user_id="0" * 32)
     resp = client.get("/api/me", headers={"Cookie": f"exstrat_session={ghost}"})
     assert resp.status_code == 401
 
@@ -319,8 +320,8 @@ def test_failed_logins_per_email_are_throttled(client, make_user):
 
 
 def test_auth_attempts_per_ip_are_throttled(client, redis, monkeypatch):
-    throttle = auth_service.AuthThrottle(auth_service.get_limits_storage(), per_ip="3/minute")
-    monkeypatch.setattr(auth_service, "get_auth_throttle", lambda: throttle)
+    throttle = auth_service.AuthThrottle(bootstrap.limits_storage(), per_ip="3/minute")
+    monkeypatch.setattr(bootstrap, "auth_throttle", lambda: throttle)
     for _ in range(3):
         resp = client.post("/api/auth/signup", json={"email": "bad", "password": PASSWORD})
         assert resp.status_code == 422
@@ -334,4 +335,4 @@ def test_auth_attempts_per_ip_are_throttled(client, redis, monkeypatch):
 def test_limits_storage_accepts_the_embedded_unix_socket():
     assert auth_service.limits_storage_uri("unix:///tmp/r.sock") == "redis+unix:///tmp/r.sock"
     assert auth_service.limits_storage_uri("redis://h:6379/0") == "redis://h:6379/0"
-    assert auth_service.get_limits_storage().check()
+    assert bootstrap.limits_storage().check()

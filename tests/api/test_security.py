@@ -15,7 +15,8 @@ from exstrat_app.api.security import (
     ApiRateLimitMiddleware,
     normalise_origin,
 )
-from exstrat_app.services.auth.core import issue_session_token
+from exstrat_app.services.auth import issue_session_token
+from exstrat_app.settings import get_settings
 from tests.api.conftest import BASE_URL, PASSWORD, sign_in
 
 # ------------------------------------------------------------------ CSRF
@@ -132,8 +133,8 @@ def test_docs_page_keeps_working(client):
 
 
 @pytest.fixture
-def limited_client(db, redis, monkeypatch):
-    monkeypatch.setenv("EXSTRAT_API_RATE_LIMIT", "3/minute")
+def limited_client(db, redis, set_env):
+    set_env("EXSTRAT_API_RATE_LIMIT", "3/minute")
     with TestClient(create_api(), base_url=BASE_URL, headers={"Origin": BASE_URL}) as c:
         yield c
 
@@ -153,8 +154,12 @@ def test_api_rate_limit_returns_429_with_retry_after(limited_client):
 def test_api_rate_limit_is_per_user(limited_client, make_user):
     alice = make_user("alice@example.com")
     bob = make_user("bob@example.com")
-    alice_cookie = {"Cookie": f"exstrat_session={issue_session_token(user_id=alice.id)}"}
-    bob_cookie = {"Cookie": f"exstrat_session={issue_session_token(user_id=bob.id)}"}
+    alice_cookie = {
+        "Cookie": f"exstrat_session={issue_session_token(get_settings(), user_id=alice.id)}"
+    }
+    bob_cookie = {
+        "Cookie": f"exstrat_session={issue_session_token(get_settings(), user_id=bob.id)}"
+    }
     for _ in range(3):
         assert limited_client.get("/api/me", headers=alice_cookie).status_code == 200
     assert limited_client.get("/api/me", headers=alice_cookie).status_code == 429
@@ -183,14 +188,14 @@ def test_api_rate_limit_fails_open_without_redis():
 # ------------------------------------------------------------------ client IP
 
 
-def test_client_ip_honours_only_the_configured_proxy_hops(monkeypatch):
+def test_client_ip_honours_only_the_configured_proxy_hops(set_env):
     scope = {
         "client": ("10.0.0.2", 1234),
         "headers": [(b"x-forwarded-for", b"6.6.6.6, 1.2.3.4")],
     }
-    monkeypatch.delenv("EXSTRAT_PROXY_HOPS", raising=False)
+    set_env("EXSTRAT_PROXY_HOPS", None)
     assert client_ip_from_scope(scope) == "10.0.0.2"  # not trusted by default
-    monkeypatch.setenv("EXSTRAT_PROXY_HOPS", "1")
+    set_env("EXSTRAT_PROXY_HOPS", "1")
     assert client_ip_from_scope(scope) == "1.2.3.4"  # the spoofable left part is ignored
-    monkeypatch.setenv("EXSTRAT_PROXY_HOPS", "2")
+    set_env("EXSTRAT_PROXY_HOPS", "2")
     assert client_ip_from_scope(scope) == "6.6.6.6"

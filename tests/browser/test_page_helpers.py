@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from exstrat_app.services.portfolio.views import PortfolioRow
+from exstrat_app.state.base import login_url, session_cookie
 from exstrat_app.state.display import (
     DASH,
     ago_text,
@@ -19,8 +21,7 @@ from exstrat_app.state.display import (
     qty_text,
     sign_of,
 )
-from exstrat_app.state.portfolio import allocation, display_row, raw_row, sorted_rows
-from exstrat_app.state.session import login_url, session_cookie
+from exstrat_app.state.portfolio import allocation, display_row, sorted_rows
 from exstrat_app.state.strategies import distance_text
 
 
@@ -65,16 +66,27 @@ def test_ago_text() -> None:
     assert ago_text(now - timedelta(days=3), now) == "2024-05-29 12:00 UTC"
 
 
-def _rows() -> tuple[list[dict[str, str]], dict[str, dict[str, str]]]:
+def _row(asset: str, quantity: str, avg: str | None, price: str | None, value: str | None,
+         pnl_pct: str | None, unexplained: str) -> PortfolioRow:  # fmt: skip
+    """A service row (exact Decimals; figures the helpers below do not read are neutral)."""
+    avg_price, last, worth, pct = (
+        None if t is None else Decimal(t) for t in (avg, price, value, pnl_pct)
+    )
+    held, unexplained_qty = Decimal(quantity), Decimal(unexplained)
+    return PortfolioRow(
+        asset=asset, quantity=held, computed_quantity=held - unexplained_qty, avg_price=avg_price,
+        price=last, value=worth, pnl=None, pnl_pct=pct, realized_pnl=Decimal(0),
+        unexplained=unexplained_qty, cost_unknown_qty=Decimal(0),
+    )  # fmt: skip
+
+
+def _rows() -> tuple[list[dict[str, str]], dict[str, PortfolioRow]]:
     service = [
-        {"asset": "ETH", "quantity": "3.999", "avgPrice": "2262.7", "price": "3500",
-         "value": "13996.5", "pnlPct": "54.68", "unexplained": "0"},
-        {"asset": "BNB", "quantity": "1", "avgPrice": "300.3", "price": "600", "value": "600",
-         "pnlPct": "99.8", "unexplained": "0.0125"},
-        {"asset": "XYZ", "quantity": "5", "avgPrice": None, "price": None, "value": None,
-         "pnlPct": None, "unexplained": "0"},
-    ]  # fmt: skip
-    return [display_row(r) for r in service], {r["asset"]: raw_row(r) for r in service}
+        _row("ETH", "3.999", "2262.7", "3500", "13996.5", "54.68", "0"),
+        _row("BNB", "1", "300.3", "600", "600", "99.8", "0.0125"),
+        _row("XYZ", "5", None, None, None, None, "0"),
+    ]
+    return [display_row(r) for r in service], {r.asset: r for r in service}
 
 
 def test_rows_sort_by_exact_value_unknown_last() -> None:

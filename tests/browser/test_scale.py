@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session
 
 from exstrat_app.models import Balance, ExchangeAccount, Position, User
-from exstrat_app.services.auth.core import hash_password
+from exstrat_app.services.auth import hash_password
 from tests.browser.helpers import PASSWORD, new_page, sign_in, unique_email
 
 ASSETS = 300

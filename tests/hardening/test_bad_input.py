@@ -58,17 +58,22 @@ def api(db: Any, redis: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCl
     """The API as a browser on this site reaches it; a 5xx comes back as a response (not
     an exception) so that its body can be checked too."""
     from exstrat_app.api import create_api
-    from exstrat_app.services.strategies import commands as strategies_service
+    from exstrat_app.services import strategies as strategies_service
+    from exstrat_app.settings import get_settings
 
     # One user sends hundreds of requests here: the per-user API rate limit would answer
     # 429 long before the cases are done (it has its own tests in tests/api).
     monkeypatch.setenv("EXSTRAT_API_RATE_LIMIT", "off")
-    monkeypatch.setattr(strategies_service, "default_lot_step_lookup", lambda _x, _s: LOT)
+    get_settings.cache_clear()
+    monkeypatch.setattr(
+        strategies_service, "exchange_lot_step_lookup", lambda _redis: lambda _x, _s: LOT
+    )
     app = create_api()
     with TestClient(
         app, base_url=ORIGIN, headers={"Origin": ORIGIN}, raise_server_exceptions=False
     ) as client:
         yield client
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -91,11 +91,11 @@ def test_a_redis_restart_is_repaired_by_the_scheduler_and_alerts_resume(
     kill_now, killed = threading.Event(), threading.Event()
     serve = binance._handle
 
-    def handle(handler: Any) -> None:
+    def handle(handler: Any) -> Any:
         if kill_now.is_set() and not killed.is_set() and "/ticker/price" in handler.path:
             private_redis.kill()
             killed.set()
-        serve(handler)
+        return serve(handler)
 
     monkeypatch.setattr(binance, "_handle", handle)
     scheduler = spawn(["scheduler"], env, log)
@@ -173,10 +173,10 @@ def test_the_database_going_away_mid_watch_cycle_delays_the_alert_but_never_doub
     first, _second = steps_of(engine, strategy.id)
     serve = binance._handle
 
-    def handle(handler: Any) -> None:
+    def handle(handler: Any) -> Any:
         if "/ticker/price" in handler.path and db_outage.down_since is None:
             db_outage.start()  # between the cycle's two queries: assets, then crossed steps
-        serve(handler)
+        return serve(handler)
 
     monkeypatch.setattr(binance, "_handle", handle)
     binance.set_price("ETH/USDT", "2250")

@@ -21,9 +21,9 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlmodel import func, select
 
 from exstrat_app.infra import exchanges as xa
-from exstrat_app.infra.queue import get_queue
+from exstrat_app.infra.queue import INGEST_QUEUE, get_queue
 from exstrat_app.models import ExchangeAccount, Position, SyncCursor, Trade, Transfer
-from exstrat_app.services.exchanges import sync
+from exstrat_app.services.exchanges import runner, scheduling
 from simexchange import (
     BINANCE_READONLY_KEY,
     BINANCE_READONLY_SECRET,
@@ -31,6 +31,7 @@ from simexchange import (
     COINBASE_READONLY_SECRET,
 )
 from tests.hardening.conftest import kill_group, spawn
+from tests.ingest.conftest import sync_env
 
 SECRETS = (
     BINANCE_READONLY_KEY,
@@ -124,7 +125,7 @@ def reference(redis: Any, sim: Any, make_user: Any, add_account: Any, exchange: 
     """An uninterrupted sync of the same data by another user."""
     assert sim.faults() == []
     account = add_account(make_user(f"reference-{exchange}@example.com"), exchange)
-    assert sync.sync_account(account.id, redis=redis, rate_limit=False)
+    assert runner.sync_account(account.id, env=sync_env(redis, rate_limit=False))
     return account
 
 
@@ -149,7 +150,7 @@ def test_rate_limits_wait_at_least_retry_after(
     account = add_account(make_user(), exchange)
     sim.inject_fault(kind, count=2, path_contains=path, retry_after=1)
 
-    assert sync.sync_account(account.id, redis=redis, rate_limit=False)
+    assert runner.sync_account(account.id, env=sync_env(redis, rate_limit=False))
 
     assert sim.faults() == []  # both served
     hits = [(t, target) for t, target in clock.entries if path in target][:3]
@@ -180,7 +181,7 @@ def test_server_errors_and_timeouts_are_retried_within_the_budget(
     sim.inject_fault(kind, count=failures, path_contains=BINANCE_ETH_TRADES, delay=1.0)
 
     started = time.monotonic()
-    assert sync.sync_account(account.id, redis=redis, rate_limit=False)
+    assert runner.sync_account(account.id, env=sync_env(redis, rate_limit=False))
     elapsed = time.monotonic() - started
 
     attempts = clock.times(BINANCE_ETH_TRADES)
@@ -214,7 +215,7 @@ def test_after_the_retry_budget_the_account_is_in_error_and_nothing_is_lost(
     sim.inject_fault(kind, count=1000, path_contains=path, retry_after=1, delay=1.0)
 
     # 1. A first run that meets a page failing for good.
-    assert not sync.sync_account(account.id, redis=redis, rate_limit=False)
+    assert not runner.sync_account(account.id, env=sync_env(redis, rate_limit=False))
     assert len(clock.times(path)) == xa.MAX_ATTEMPTS  # exactly the budget, then it stops
     row = account_row(db, account.id)
     assert row.status == "error"
@@ -243,7 +244,7 @@ def test_after_the_retry_budget_the_account_is_in_error_and_nothing_is_lost(
 
     # 2. The exchange recovers: the next run completes, ending exactly like the reference.
     sim.clear_faults()
-    assert sync.sync_account(account.id, redis=redis, rate_limit=False)
+    assert runner.sync_account(account.id, env=sync_env(redis, rate_limit=False))
     assert comparable(exchange, rows_of(account.id)) == expected
     assert count_rows(db, Trade, account.id) == count_rows(db, Trade, clean.id)
     assert count_rows(db, Transfer, account.id) == count_rows(db, Transfer, clean.id)
@@ -253,7 +254,7 @@ def test_after_the_retry_budget_the_account_is_in_error_and_nothing_is_lost(
     # 3. A later run failing from its very first request deletes nothing either.
     first = "/api/v3/account" if exchange == "binance" else "/api/v3/brokerage"
     sim.inject_fault("503", count=1000, path_contains=first)
-    assert not sync.sync_account(account.id, redis=redis, rate_limit=False)
+    assert not runner.sync_account(account.id, env=sync_env(redis, rate_limit=False))
     assert account_row(db, account.id).status == "error"
     assert comparable(exchange, rows_of(account.id)) == expected
     assert positions_of(db, user.id) == positions_of(db, clean.user_id)
@@ -280,7 +281,7 @@ def as_after_heartbeat_expiry(redis: Any) -> dict[str, int]:
     never started is failed (and retried the same way)."""
     from rq import SimpleWorker
 
-    queue = get_queue(sync.QUEUE, connection=redis)
+    queue = get_queue(INGEST_QUEUE, connection=redis)
     started = StartedJobRegistry(queue=queue)
     started.cleanup(timestamp=time.time() + 3600)
     intermediate = queue.intermediate_queue
@@ -294,7 +295,7 @@ def as_after_heartbeat_expiry(redis: Any) -> dict[str, int]:
 
 def run_with_worker(log: Any) -> Any:
     """A real worker process (`python -m exstrat_app worker --burst`) on the ingest queue."""
-    return spawn(["worker", "--burst", "--queues", sync.QUEUE], dict(os.environ), log)
+    return spawn(["worker", "--burst", "--queues", INGEST_QUEUE], dict(os.environ), log)
 
 
 def snapshot(db: Any, account_id: str, user_id: str, rows_of: Any) -> dict[str, Any]:
@@ -332,7 +333,7 @@ def test_a_worker_killed_at_random_points_never_duplicates_nor_loses_rows(
     ref_user = make_user("reference@example.com")
     ref = add_account(ref_user)
     before = len(clock.entries)
-    sync.request_sync(db, user_id=ref_user.id, account_id=ref.id, redis=redis)
+    scheduling.request_sync(db, user_id=ref_user.id, account_id=ref.id, redis=redis)
     assert run_with_worker(log).wait(timeout=120) == 0
     run_requests = clock.count("", since=before)
     trade_pages = clock.count("/api/v3/myTrades", since=before)
@@ -346,7 +347,7 @@ def test_a_worker_killed_at_random_points_never_duplicates_nor_loses_rows(
     for cycle in range(KILL_CYCLES):
         user = make_user(f"killed-{cycle}@example.com")
         account = add_account(user)
-        sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+        scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
         # Even cycles: any request of the run; odd ones: a trades page (the big commits).
         pattern = "" if cycle % 2 == 0 else "/api/v3/myTrades"
         kill_at = rng.randint(1, run_requests if not pattern else trade_pages)
@@ -363,7 +364,7 @@ def test_a_worker_killed_at_random_points_never_duplicates_nor_loses_rows(
         kill_group(worker)
         in_flight = [
             jid.split("-")[-2]
-            for jid in StartedJobRegistry(queue=get_queue(sync.QUEUE)).get_job_ids()
+            for jid in StartedJobRegistry(queue=get_queue(INGEST_QUEUE)).get_job_ids()
         ]
         at_kill = snapshot(db, account.id, user.id, rows_of)
         status_at_kill = account_row(db, account.id).status
@@ -371,7 +372,7 @@ def test_a_worker_killed_at_random_points_never_duplicates_nor_loses_rows(
         # Restart: RQ gives the dead job up and schedules its retry; the user asks for a
         # sync again (which runs the retry at once); a new worker finishes the run.
         reaped = as_after_heartbeat_expiry(redis)
-        sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+        scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
         run_worker()
         row = account_row(db, account.id)
         final = snapshot(db, account.id, user.id, rows_of)
@@ -453,15 +454,21 @@ def test_the_database_going_away_mid_sync_is_retried_and_loses_nothing(
     """The database becomes unavailable while a trades page is being fetched and comes back
     2 s later: the step fails, RQ retries it (1 s, then 3 s later) and the run ends
     complete, with exactly the rows of an uninterrupted sync."""
+    from exstrat_app import bootstrap
+
+    # The jobs take their engine from the composition root: the outage's engine here.
+    monkeypatch.setattr(bootstrap, "engine", lambda: db_outage.engine)
     # RQ schedules retries to the whole second: a 1 s interval may be 0.1 s.
-    monkeypatch.setattr(sync, "RETRY_INTERVALS", [1, 3, 6])
+    monkeypatch.setattr(scheduling, "RETRY_INTERVALS", [1, 3, 6])
     clean = add_account(make_user("reference@example.com"))
-    assert sync.sync_account(clean.id, redis=redis, rate_limit=False, engine=db.get_bind())
+    assert runner.sync_account(
+        clean.id, env=sync_env(redis, rate_limit=False, engine=db.get_bind())
+    )
     user = make_user()
     account = add_account(user)
 
     attempts: list[tuple[str, float, str]] = []
-    run_step = sync.run_step
+    run_step = runner.run_step
 
     def counted(account_id: str, step: str, **kwargs: Any) -> bool:
         try:
@@ -472,7 +479,7 @@ def test_the_database_going_away_mid_sync_is_retried_and_loses_nothing(
         attempts.append((step, time.monotonic(), "ok" if ok else "failed"))
         return ok
 
-    monkeypatch.setattr(sync, "run_step", counted)
+    monkeypatch.setattr(runner, "run_step", counted)
     # The outage starts when the ETH/USDT trades page is asked for (earlier pages are in).
     inner = sim._handle
     timers = []
@@ -485,8 +492,8 @@ def test_the_database_going_away_mid_sync_is_retried_and_loses_nothing(
 
     sim._handle = handle
 
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
-    work_until_done(redis, sync.QUEUE)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    work_until_done(redis, INGEST_QUEUE)
 
     trades_attempts = [a for a in attempts if a[0] == "trades"]
     assert timers and db_outage.outages, "the outage never happened"
@@ -494,8 +501,8 @@ def test_the_database_going_away_mid_sync_is_retried_and_loses_nothing(
     failed = [a for a in trades_attempts if a[2] != "ok"]
     assert failed, "the outage did not hit the sync"
     assert all(a[2] == "OperationalError" for a in failed), trades_attempts
-    job = Job.fetch(sync.job_id(account, "trades"), connection=redis)
-    assert job.retries_left == len(sync.RETRY_INTERVALS) - len(failed)
+    job = Job.fetch(scheduling.job_id(account, "trades"), connection=redis)
+    assert job.retries_left == len(scheduling.RETRY_INTERVALS) - len(failed)
 
     row = account_row(db, account.id)
     assert (row.status, row.last_error) == ("connected", None)

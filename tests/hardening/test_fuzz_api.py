@@ -17,12 +17,14 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-os.environ["EXSTRAT_API_RATE_LIMIT"] = "off"  # read by create_api(): the fuzzer is one user
 from exstrat_app.api import create_api
+from exstrat_app.settings import get_settings
 
-os.environ.pop("EXSTRAT_API_RATE_LIMIT")
-
+os.environ["EXSTRAT_API_RATE_LIMIT"] = "off"  # read by create_api(): the fuzzer is one user
+get_settings.cache_clear()
 APP = create_api()
+os.environ.pop("EXSTRAT_API_RATE_LIMIT")
+get_settings.cache_clear()
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", APP)
 ORIGIN = "http://testserver"
 CASES: dict[str, int] = {"run": 0, "server_errors": 0}
@@ -34,13 +36,13 @@ def signed_in(engine: Any) -> Iterator[dict[str, str]]:
     from sqlmodel import Session
 
     from exstrat_app.models import User
-    from exstrat_app.services.auth.core import hash_password, issue_session_token
+    from exstrat_app.services.auth import hash_password, issue_session_token
 
     with Session(engine) as session:
         user = User(email="fuzz@example.com", password_hash=hash_password("fuzz-password-1"))
         session.add(user)
         session.commit()
-        token = issue_session_token(user_id=user.id)
+        token = issue_session_token(get_settings(), user_id=user.id)
     yield {"Cookie": f"exstrat_session={token}", "Origin": ORIGIN}
     FIGURES.mkdir(parents=True, exist_ok=True)
     (FIGURES / "fuzz.json").write_text(json.dumps(CASES))

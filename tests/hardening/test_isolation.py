@@ -92,13 +92,14 @@ def alice(db: Any) -> dict[str, str]:
 @pytest.fixture
 def bob_client(db: Any, redis: Any) -> TestClient:
     from exstrat_app.api import create_api
-    from exstrat_app.services.auth.core import issue_session_token
+    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.settings import get_settings
 
     bob = User(email="bob@example.com", password_hash="x")
     db.add(bob)
     db.commit()
     client = TestClient(create_api(), base_url=ORIGIN, headers={"Origin": ORIGIN})
-    client.cookies.set("exstrat_session", issue_session_token(user_id=bob.id))
+    client.cookies.set("exstrat_session", issue_session_token(get_settings(), user_id=bob.id))
     client.bob_id = bob.id  # type: ignore[attr-defined]
     return client
 

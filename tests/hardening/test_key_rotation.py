@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from exstrat_app.infra.crypto import SecretUnreadable, key_fingerprint
+from exstrat_app.infra.crypto import SecretBox, SecretUnreadable, key_fingerprint
 from exstrat_app.models import ExchangeAccount, User
-from exstrat_app.services.exchanges import accounts
+from exstrat_app.services.exchanges import accounts, sealing
 from exstrat_app.settings import get_settings, parse_key
 from simexchange import (
     BINANCE_READONLY_KEY,
@@ -83,11 +83,23 @@ def _user(db: Any, email: str) -> User:
     return user
 
 
-def _add(db: Any, redis: Any, user: User, exchange: str) -> ExchangeAccount:
+def _add(db: Any, redis: Any, user: User, exchange: str) -> accounts.AccountView:
     key, secret = PLAIN[exchange]
-    return accounts.add_account(
-        db, user_id=user.id, exchange=exchange, api_key=key, api_secret=secret, redis=redis
+    added = accounts.add_account(
+        db,
+        SecretBox.from_settings(),  # sealed with the key configured now
+        user_id=user.id,
+        exchange=exchange,
+        api_key=key,
+        api_secret=secret,
     )
+    db.commit()  # the caller owns the unit of work
+    return added
+
+
+def _open(row: ExchangeAccount) -> Any:
+    """The row's credentials, opened with the keys configured now."""
+    return sealing.credentials_for(row, SecretBox.from_settings())
 
 
 def _rotate_keys(**keys: str) -> subprocess.CompletedProcess[str]:
@@ -143,14 +155,14 @@ def test_rotate_keys_reseals_every_row_with_the_new_key(db, redis, exchange_sim,
     use_keys(NEW_KEY)
     rows = {r.id: r for r in db.exec(select(ExchangeAccount)).all()}
     for row in rows.values():
-        creds = accounts.credentials_for(row)
+        creds = _open(row)
         key, secret = PLAIN[row.exchange]
         assert (creds.api_key, creds.secret) == (key, secret.strip()), row.id  # ends trimmed
     # The old key alone no longer opens anything.
     use_keys(OLD_KEY)
     for row in rows.values():
         with pytest.raises(SecretUnreadable):
-            accounts.credentials_for(row)
+            _open(row)
 
     # A ciphertext copied onto another row (same exchange, same key) does not open there,
     # nor in another column of its own row: the account id and column are its associated data.
@@ -160,12 +172,12 @@ def test_rotate_keys_reseals_every_row_with_the_new_key(db, redis, exchange_sim,
     db.expunge(thief)
     thief.api_secret_enc = victim.api_secret_enc
     with pytest.raises(SecretUnreadable):
-        accounts.credentials_for(thief)
+        _open(thief)
     moved = rows[next(i for i in rows if rows[i].exchange == "coinbase")]
     db.expunge(moved)
     moved.api_key_enc, moved.api_secret_enc = moved.api_secret_enc, moved.api_key_enc
     with pytest.raises(SecretUnreadable):
-        accounts.credentials_for(moved)
+        _open(moved)
 
     # Nothing is left to do: a second run changes no row.
     again = _rotate_keys(ENCRYPTION_KEY=NEW_KEY, ENCRYPTION_OLD_KEYS=OLD_KEY)
@@ -197,8 +209,9 @@ def test_old_key_removed_before_rotation_sync_ends_in_error_with_a_reason(
 
     from exstrat_app.api import create_api
     from exstrat_app.infra.queue import get_queue
-    from exstrat_app.services.auth.core import issue_session_token
-    from exstrat_app.services.exchanges.sync import UNREADABLE_KEY
+    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.services.exchanges.runner import UNREADABLE_KEY
+    from exstrat_app.settings import get_settings
 
     use_keys(OLD_KEY)
     alice = _user(db, "alice@example.com")
@@ -218,7 +231,7 @@ def test_old_key_removed_before_rotation_sync_ends_in_error_with_a_reason(
     use_keys(NEW_KEY)
     origin = "http://testserver"
     with TestClient(create_api(), base_url=origin, headers={"Origin": origin}) as client:
-        client.cookies.set("exstrat_session", issue_session_token(user_id=alice.id))
+        client.cookies.set("exstrat_session", issue_session_token(get_settings(), user_id=alice.id))
         started = client.post(f"/api/exchanges/{account.id}/sync")
         assert started.status_code == 202, started.text
         job_ids = started.json()["jobIds"]

@@ -23,9 +23,9 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     spent quickly in tests that exhaust it."""
     from tenacity import wait_fixed
 
-    from exstrat_app.infra.exchanges import adapter as exchange_adapter
+    from exstrat_app.infra.exchanges import retry
 
-    monkeypatch.setattr(exchange_adapter, "_backoff", wait_fixed(0.01))
+    monkeypatch.setattr(retry, "_backoff", wait_fixed(0.01))
 
 
 def _start_sim(dataset: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -86,7 +86,10 @@ def make_user(db: Any) -> Callable[..., Any]:
 
 @pytest.fixture
 def add_account(db: Any, redis: Any) -> Callable[..., Any]:
-    """Add an account through the real service (key checked against the simulator)."""
+    """Add an account through the real service (key checked against the simulator), commit
+    it (the service leaves that to its caller) and return its row."""
+    from exstrat_app.infra.crypto import SecretBox
+    from exstrat_app.models import ExchangeAccount
     from exstrat_app.services.exchanges import accounts
     from simexchange import (
         BINANCE_READONLY_KEY,
@@ -102,17 +105,34 @@ def add_account(db: Any, redis: Any) -> Callable[..., Any]:
 
     def _add(user: Any, exchange: str = "binance", **overrides: Any) -> Any:
         key, secret = keys[exchange]
-        return accounts.add_account(
+        added = accounts.add_account(
             db,
+            SecretBox.from_settings(),
             user_id=user.id,
             exchange=exchange,
             api_key=overrides.pop("api_key", key),
             api_secret=overrides.pop("api_secret", secret),
-            redis=redis,
             **overrides,
         )
+        db.commit()
+        return db.get(ExchangeAccount, added.id)
 
     return _add
+
+
+def sync_env(redis: Any = None, *, rate_limit: bool = True, engine: Any = None) -> Any:
+    """A sync's dependencies as the ingest job builds them (this test's database, Redis and
+    settings as they are now); `engine` puts its sessions on another database engine."""
+    from dataclasses import replace
+
+    from exstrat_app import bootstrap
+    from exstrat_app.infra.crypto import SecretBox
+    from jobs.ingest import sync_env as job_sync_env
+
+    env = job_sync_env(redis=redis, rate_limit=rate_limit)
+    # The box as the settings are now (a test may have just changed ENCRYPTION_KEY).
+    env = replace(env, box=SecretBox.from_settings(), redis=redis)
+    return replace(env, sessions=bootstrap.session_factory(engine)) if engine is not None else env
 
 
 @pytest.fixture
@@ -184,6 +204,7 @@ def client(db: Any, redis: Any) -> Iterator[Any]:
 
 def sign_in(client: Any, user_id: str) -> None:
     """A valid session cookie for the user (no password check needed here)."""
-    from exstrat_app.services.auth.core import issue_session_token
+    from exstrat_app.services.auth import issue_session_token
+    from exstrat_app.settings import get_settings
 
-    client.cookies.set("exstrat_session", issue_session_token(user_id=user_id))
+    client.cookies.set("exstrat_session", issue_session_token(get_settings(), user_id=user_id))

@@ -1,5 +1,5 @@
 """The Binance trades page is parsed by us (`binance_trade_rows`), not by ccxt's unified
-`parse_trade` (see `exchange_adapter.binance_trades_page` for why). ccxt's parser stays the
+`parse_trade` (see `xa.binance_trades_page` for why). ccxt's parser stays the
 oracle: every row we build must equal the row built from ccxt's own `fetch_my_trades` on the
 same pages, over the hand-made dataset and a generated one, and on the edge cases of one entry
 (no fee, no quoteQty, no isBuyer, a renamed fee asset)."""

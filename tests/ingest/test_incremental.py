@@ -10,9 +10,10 @@ from sqlmodel import select
 from exstrat_app.domain.money import MONEY_CONTEXT
 from exstrat_app.infra.db.types import quantize_money
 from exstrat_app.models import Position, Transfer
-from exstrat_app.services.exchanges import sync
+from exstrat_app.services.exchanges import runner
 from exstrat_app.services.portfolio import rebuild as portfolio
 from simexchange import BINANCE_READONLY_KEY, SMALL_T, SimTrade, SimTransfer
+from tests.ingest.conftest import sync_env
 
 D = Decimal
 NEW_TRADE_MS = SMALL_T["NOW"] - 86_400_000  # 2024-05-31
@@ -30,7 +31,7 @@ def test_a_new_trade_is_fetched_after_the_cursor_and_the_replay_runs_again(
 ):
     user = make_user()
     account = add_account(user)
-    assert sync.sync_account(account.id, redis=redis)
+    assert runner.sync_account(account.id, env=sync_env(redis))
     eth = _position(db, user.id, "ETH")
     qty, avg, realized = eth.computed_qty, eth.avg_price, eth.realized_pnl
 
@@ -40,7 +41,7 @@ def test_a_new_trade_is_fetched_after_the_cursor_and_the_replay_runs_again(
     monkeypatch.setattr(
         portfolio, "rebuild_positions", lambda *a, **k: replays.append(1) or real(*a, **k)
     )
-    assert sync.sync_account(account.id, redis=redis)
+    assert runner.sync_account(account.id, env=sync_env(redis))
     assert replays == []
     assert _position(db, user.id, "ETH").avg_price == avg
 
@@ -50,7 +51,7 @@ def test_a_new_trade_is_fetched_after_the_cursor_and_the_replay_runs_again(
         SimTrade("ETH/USDT", "sell", D(1), D(3000), D(3), "USDT", NEW_TRADE_MS),
     )
     sim.reset_counts()
-    assert sync.sync_account(account.id, redis=redis)
+    assert runner.sync_account(account.id, env=sync_env(redis))
 
     assert replays == [1]
     after = _position(db, user.id, "ETH")
@@ -76,7 +77,7 @@ def test_a_pending_deposit_counts_once_it_has_settled(db, redis, sim, make_user,
         "deposit", "SOL", D(10), ten_days_ago, id="dep-sol-pending", txid="0xsol", status="pending"
     )
     sim.add_transfer(BINANCE_READONLY_KEY, deposit)
-    assert sync.sync_account(account.id, redis=redis)
+    assert runner.sync_account(account.id, env=sync_env(redis))
 
     stored = db.exec(select(Transfer).where(Transfer.exchange_transfer_id == "dep-sol-pending"))
     assert stored.one().status == "pending"
@@ -86,7 +87,7 @@ def test_a_pending_deposit_counts_once_it_has_settled(db, redis, sim, make_user,
     # Confirmed on chain; the exchange now credits it.
     deposit.status = "ok"
     sim.set_balance(BINANCE_READONLY_KEY, "SOL", "10")
-    assert sync.sync_account(account.id, redis=redis)
+    assert runner.sync_account(account.id, env=sync_env(redis))
 
     db.expire_all()
     stored = db.exec(select(Transfer).where(Transfer.exchange_transfer_id == "dep-sol-pending"))

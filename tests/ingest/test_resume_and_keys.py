@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
+from exstrat_app import bootstrap
+from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.models import Balance, ExchangeAccount, Position, SyncCursor, Trade, Transfer
-from exstrat_app.services.exchanges import accounts, sync
+from exstrat_app.services.exchanges import accounts, key_rotation, runner, scheduling, sealing
+from tests.ingest.conftest import sync_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +56,7 @@ def test_a_worker_killed_mid_sync_resumes_and_ends_with_the_same_rows(
     user, other = make_user(), make_user("bob@example.com")
     killed, clean = add_account(user), add_account(other)
 
-    sync.request_sync(db, user_id=user.id, account_id=killed.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=killed.id, redis=redis)
     worker = subprocess.Popen(
         [sys.executable, "-m", "exstrat_app", "worker", "--burst", "--queues", "ingest"],
         cwd=ROOT,
@@ -77,7 +80,7 @@ def test_a_worker_killed_mid_sync_resumes_and_ends_with_the_same_rows(
     assert db.get(ExchangeAccount, killed.id).status == "syncing"  # as the dead run left it
 
     # While the dead job still looks "started", a new request does not start a second run...
-    assert sync.request_sync(db, user_id=user.id, account_id=killed.id, redis=redis)
+    assert scheduling.request_sync(db, user_id=user.id, account_id=killed.id, redis=redis)
     assert get_queue("ingest", connection=redis).count == 0
     # ...RQ gives an abandoned job up once its heartbeat expires (~90 s): jump ahead.
     StartedJobRegistry(queue=get_queue("ingest", connection=redis)).cleanup(
@@ -85,7 +88,7 @@ def test_a_worker_killed_mid_sync_resumes_and_ends_with_the_same_rows(
     )
     sim.clear_faults()
     sim.reset_counts()
-    sync.request_sync(db, user_id=user.id, account_id=killed.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=killed.id, redis=redis)
     run_worker()
 
     db.expire_all()
@@ -95,7 +98,7 @@ def test_a_worker_killed_mid_sync_resumes_and_ends_with_the_same_rows(
     assert _from_ids(sim, "ASSET1USDT")[0] == 2_001_000
     assert _from_ids(sim, "ASSET2USDT")[0] == 0
 
-    assert sync.sync_account(clean.id, redis=redis, rate_limit=False)
+    assert runner.sync_account(clean.id, env=sync_env(redis, rate_limit=False))
     assert rows_of(killed.id) == rows_of(clean.id)
     assert _count_trades(db, killed.id) == 12_000
 
@@ -115,15 +118,16 @@ def test_rotate_all_keys_reseals_rows_sealed_with_an_old_key(
     monkeypatch.setenv("ENCRYPTION_OLD_KEYS", old_key)
     get_settings.cache_clear()
     try:
-        assert accounts.rotate_all_keys(db) == 1
-        assert accounts.rotate_all_keys(db) == 0  # nothing left to do
+        sessions, box = bootstrap.session_factory(db.get_bind()), SecretBox.from_settings()
+        assert key_rotation.rotate_all_keys(sessions, box) == 1
+        assert key_rotation.rotate_all_keys(sessions, box) == 0  # nothing left to do
         db.expire_all()
         row = db.get(ExchangeAccount, account.id)
         assert row.key_id == SecretBox.from_settings().current_key_id != old_key_id
         # Readable with the new key alone.
         monkeypatch.delenv("ENCRYPTION_OLD_KEYS")
         get_settings.cache_clear()
-        creds = accounts.credentials_for(row)
+        creds = sealing.credentials_for(row, SecretBox.from_settings())
         assert (creds.api_key, creds.secret) == ("sim-binance-readonly", "sim-binance-secret")
     finally:
         get_settings.cache_clear()
@@ -139,7 +143,7 @@ def test_sealed_secrets_are_bound_to_their_row(db, sim, make_user, add_account):
     # A ciphertext copied onto another account does not open there.
     second.api_secret_enc = first.api_secret_enc
     with pytest.raises(SecretUnreadable):
-        accounts.credentials_for(second)
+        sealing.credentials_for(second, SecretBox.from_settings())
 
 
 def test_deleting_an_account_removes_its_data_and_rebuilds_positions(
@@ -149,8 +153,8 @@ def test_deleting_an_account_removes_its_data_and_rebuilds_positions(
 
     user = make_user()
     binance, coinbase = add_account(user, "binance"), add_account(user, "coinbase")
-    assert sync.sync_account(binance.id, redis=redis, rate_limit=False)
-    assert sync.sync_account(coinbase.id, redis=redis, rate_limit=False)
+    assert runner.sync_account(binance.id, env=sync_env(redis, rate_limit=False))
+    assert runner.sync_account(coinbase.id, env=sync_env(redis, rate_limit=False))
     db.expire_all()
     eth = db.exec(select(Position).where(Position.asset == "ETH")).one()
     assert eth.quantity == Decimal("4.7985")  # 3.999 on Binance + 0.7995 on Coinbase
@@ -162,6 +166,7 @@ def test_deleting_an_account_removes_its_data_and_rebuilds_positions(
     except NotFound:
         pass
     accounts.delete_account(db, user_id=user.id, account_id=binance.id)
+    db.commit()  # the caller owns the unit of work
 
     db.expire_all()
     for model in (Balance, Trade, Transfer, SyncCursor):
@@ -178,7 +183,6 @@ def test_a_demo_account_never_reaches_a_real_exchange(db: Any, monkeypatch: Any)
     `error` before any request is made."""
     from exstrat_app.infra.crypto import SecretBox
     from exstrat_app.models import ExchangeAccount, User
-    from exstrat_app.services.exchanges.sync import sync_account
     from exstrat_app.settings import get_settings
 
     user = User(email="demo-guard@example.com", password_hash="x")
@@ -194,8 +198,31 @@ def test_a_demo_account_never_reaches_a_real_exchange(db: Any, monkeypatch: Any)
     db.add(account)
     db.commit()
     monkeypatch.setattr(get_settings(), "binance_url", "https://api.binance.com")
-    assert sync_account(account.id) is False
+    assert runner.sync_account(account.id, env=sync_env()) is False
     db.expire_all()
     stored = db.get(ExchangeAccount, account.id)
     assert stored.status == "error"
     assert "simulated exchange" in stored.last_error
+
+
+def test_a_failed_rebuild_after_a_deletion_leaves_the_deletion_standing(
+    db, sim, make_user, add_account, monkeypatch
+):
+    """The rebuild runs in a savepoint: what it wrote before failing is undone, the deletion
+    is committed by the caller all the same (the next sync rebuilds the positions)."""
+    user = make_user()
+    account = add_account(user)
+
+    def failing_rebuild(session: Any, user_id: str, **_: Any) -> None:
+        session.add(Position(user_id=user_id, asset="HALF", quantity=1, computed_qty=1,
+                             cost_basis=0, realized_pnl=0, unknown_cost_qty=0))  # fmt: skip
+        session.flush()
+        raise RuntimeError("the price history is unreachable")
+
+    monkeypatch.setattr(accounts, "recompute_for_user", failing_rebuild)
+    accounts.delete_account(db, user_id=user.id, account_id=account.id)
+    db.commit()
+
+    with Session(db.get_bind()) as other:  # what another connection sees: committed
+        assert other.get(ExchangeAccount, account.id) is None
+        assert other.exec(select(Position).where(Position.asset == "HALF")).all() == []

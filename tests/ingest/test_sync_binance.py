@@ -14,8 +14,10 @@ from sqlmodel import select
 
 from exstrat_app.infra.db.types import quantize_money
 from exstrat_app.models import ExchangeAccount, Position, PriceCandle, SyncCursor, Trade
-from exstrat_app.services.exchanges import sync
+from exstrat_app.services.exchanges import runner, scheduling
+from exstrat_app.services.exchanges.context import PROGRESS_CHANNEL, STEPS
 from simexchange import SMALL_BINANCE_BALANCES, SMALL_T
+from tests.ingest.conftest import sync_env
 
 D = Decimal
 
@@ -75,8 +77,8 @@ def test_full_binance_sync_through_the_worker(
     user = make_user()
     account = add_account(user, "binance", nickname="main")
 
-    job_ids = sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
-    assert job_ids == [f"ingest-binance-{account.id}-{step}-0" for step in sync.STEPS]
+    job_ids = scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    assert job_ids == [f"ingest-binance-{account.id}-{step}-0" for step in STEPS]
     run_worker()
 
     row = account_row(db, account.id)
@@ -150,7 +152,7 @@ def test_second_sync_adds_nothing_and_resumes_from_the_cursors(
 ):
     user = make_user()
     account = add_account(user)
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
     first = rows_of(account.id)
     counts = {k: len(v) for k, v in first.items()}
@@ -158,7 +160,7 @@ def test_second_sync_adds_nothing_and_resumes_from_the_cursors(
     assert klines > 0  # BNB at T2 and T5, BTC at T5: fetched once...
     sim.reset_counts()
 
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
 
     assert rows_of(account.id) == first
@@ -178,8 +180,8 @@ def test_a_double_click_runs_the_work_once(db, redis, sim, make_user, add_accoun
 
     user = make_user()
     account = add_account(user)
-    first = sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
-    second = sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    first = scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    second = scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     assert first == second
     assert get_queue("ingest", connection=redis).count == 1  # one balances job waiting
 
@@ -188,7 +190,7 @@ def test_a_double_click_runs_the_work_once(db, redis, sim, make_user, add_accoun
     assert account_row(db, account.id).status == "connected"
 
     # Once the run is over, a new request starts a new run (finished job ids are reused).
-    assert sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis) == first
+    assert scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis) == first
     assert get_queue("ingest", connection=redis).count == 1
     run_worker()
     assert sim.request_count("/api/v3/account") == 2
@@ -202,7 +204,7 @@ def test_a_429_storm_ends_in_success(
     sim.inject_fault("429", count=3, path_contains="/api/v3/myTrades", retry_after=1)
 
     started = time.monotonic()
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
 
     row = account_row(db, account.id)
@@ -220,7 +222,7 @@ def test_after_the_retry_budget_the_run_ends_in_error_and_keeps_its_pages(
     # Symbols are walked in order: BNB/BTC, BNB/USDT, BTC/USDT, then ETH/BTC fails for good.
     sim.inject_fault("503", count=100, path_contains="symbol=ETHBTC")
 
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
 
     row = account_row(db, account.id)
@@ -234,7 +236,7 @@ def test_after_the_retry_budget_the_run_ends_in_error_and_keeps_its_pages(
 
     # The exchange recovers: the next run completes and ends exactly like an uninterrupted one.
     sim.clear_faults()
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
     assert account_row(db, account.id).status == "connected"
     assert rows_of(account.id) == {
@@ -259,7 +261,7 @@ def test_a_revoked_key_ends_in_error_and_no_secret_is_stored_in_clear(
     db.add(row)
     db.commit()
 
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
 
     row = account_row(db, account.id)
@@ -282,10 +284,10 @@ def test_progress_is_published_for_open_pages(db, redis, sim, make_user, add_acc
     user = make_user()
     account = add_account(user)
     pubsub = redis.pubsub()
-    pubsub.subscribe(sync.PROGRESS_CHANNEL)
+    pubsub.subscribe(PROGRESS_CHANNEL)
     pubsub.get_message(timeout=1)  # the subscription confirmation
 
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
 
     messages = []
@@ -336,7 +338,7 @@ def test_trade_pages_and_cursors_are_saved_per_page(
     make_sim(large_dataset(n_trades=2500, n_symbols=1, seed=3))
     user = make_user()
     account = add_account(user)
-    assert sync.sync_account(account.id, redis=redis)
+    assert runner.sync_account(account.id, env=sync_env(redis))
 
     db.expire_all()
     trades = db.exec(select(Trade).where(Trade.exchange_account_id == account.id)).all()

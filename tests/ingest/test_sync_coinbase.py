@@ -11,8 +11,9 @@ from sqlmodel import select
 
 from exstrat_app.infra.db.types import quantize_money
 from exstrat_app.models import ExchangeAccount, Position, SyncCursor
-from exstrat_app.services.exchanges import sync
+from exstrat_app.services.exchanges import runner, scheduling
 from simexchange import SMALL_T, SimTrade
+from tests.ingest.conftest import sync_env
 
 D = Decimal
 
@@ -57,7 +58,7 @@ def test_full_coinbase_sync_through_the_worker(
     user = make_user()
     account = add_account(user, "coinbase")
 
-    job_ids = sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    job_ids = scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     assert job_ids[0] == f"ingest-coinbase-{account.id}-balances-0"
     run_worker()
 
@@ -107,11 +108,11 @@ def test_second_coinbase_sync_adds_nothing(
 ):
     user = make_user()
     account = add_account(user, "coinbase")
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
     first = rows_of(account.id)
 
-    sync.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
+    scheduling.request_sync(db, user_id=user.id, account_id=account.id, redis=redis)
     run_worker()
 
     assert rows_of(account.id) == first
@@ -138,7 +139,7 @@ def test_a_fills_walk_killed_mid_way_resumes_and_ends_with_the_same_rows(
 
     # The second page fails for good (the retry budget is spent): the run stops there.
     sim.inject_fault("502", count=6, path_contains="cursor=")
-    assert not sync.sync_account(broken.id, redis=redis, rate_limit=False)
+    assert not runner.sync_account(broken.id, env=sync_env(redis, rate_limit=False))
     db.expire_all()
     assert db.get(ExchangeAccount, broken.id).status == "error"
     walk = db.exec(
@@ -152,10 +153,10 @@ def test_a_fills_walk_killed_mid_way_resumes_and_ends_with_the_same_rows(
 
     sim.clear_faults()
     sim.reset_counts()
-    assert sync.sync_account(broken.id, redis=redis, rate_limit=False)
+    assert runner.sync_account(broken.id, env=sync_env(redis, rate_limit=False))
     # It resumed at the saved cursor instead of starting over.
     assert f"cursor={resume_at}" in sim.requests_log("/historical/fills")[0]
-    assert sync.sync_account(clean.id, redis=redis, rate_limit=False)
+    assert runner.sync_account(clean.id, env=sync_env(redis, rate_limit=False))
     assert comparable(rows_of(broken.id)) == comparable(rows_of(clean.id))
     assert len(rows_of(clean.id)["trades"]) == 604
 

@@ -29,6 +29,7 @@ from simexchange import (
     large_dataset,
     small_dataset,
 )
+from simexchange.datasets import market_dataset
 
 DAY = 86_400_000
 
@@ -373,6 +374,46 @@ def test_admin_endpoints(sim: SimExchange) -> None:
     assert n.json()["count"] == 2 == sim.request_count("/ping")
     requests.post(f"{base}/_sim/requests/reset", timeout=5)
     assert sim.request_count() == 0
+
+
+def test_outage_lot_step_delisting_and_reload(sim: SimExchange) -> None:
+    """What the alerts tests drive: an outage until cleared, another LOT_SIZE step, a market
+    going away, and a fresh dataset on the same running server."""
+    base = sim.url
+    ticker = f"{base}/api/v3/ticker/price"
+    sim.inject_fault("503", count=None, path_contains="/api/v3/ticker/price")
+    assert [requests.get(ticker, timeout=5).status_code for _ in range(3)] == [503] * 3
+    assert sim.faults()[0]["remaining"] is None
+    assert requests.get(f"{base}/api/v3/ping", timeout=5).status_code == 200
+    sim.clear_faults()
+    assert requests.get(ticker, timeout=5).status_code == 200
+    assert sim.request_count("/api/v3/ticker/price") == 4
+    requests.post(f"{base}/_sim/faults", json={"kind": "429", "count": None}, timeout=5)
+    assert sim.faults()[0]["remaining"] is None
+    sim.clear_faults()
+
+    sim.set_lot_step("ETH/USDT", "0.001")
+    info = requests.get(f"{base}/api/v3/exchangeInfo?symbol=ETHUSDT", timeout=5).json()
+    lot = next(f for f in info["symbols"][0]["filters"] if f["filterType"] == "LOT_SIZE")
+    assert (lot["stepSize"], lot["minQty"]) == ("0.00100000", "0.00100000")
+
+    sim.delist("BTC/USDT")
+    listed = {row["symbol"] for row in requests.get(ticker, timeout=5).json()}
+    assert "BTCUSDT" not in listed and "ETHUSDT" in listed
+    everything = requests.get(f"{base}/api/v3/exchangeInfo", timeout=5).json()["symbols"]
+    assert "BTCUSDT" not in {m["symbol"] for m in everything}
+    with pytest.raises(KeyError):
+        sim.delist("BTC/USDT")
+
+    sim.load(market_dataset({"ETH/USDT": "2000.00", "BTC/USDT": "60000.00"}, step="0.01"))
+    rows = requests.get(ticker, timeout=5).json()
+    assert rows == [
+        {"symbol": "ETHUSDT", "price": "2000.00000000"},
+        {"symbol": "BTCUSDT", "price": "60000.00000000"},
+    ]
+    sim.set_price("ETH/USDT", "2100")
+    one = requests.get(f"{ticker}?symbol=ETHUSDT", timeout=5).json()
+    assert one == {"symbol": "ETHUSDT", "price": "2100.00000000"}
 
 
 def test_random_walk_moves_prices() -> None:

@@ -1,38 +1,66 @@
 """The exchanges adapter: our own error tree at the ccxt boundary, retries with a budget,
-the shared request schedule, rows parsed from each exchange. Callers use this package face
-(`from exstrat_app.infra import exchanges as xa`), never the modules behind it."""
+the shared request schedule, rows parsed from each exchange, market facts, the price ticker.
+Callers use this package face (`from exstrat_app.infra import exchanges as xa`), never the
+modules behind it:
 
-from exstrat_app.infra.exchanges.adapter import (
+- `errors.py`  our error tree and the mapping from ccxt's
+- `retry.py`   temporary errors retried with a budget (backoff, Retry-After)
+- `client.py`  `make_exchange` (URLs, numbers as strings, shared throttle) and `call`
+- `throttle.py` one request schedule per exchange shared through Redis
+- `rows.py`    trade/transfer rows, key permissions, decimal and time helpers
+- `binance.py`, `coinbase.py`  one module per exchange: pages, raw parsing, permissions
+- `permissions.py` what a key may do, asked of its exchange
+- `candles.py` candle closes; `markets.py` the cached market list and lot sizes
+- `tickers.py` every Binance last price in one HTTP request
+"""
+
+from exstrat_app.infra.exchanges.binance import (
     BINANCE_TRADES_LIMIT,
     BINANCE_TRANSFERS_LIMIT,
     BINANCE_WINDOW_MS,
-    CANDLES_LIMIT,
-    MAX_ATTEMPTS,
+    binance_trade_rows,
+    binance_trades_page,
+    binance_transfers,
+)
+from exstrat_app.infra.exchanges.candles import CANDLES_LIMIT, fetch_candles, fetch_daily_closes
+from exstrat_app.infra.exchanges.client import (
     SUPPORTED_EXCHANGES,
-    CoinbaseWallet,
     Credentials,
+    call,
+    make_exchange,
+)
+from exstrat_app.infra.exchanges.coinbase import (
+    CoinbaseWallet,
+    LedgerPage,
+    coinbase_balances,
+    coinbase_fills_page,
+    coinbase_ledger_page,
+)
+from exstrat_app.infra.exchanges.errors import (
     ExchangeAuthError,
+    ExchangeBadRequest,
     ExchangeError,
+    ExchangeRateLimited,
     ExchangeTemporaryError,
+    MarketsUnavailable,
+    UnsupportedExchange,
+)
+from exstrat_app.infra.exchanges.markets import ensure_markets, lot_step_for
+from exstrat_app.infra.exchanges.permissions import key_permissions
+from exstrat_app.infra.exchanges.retry import MAX_ATTEMPTS
+from exstrat_app.infra.exchanges.rows import (
     KeyPermissions,
     TradeRow,
     TransferRow,
     balances_of,
-    binance_trade_rows,
-    binance_trades_page,
-    binance_transfers,
-    call,
-    coinbase_balances,
-    coinbase_fills_page,
-    coinbase_ledger_page,
     dt_to_ms,
-    ensure_markets,
-    fetch_candles,
-    fetch_daily_closes,
-    key_permissions,
-    make_exchange,
     ms_to_dt,
     trade_row,
+)
+from exstrat_app.infra.exchanges.tickers import (
+    TickerUnavailable,
+    binance_base_url,
+    fetch_binance_tickers,
 )
 
 __all__ = [
@@ -45,12 +73,19 @@ __all__ = [
     "CoinbaseWallet",
     "Credentials",
     "ExchangeAuthError",
+    "ExchangeBadRequest",
     "ExchangeError",
+    "ExchangeRateLimited",
     "ExchangeTemporaryError",
     "KeyPermissions",
+    "LedgerPage",
+    "MarketsUnavailable",
+    "TickerUnavailable",
     "TradeRow",
     "TransferRow",
+    "UnsupportedExchange",
     "balances_of",
+    "binance_base_url",
     "binance_trade_rows",
     "binance_trades_page",
     "binance_transfers",
@@ -60,9 +95,11 @@ __all__ = [
     "coinbase_ledger_page",
     "dt_to_ms",
     "ensure_markets",
+    "fetch_binance_tickers",
     "fetch_candles",
     "fetch_daily_closes",
     "key_permissions",
+    "lot_step_for",
     "make_exchange",
     "ms_to_dt",
     "trade_row",

@@ -1,53 +1,67 @@
-"""Market facts the ladder needs: the lot size (LOT_SIZE stepSize) of a symbol on an exchange.
+"""Market facts: the market list, cached in Redis between jobs, and the lot size (LOT_SIZE
+stepSize / base_increment) of one symbol.
 
-The markets come through `exchange_adapter` (the one ccxt module), which caches the whole
-market list in Redis. That list is megabytes on the real Binance, so the one number we need is
-cached again, per symbol, to keep the strategy form's live preview quick.
+The market list is megabytes on the real Binance, so the one number the strategy form's
+live preview needs is cached again, per symbol. Every key names the server the client talks
+to (`server_of`), so a simulator's markets never pass for the live exchange's.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from decimal import Decimal
+from typing import Any
 
+import ccxt
 from redis import Redis
 from redis.exceptions import RedisError
 
 from exstrat_app.domain.money import fmt
-from exstrat_app.infra.exchanges import adapter
-from exstrat_app.services.errors import ExchangeUnavailable, InvalidInput
-from exstrat_app.settings import get_settings
+from exstrat_app.infra.exchanges.client import call, check_supported, make_exchange, server_of
+from exstrat_app.infra.exchanges.errors import ExchangeError, MarketsUnavailable
+from exstrat_app.infra.exchanges.rows import to_dec
 
 log = logging.getLogger(__name__)
 
+MARKETS_TTL_SECONDS = 3600
 LOT_CACHE_SECONDS = 3600
 MISSING_CACHE_SECONDS = 300  # an unknown market may be listed soon: re-check sooner
 _MISSING = "none"
-# An API request waits on this: fail faster than ccxt's default 15 s per attempt.
+# An API request waits on the lot lookup: fail faster than ccxt's default 15 s per attempt.
 MARKETS_TIMEOUT_MS = 8_000
 
 
-def _cache_key(exchange: str, symbol: str) -> str:
-    settings = get_settings()
-    base = (settings.binance_url if exchange == "binance" else settings.coinbase_url) or "live"
-    return f"lot:{exchange}:{base}:{symbol}"
+def cache_key(kind: str, exchange: str, *parts: str) -> str:
+    """`kind:exchange:server[:parts]`, the one shape of every market-facts key."""
+    return ":".join((kind, exchange, server_of(exchange), *parts))
 
 
-def lot_step_for(exchange: str, symbol: str, *, redis: Redis | None = None) -> Decimal | None:
-    """The quantity step of `symbol` (`ETH/USDT`) on `exchange`; None if it lists no such market.
+def ensure_markets(instance: ccxt.Exchange, *, redis: Redis | None) -> dict[str, Any]:
+    """Load markets from the Redis cache when fresh, else from the exchange (and cache them)."""
+    key = cache_key("markets", instance.id)
+    if redis is not None:
+        cached = redis.get(key)
+        if cached:
+            saved = json.loads(cached)
+            instance.set_markets(saved["markets"], saved.get("currencies"))
+            return instance.markets
+    markets = call(instance, "load_markets")
+    if redis is not None:
+        payload = json.dumps({"markets": markets, "currencies": instance.currencies}, default=str)
+        redis.set(key, payload, ex=MARKETS_TTL_SECONDS)
+    return markets
 
-    Raises `ExchangeUnavailable` (503) when the exchange cannot be reached, `InvalidInput`
-    for an exchange we don't support.
+
+def lot_step_for(exchange: str, symbol: str, *, redis: Redis) -> Decimal | None:
+    """The quantity step of `symbol` (`ETH/USDT`) on `exchange`; None if it lists no such
+    market. Cached per symbol in `redis` (a Redis outage only skips the cache).
+
+    Raises `UnsupportedExchange` for an exchange we have no client for, `MarketsUnavailable`
+    when the market list cannot be read; the use case maps them onto its own errors.
     """
-    if exchange not in adapter.SUPPORTED_EXCHANGES:
-        raise InvalidInput(
-            f"Unsupported exchange {exchange!r}.", fields={"exchange": "unsupported"}
-        )
-    if redis is None:
-        from exstrat_app.infra.redis import get_redis
-
-        redis = get_redis()
-    key = _cache_key(exchange, symbol)
+    check_supported(exchange)
+    key = cache_key("lot", exchange, symbol)
     cached = _cache_get(redis, key)
     if cached is not None:
         return None if cached == _MISSING else Decimal(cached)
@@ -60,22 +74,33 @@ def lot_step_for(exchange: str, symbol: str, *, redis: Redis | None = None) -> D
 
 
 def _load_lot_step(exchange: str, symbol: str, redis: Redis) -> Decimal | None:
-    instance = adapter.make_exchange(exchange)
+    instance = make_exchange(exchange)
     instance.timeout = MARKETS_TIMEOUT_MS
     try:
-        adapter.ensure_markets(instance, redis=_usable(redis))
-    except adapter.ExchangeError as exc:
+        ensure_markets(instance, redis=_usable(redis))
+    except ExchangeError as exc:
         log.warning("could not load %s markets: %s", exchange, exc.message)
-        raise ExchangeUnavailable(
+        raise MarketsUnavailable(
             f"Could not read the {exchange.capitalize()} markets right now; try again shortly."
         ) from None
     if symbol not in (instance.markets or {}):
         return None
-    return adapter.lot_step(instance, symbol)
+    return lot_step(instance, symbol)
+
+
+def lot_step(instance: ccxt.Exchange, symbol: str) -> Decimal | None:
+    """LOT_SIZE stepSize (Binance precisionMode TICK_SIZE) / base_increment (Coinbase)."""
+    market = instance.markets.get(symbol) if instance.markets else None
+    if not market:
+        return None
+    amount = (market.get("precision") or {}).get("amount")
+    if amount is None:
+        return None
+    return to_dec(amount)
 
 
 def _usable(redis: Redis) -> Redis | None:
-    """Redis for the adapter's market cache, or None when Redis is down (load directly)."""
+    """Redis for the market-list cache, or None when Redis is down (load directly)."""
     try:
         redis.ping()
     except RedisError:

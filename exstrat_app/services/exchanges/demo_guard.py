@@ -6,16 +6,15 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlparse
 
-from exstrat_app.settings import get_settings
+from exstrat_app.settings import Settings
 
 
 class DemoOnly(RuntimeError):
     """A demo account asked to talk to something other than the local simulated exchange."""
 
 
-def assert_demo_target() -> None:
+def assert_demo_target(settings: Settings) -> None:
     """Refuse to run a demo account unless every exchange URL is this machine."""
-    settings = get_settings()
     for url in (settings.binance_url, settings.coinbase_url):
         if not url or not _is_loopback(url):
             raise DemoOnly(

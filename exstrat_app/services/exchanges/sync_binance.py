@@ -1,4 +1,4 @@
-"""Binance spot ingestion steps (see `sync.py` for the run and its guarantees).
+"""Binance spot ingestion steps (see `runner.py` for the run and its guarantees).
 
 - balances: `GET /api/v3/account` (free + locked).
 - transfers: deposit and withdrawal history walked in 90-day windows (Binance's widest)
@@ -18,15 +18,14 @@ from sqlalchemy import func, select, union
 
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.models import Balance, Trade, Transfer
-from exstrat_app.services.exchanges.sync import (
-    StepContext,
+from exstrat_app.services.exchanges.context import StepContext
+from exstrat_app.services.exchanges.store import (
     get_cursor,
     replace_balances,
     save_cursor,
     store_trades,
     store_transfers,
 )
-from exstrat_app.settings import get_settings
 
 TRANSFER_KINDS = ("deposit", "withdrawal")
 # Re-read a little before the saved cursor: a transfer can appear in the history after the
@@ -73,7 +72,7 @@ def _transfers_start(ctx: StepContext, kind: str) -> int:
     pending then is still to be settled; the configured history start the first time."""
     cursor = get_cursor(ctx.session, ctx.account.id, f"{kind}s", "*")
     if cursor is None or cursor.last_ts is None:
-        return xa.dt_to_ms(history_start())
+        return xa.dt_to_ms(ctx.env.history_start)
     start = cursor.last_ts - TRANSFER_OVERLAP
     oldest_pending = ctx.session.execute(
         select(func.min(Transfer.ts)).where(
@@ -85,11 +84,7 @@ def _transfers_start(ctx: StepContext, kind: str) -> int:
     ).scalar_one_or_none()
     if oldest_pending is not None:
         start = min(start, oldest_pending.replace(tzinfo=UTC))
-    return max(xa.dt_to_ms(start), xa.dt_to_ms(history_start()))
-
-
-def history_start() -> datetime:
-    return datetime.fromisoformat(get_settings().history_start).replace(tzinfo=UTC)
+    return max(xa.dt_to_ms(start), xa.dt_to_ms(ctx.env.history_start))
 
 
 # --- trades ---------------------------------------------------------------------------------

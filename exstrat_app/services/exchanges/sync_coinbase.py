@@ -1,4 +1,4 @@
-"""Coinbase (Advanced Trade) ingestion steps (see `sync.py` for the run and its guarantees).
+"""Coinbase (Advanced Trade) ingestion steps (see `runner.py` for the run and its guarantees).
 
 - balances: `fetch_balance({'v3': True})` follows the accounts cursor; `hold` is locked.
 - transfers: each wallet's v2 transactions (sends, receives, fiat deposits/withdrawals;
@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Transfer
-from exstrat_app.services.exchanges.sync import (
-    StepContext,
+from exstrat_app.services.exchanges.context import StepContext
+from exstrat_app.services.exchanges.store import (
     clear_cursor,
     get_cursor,
     replace_balances,

@@ -1,13 +1,14 @@
 """Live push to open browser tabs: workers publish JSON events on Redis pub/sub.
 
 Workers cannot touch Reflex state (REFLEX-NOTES: "Pushing from a worker process"), so they
-publish here; every Reflex backend worker runs `state.feed.relay_push_events`, which takes
-each event once (dedupe on its id) and applies it to the user's shared `UserFeed`.
+publish here; every Reflex backend worker runs `state.feed_relay.relay_push_events`, which
+takes each event once (dedupe on its id) and applies it to the user's shared `UserFeed`.
 
 Event (JSON): {"id": unique, "type": "alert" | "read", "userId", "sentAt": epoch seconds,
-"notification": {...}} for an alert; {"ids": [...], "all": bool, "unread": int} for
-notifications read elsewhere (so every tab's badge follows). Pub/sub is fire-and-forget:
-a tab that was not connected catches up from the database when it links its feed.
+"notification": {...}} (`notification_payload`) for an alert; {"ids": [...], "all": bool,
+"unread": int} for notifications read elsewhere (so every tab's badge follows). Pub/sub is
+fire-and-forget: a tab that was not connected catches up from the database when it links
+its feed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from redis import Redis
 
 from exstrat_app.models import Notification
-from exstrat_app.services.notifications.inbox import notification_json
+from exstrat_app.services.notifications.inbox import NotificationView, notification_view
 
 PUSH_CHANNEL = "exstrat:push"
 EVENT_TYPES = ("alert", "read")
@@ -39,6 +40,23 @@ class PushEvent:
     data: dict[str, Any]
 
 
+def notification_payload(n: NotificationView) -> dict[str, Any]:
+    """A notification on the wire (camelCase, ISO times): the same keys and values as the
+    API's notification body, which the relay and the browser read alike."""
+    return {
+        "id": n.id,
+        "kind": n.kind,
+        "title": n.title,
+        "body": n.body,
+        "strategyId": n.strategy_id,
+        "stepId": n.step_id,
+        "read": n.read,
+        "readAt": n.read_at.isoformat() if n.read_at else None,
+        "createdAt": n.created_at.isoformat(),
+        "emailStatus": n.email_status,
+    }
+
+
 def _publish(redis: Redis, *, user_id: str, type_: str, **data: Any) -> str:
     if not _USER_ID.fullmatch(user_id):
         raise ValueError(f"not a user id: {user_id!r}")
@@ -50,9 +68,8 @@ def _publish(redis: Redis, *, user_id: str, type_: str, **data: Any) -> str:
 
 def publish_alert(redis: Redis, *, user_id: str, notification: Notification) -> str:
     """Announce a new notification to the user's open tabs; returns the event id."""
-    return _publish(
-        redis, user_id=user_id, type_="alert", notification=notification_json(notification)
-    )
+    payload = notification_payload(notification_view(notification))
+    return _publish(redis, user_id=user_id, type_="alert", notification=payload)
 
 
 def publish_read(

@@ -20,14 +20,17 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Notification
-from exstrat_app.services.notifications.inbox import MAX_EMAIL_TRIES
-from exstrat_app.services.strategies.watcher import email_job_id, enqueue_email
+from exstrat_app.services.notifications.delivery import (
+    MAX_EMAIL_TRIES,
+    SessionFactory,
+    email_job_id,
+    enqueue_email,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ class SweepReport:
 
 def sweep_pending_emails(
     *,
-    engine: Engine,
+    sessions: SessionFactory,
     redis: Redis,
     now: datetime | None = None,
     min_age: timedelta = DEFAULT_MIN_AGE,
@@ -69,12 +72,13 @@ def sweep_pending_emails(
     """Requeue the email of every old-enough pending notification that has no live job.
 
     Never raises on a Redis or database error (it runs as a periodic job): it logs, stops,
-    and the next sweep starts again from the oldest pending row.
+    and the next sweep starts again from the oldest pending row. Each row given up is
+    committed on its own (a later failure must not undo it): hence a session factory.
     """
     report = SweepReport()
     cutoff = (now or utcnow()) - min_age
     try:
-        with Session(engine) as session:
+        with sessions() as session:
             rows = list(
                 session.exec(
                     select(Notification.id, Notification.email_attempts)
@@ -93,7 +97,7 @@ def sweep_pending_emails(
     report.pending = len(rows)
     for notification_id, attempts in rows:
         try:
-            outcome = _sweep_one(engine, redis, notification_id, attempts)
+            outcome = _sweep_one(sessions, redis, notification_id, attempts)
         except RedisError:
             # Redis is down (again): every other row would fail the same way.
             log.warning("email sweep stopped: Redis unavailable", exc_info=True)
@@ -114,11 +118,11 @@ def sweep_pending_emails(
     return report
 
 
-def _sweep_one(engine: Engine, redis: Redis, notification_id: str, attempts: int) -> str:
+def _sweep_one(sessions: SessionFactory, redis: Redis, notification_id: str, attempts: int) -> str:
     """One pending row: 'given_up', 'in_flight', 'requeued' or 'settled' (changed meanwhile)."""
     if attempts >= MAX_EMAIL_TRIES:
         # Every try was used but the last one never marked the row (its worker died).
-        return "given_up" if _give_up(engine, notification_id) else "settled"
+        return "given_up" if _give_up(sessions, notification_id) else "settled"
     job_id = email_job_id(notification_id)
     try:
         job = Job.fetch(job_id, connection=redis)
@@ -138,9 +142,9 @@ def _sweep_one(engine: Engine, redis: Redis, notification_id: str, attempts: int
     return "requeued"
 
 
-def _give_up(engine: Engine, notification_id: str) -> bool:
+def _give_up(sessions: SessionFactory, notification_id: str) -> bool:
     # Conditional: a try finishing right now may have marked it sent; that must stay.
-    with Session(engine) as session:
+    with sessions() as session:
         result = session.execute(
             update(Notification)
             .where(

@@ -5,6 +5,9 @@ ASSET/USDC when there is no USDT market) opening at that minute. Candles are pub
 and never change once the minute is over, so each one is fetched once ever and kept in
 `PriceCandle`. `prefetch` batches: the minutes a rebuild will ask for are grouped per symbol
 and read with as few `klines` requests as possible (one per 1000 consecutive minutes).
+
+Fetched candles are written in the caller's transaction, never committed here: they are
+stored with the positions they valued, when the caller commits its unit of work.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ def floor_minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-class PriceHistory:
-    """`price_at(asset, ts)` for the positions engine, backed by PriceCandle and Binance.
+class MinuteCloses:
+    """`price_at(asset, ts)` for the positions engine: the close of the 1-minute candle of
+    that moment, backed by PriceCandle and Binance. (Not the simulator's `PriceHistory`,
+    which generates a market's prices.)
 
     Stable assets are worth 1. Call `prefetch` with every (asset, ts) a rebuild needs first:
     `price_at` then answers from memory; a minute not prefetched is fetched on demand.
@@ -139,4 +144,3 @@ class PriceHistory:
             i = j + 1
         if found:
             insert_ignore(self.session, PriceCandle, found, ["symbol", "minute"])
-            self.session.commit()

@@ -8,48 +8,42 @@ kept while the upstream is down) ages into staleness instead of looking current.
 
 - Freshness is judged against the Python clock (`time.time()`), not Redis TTLs, so tests can
   move time with freezegun and the rule is the same on every process.
-- A Redis lock lets one process fetch while the others wait for its result.
+- A Redis lock (`infra/locks.py`) lets one process fetch while the others wait for its result.
 - Upstream errors: a few quick attempts with jittered exponential backoff (tenacity), then a
   cooldown in Redis that doubles with each consecutive failed refresh (with jitter) so a dead
   upstream is not hammered by every caller.
 - A price older than `STALE_FACTOR` x the cache period is stale: `last_prices` leaves it out
   (unless asked), so a stale price can never trigger a step.
+
+The HTTP request itself is the adapter's (`infra/exchanges/tickers.py`); the entry points
+build the provider with their Redis and settings (`bootstrap.price_provider()`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
-import httpx
 from redis import Redis
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from exstrat_app.domain.money import fmt, is_stable
-from exstrat_app.settings import Settings, get_settings
+from exstrat_app.infra import exchanges as xa
+from exstrat_app.infra.locks import acquire_lock, release_lock
+from exstrat_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BINANCE_URL = "https://api.binance.com"
-TICKER_PATH = "/api/v3/ticker/price"
 STALE_FACTOR = 2
 LOCK_SECONDS = 30  # longer than a whole fetch with its retries
 MAX_COOLDOWN_SECONDS = 300
 # Binance lists no */USD market: the stablecoin stands in for USD (1:1 in V1, SPEC §4).
 QUOTE_ALIASES = {"USD": "USDT"}
-
-
-class PriceUnavailableError(Exception):
-    """The upstream could not be read (after retries)."""
 
 
 @dataclass(frozen=True)
@@ -61,58 +55,13 @@ class Quote:
         return (time.time() if now is None else now) - self.at.timestamp()
 
 
+# Every market's last price {market id: price}; raises `xa.TickerUnavailable` on failure.
 Fetcher = Callable[[], dict[str, Decimal]]
 
 
 def symbol_for(asset: str, quote: str) -> str:
     """Binance's market id for an asset priced in `quote` (`ETH`, `USDT` -> `ETHUSDT`)."""
     return f"{asset.upper()}{QUOTE_ALIASES.get(quote.upper(), quote.upper())}"
-
-
-def binance_base_url(settings: Settings | None = None) -> str:
-    settings = settings or get_settings()
-    return (settings.binance_url or DEFAULT_BINANCE_URL).rstrip("/")
-
-
-_http: tuple[int, httpx.Client] | None = None
-
-
-def _http_client() -> httpx.Client:
-    """One client per process, kept between cycles: `httpx.get` builds a client (and loads
-    the CA bundle, ~40 ms) per call and opens a new connection each time. Keyed by pid so a
-    forked worker never shares its parent's sockets."""
-    global _http
-    pid = os.getpid()
-    if _http is None or _http[0] != pid:
-        _http = (pid, httpx.Client())
-    return _http[1]
-
-
-def fetch_binance_tickers(base_url: str, *, timeout: float = 10.0) -> dict[str, Decimal]:
-    """Every market's last price, in one request. Prices are parsed as Decimal from text."""
-    try:
-        response = _http_client().get(f"{base_url}{TICKER_PATH}", timeout=timeout)
-        response.raise_for_status()
-        rows = json.loads(response.text, parse_float=Decimal)
-    except (httpx.HTTPError, ValueError) as exc:
-        raise PriceUnavailableError(f"ticker request failed: {exc}") from exc
-    if not isinstance(rows, list):
-        raise PriceUnavailableError("ticker answer is not a list")
-    return _parse_ticker_rows(rows)
-
-
-def _parse_ticker_rows(rows: list[Any]) -> dict[str, Decimal]:
-    prices: dict[str, Decimal] = {}
-    for row in rows:
-        if not isinstance(row, dict) or not isinstance(row.get("symbol"), str):
-            continue
-        try:
-            price = Decimal(str(row.get("price")))
-        except InvalidOperation:
-            continue
-        if price.is_finite() and price > 0:
-            prices[row["symbol"]] = price
-    return prices
 
 
 class PriceProvider:
@@ -166,15 +115,15 @@ class PriceProvider:
         failure cooldown is running. Never raises for upstream errors (they are logged)."""
         if self._is_fresh() or self.redis.exists(self._cooldown_key):
             return
-        token = uuid.uuid4().hex
-        if not self.redis.set(self._lock_key, token, nx=True, ex=LOCK_SECONDS):
+        token = acquire_lock(self.redis, self._lock_key, LOCK_SECONDS)
+        if token is None:
             self._wait_for_other_fetch()
             return
         try:
             if not self._is_fresh():  # someone may have refreshed just before we locked
                 self._fetch_and_store()
         finally:
-            _release_lock(self.redis, self._lock_key, token)
+            release_lock(self.redis, self._lock_key, token)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -197,14 +146,14 @@ class PriceProvider:
 
     def _fetch_and_store(self) -> None:
         fetch = retry(
-            retry=retry_if_exception_type(PriceUnavailableError),
+            retry=retry_if_exception_type(xa.TickerUnavailable),
             wait=wait_random_exponential(multiplier=0.1, max=self.backoff_max),
             stop=stop_after_attempt(self.attempts),
             reraise=True,
         )(self.fetcher)
         try:
             prices = fetch()
-        except PriceUnavailableError as exc:
+        except xa.TickerUnavailable as exc:
             self._start_cooldown(exc)
             return
         self._store(prices, int(time.time() * 1000))
@@ -254,48 +203,24 @@ def _decode(value: bytes | str) -> Quote:
     return Quote(Decimal(price), datetime.fromtimestamp(int(fetched_ms) / 1000, tz=UTC))
 
 
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
-def _release_lock(redis: Redis, key: str, token: str) -> None:
-    """Delete the lock only if it is still ours (it may have expired and been retaken)."""
-    redis.eval(_RELEASE, 1, key, token)
-
-
-def default_provider(redis: Redis | None = None, settings: Settings | None = None) -> PriceProvider:
-    """The provider configured by the environment (`PRICE_PROVIDER`, `EXSTRAT_BINANCE_URL`)."""
-    settings = settings or get_settings()
+def default_provider(redis: Redis, settings: Settings) -> PriceProvider:
+    """The provider `settings` configure (`PRICE_PROVIDER`, `EXSTRAT_BINANCE_URL`,
+    `PRICE_CACHE_SECONDS`), caching in `redis`."""
     if settings.price_provider != "binance":
         raise ValueError(f"unknown PRICE_PROVIDER {settings.price_provider!r} (only 'binance')")
-    if redis is None:
-        from exstrat_app.infra.redis import get_redis
-
-        redis = get_redis()
-    base = binance_base_url(settings)
+    base = xa.binance_base_url(settings)
     return PriceProvider(
         redis,
         cache_seconds=settings.price_cache_seconds,
-        fetcher=lambda: fetch_binance_tickers(base),
+        fetcher=lambda: xa.fetch_binance_tickers(base),
         namespace=f"binance:{base}",
     )
-
-
-def last_prices(
-    assets: Iterable[str], quote: str = "USDT", *, include_stale: bool = False
-) -> dict[str, Quote]:
-    """Shortcut over `default_provider()`: fresh last prices of `assets` in `quote`."""
-    return default_provider().last_prices(assets, quote, include_stale=include_stale)
 
 
 def daily_closes(asset: str, *, quote: str = "USDT", days: int = 90) -> list[tuple[datetime, str]]:
     """Daily closes of ASSET/QUOTE from the price provider's exchange, for charts:
     [(day, close as a decimal string)], oldest first; [] when the market or the exchange
     is not available (a page shows no chart rather than an error)."""
-    from exstrat_app.infra import exchanges as xa
-
     try:
         instance = xa.make_exchange("binance")
         candles = xa.fetch_daily_closes(instance, f"{asset}/{quote}", days)

@@ -1,9 +1,10 @@
-"""The consolidated portfolio (SPEC §4): positions rebuilt from every trade and transfer of
-the user's accounts, quantities from the live balances, values from the last prices.
+"""The consolidated portfolio's write side (SPEC §4): positions rebuilt from every trade and
+transfer of the user's accounts, quantities from the live balances.
 
 `recompute_positions` runs after each sync (and after an account is deleted) and stores one
-`Position` row per asset; the views read those rows and only add current prices, so a page
-load never replays the history.
+`Position` row per asset; the read side (`views`, `token`) reads those rows and only adds
+current prices, so a page load never replays the history. Nothing here commits: the caller
+(the sync's positions step, the account deletion) owns the unit of work.
 
 Positions are computed once, in USDT: USDT, USDC and USD (and the other stablecoins) are
 all worth 1 in V1, so the rebuild is the same whichever of them the user reports in.
@@ -15,45 +16,35 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Iterable
+from dataclasses import fields
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from exstrat_app.domain.money import MONEY_CONTEXT, STABLE_QUOTES, fmt
+from exstrat_app.domain.money import STABLE_QUOTES
 from exstrat_app.domain.positions import Fill, Movement, PositionState, rebuild_positions
 from exstrat_app.infra.db.bulk import upsert
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Balance, ExchangeAccount, Position, Trade, Transfer
-from exstrat_app.services.errors import InvalidInput
-from exstrat_app.services.portfolio.price_history import PriceHistory
+from exstrat_app.services.portfolio.price_history import MinuteCloses
 
 log = logging.getLogger(__name__)
 
 BOOK_QUOTE = "USDT"  # positions are stored in this quote (every stable is 1:1 in V1)
-REPORTING_QUOTES = ("USDT", "USDC", "USD")
 ZERO = Decimal(0)
-VALUE_PLACES = Decimal("0.00000001")  # values and P&L in quote: 8 decimals
-PCT_PLACES = Decimal("0.01")
-MAX_PAGE_SIZE = 200
-
-# `prices` dependency: a mapping {asset: Quote|Decimal} or a callable(assets, quote) -> that.
-PricesArg = Mapping[str, Any] | Callable[[list[str], str], Mapping[str, Any]] | None
-
-
-# --- rebuilding -----------------------------------------------------------------------------
 
 
 def recompute_for_user(session: Session, user_id: str, *, redis: Redis | None = None) -> None:
-    """`recompute_positions` with the real price history (Binance candles, cached)."""
+    """`recompute_positions` with the real price history (Binance candles, cached).
+    Adds and flushes only: the caller commits."""
     recompute_positions(
-        session, user_id=user_id, price_history=PriceHistory(session, redis=redis), redis=redis
+        session, user_id=user_id, closes=MinuteCloses(session, redis=redis), redis=redis
     )
 
 
@@ -61,7 +52,7 @@ def recompute_positions(
     session: Session,
     *,
     user_id: str,
-    price_history: PriceHistory,
+    closes: MinuteCloses,
     redis: Redis | None = None,
 ) -> dict[str, PositionState]:
     """Replay the user's trades and transfers (all accounts) and store one Position per asset
@@ -71,20 +62,17 @@ def recompute_positions(
     that brought nothing new (the hourly case) only refreshes the live quantities instead of
     replaying years of history.
     """
-    account_ids = _account_ids(session, user_id)
-    fingerprint = inputs_fingerprint(session, account_ids)
+    accounts = account_ids(session, user_id)
+    fingerprint = inputs_fingerprint(session, accounts)
     states = _cached_states(redis, user_id, fingerprint)
     if states is None:
-        fills = load_fills(session, account_ids)
-        movements = load_movements(session, account_ids)
-        price_history.prefetch(price_needs(fills, movements))
-        states = rebuild_positions(
-            fills, movements, quote=BOOK_QUOTE, price_at=price_history.price_at
-        )
+        fills = load_fills(session, accounts)
+        movements = load_movements(session, accounts)
+        closes.prefetch(price_needs(fills))
+        states = rebuild_positions(fills, movements, quote=BOOK_QUOTE, price_at=closes.price_at)
         _cache_states(redis, user_id, fingerprint, states)
-    held = live_quantities(session, account_ids)
+    held = live_quantities(session, accounts)
     _store_positions(session, user_id, states, held)
-    session.commit()
     return states
 
 
@@ -173,7 +161,8 @@ def _cache_states(
         log.warning("could not cache the positions", exc_info=True)
 
 
-def _account_ids(session: Session, user_id: str) -> list[str]:
+def account_ids(session: Session, user_id: str) -> list[str]:
+    """The ids of the user's exchange accounts: every query of a portfolio is scoped by them."""
     return list(
         session.execute(
             select(ExchangeAccount.id).where(ExchangeAccount.user_id == user_id)  # type: ignore[arg-type]
@@ -260,9 +249,9 @@ def load_movements(session: Session, account_ids: list[str]) -> list[Movement]:
     return moves
 
 
-def price_needs(fills: Iterable[Fill], movements: Iterable[Movement]) -> list[tuple[str, datetime]]:
-    """Every (asset, time) the rebuild will value: non-stable quotes and third-asset fees."""
-    del movements  # transfers never need a price (they move holdings at the average)
+def price_needs(fills: Iterable[Fill]) -> list[tuple[str, datetime]]:
+    """Every (asset, time) the rebuild will value: non-stable quotes and third-asset fees
+    (transfers never need a price: they move holdings at the average)."""
     needs = []
     for fill in fills:
         if fill.quote not in STABLE_QUOTES:
@@ -350,248 +339,4 @@ def _position_row(
         "realized_pnl": state.realized,
         "unknown_cost_qty": state.unknown_cost_qty,
         "updated_at": now,
-    }
-
-
-# --- viewing --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PortfolioView:
-    quote: str
-    rows: list[dict[str, Any]]
-    totals: dict[str, Any]
-
-
-def portfolio_view(
-    session: Session, *, user_id: str, quote: str = "USDT", prices: PricesArg = None
-) -> PortfolioView:
-    """One row per asset held (or still explained by the history), values in `quote`."""
-    quote = reporting_quote(quote)
-    positions = _positions(session, user_id)
-    shown = [p for p in positions if p.quantity != 0 or p.computed_qty != 0]
-    price_of = _price_lookup(prices, [p.asset for p in shown], quote)
-    rows = [position_row(p, price_of(p.asset)) for p in shown]
-    rows.sort(key=lambda r: (r["_value"] is None, -(r["_value"] or ZERO), r["asset"]))
-    totals = _totals(rows, positions)
-    for row in rows:
-        del row["_value"], row["_pnl"]
-    return PortfolioView(quote, rows, totals)
-
-
-def reporting_quote(quote: str | None) -> str:
-    quote = (quote or "USDT").strip().upper()
-    if quote not in REPORTING_QUOTES:
-        raise InvalidInput(
-            "Unsupported quote.", fields={"quote": f"One of {', '.join(REPORTING_QUOTES)}."}
-        )
-    return quote
-
-
-def _positions(session: Session, user_id: str) -> list[Position]:
-    return list(
-        session.execute(
-            select(Position).where(
-                Position.user_id == user_id,  # type: ignore[arg-type]
-                Position.quote == BOOK_QUOTE,  # type: ignore[arg-type]
-            )
-        ).scalars()
-    )
-
-
-def _price_lookup(
-    prices: PricesArg, assets: list[str], quote: str
-) -> Callable[[str], Decimal | None]:
-    """A function asset -> last price in quote (1 for stables; None when unknown)."""
-    if prices is None:
-        from exstrat_app.services.portfolio.prices import last_prices
-
-        prices = last_prices
-    wanted = sorted({a for a in assets if a not in STABLE_QUOTES})
-    table = prices(wanted, quote) if callable(prices) else prices
-
-    def lookup(asset: str) -> Decimal | None:
-        if asset in STABLE_QUOTES:
-            return Decimal(1)
-        value = table.get(asset)
-        if value is None:
-            return None
-        return value if isinstance(value, Decimal) else getattr(value, "price", None)
-
-    return lookup
-
-
-def position_row(position: Position, price: Decimal | None) -> dict[str, Any]:
-    """The API row of one position (decimals as strings; `_value`/`_pnl` for sorting/totals)."""
-    with localcontext(MONEY_CONTEXT):
-        quantity = position.quantity
-        # Units with a known cost: what is held minus what arrived with no cost, never < 0.
-        costed = max(quantity - position.unknown_cost_qty, ZERO)
-        avg = position.avg_price
-        value = _q(quantity * price) if price is not None else None
-        pnl = _q((price - avg) * costed) if price is not None and avg is not None else None
-        pnl_pct = (
-            ((price / avg - 1) * 100).quantize(PCT_PLACES, rounding=ROUND_HALF_EVEN)
-            if price is not None and avg
-            else None
-        )
-        unexplained = quantity - position.computed_qty
-    return {
-        "asset": position.asset,
-        "quantity": fmt(quantity),
-        "computedQuantity": fmt(position.computed_qty),
-        "avgPrice": _s(avg),
-        "price": _s(price),
-        "value": _s(value),
-        "pnl": _s(pnl),
-        "pnlPct": _s(pnl_pct),
-        "realizedPnl": fmt(_q(position.realized_pnl)),
-        "unexplained": fmt(unexplained),
-        "costUnknownQty": fmt(min(position.unknown_cost_qty, quantity) if quantity > 0 else ZERO),
-        "_value": value,
-        "_pnl": pnl,
-    }
-
-
-def _totals(rows: list[dict[str, Any]], positions: list[Position]) -> dict[str, Any]:
-    with localcontext(MONEY_CONTEXT):
-        value = sum((r["_value"] for r in rows if r["_value"] is not None), ZERO)
-        pnl = sum((r["_pnl"] for r in rows if r["_pnl"] is not None), ZERO)
-        realized = sum((p.realized_pnl for p in positions), ZERO)
-    return {
-        "value": fmt(value),
-        "pnl": fmt(pnl),
-        "realizedPnl": fmt(_q(realized)),
-        "unpriced": [r["asset"] for r in rows if r["_value"] is None],
-    }
-
-
-def _q(value: Decimal) -> Decimal:
-    return value.quantize(VALUE_PLACES, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT)
-
-
-def _s(value: Decimal | None) -> str | None:
-    return None if value is None else fmt(value)
-
-
-# --- one token ----------------------------------------------------------------------------
-
-
-def token_view(
-    session: Session,
-    *,
-    user_id: str,
-    asset: str,
-    page: int = 1,
-    page_size: int = 50,
-    quote: str = "USDT",
-    prices: PricesArg = None,
-) -> dict[str, Any]:
-    """The asset's position, its trades (as base, quote or fee) and transfers, newest first,
-    paginated, and its realized/unrealized P&L."""
-    asset = asset.strip().upper()
-    quote = reporting_quote(quote)
-    page, page_size = max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
-    account_ids = _account_ids(session, user_id)
-    position = session.execute(
-        select(Position).where(
-            Position.user_id == user_id,  # type: ignore[arg-type]
-            Position.asset == asset,  # type: ignore[arg-type]
-            Position.quote == BOOK_QUOTE,  # type: ignore[arg-type]
-        )
-    ).scalar_one_or_none()
-    price = _price_lookup(prices, [asset], quote)(asset) if position is not None else None
-    row = position_row(position, price) if position is not None else None
-    if row is not None:
-        del row["_value"], row["_pnl"]
-    trades, trades_total = _token_trades(session, account_ids, asset, page, page_size)
-    transfers, transfers_total = _token_transfers(session, account_ids, asset, page, page_size)
-    return {
-        "asset": asset,
-        "quote": quote,
-        "position": row,
-        "trades": trades,
-        "transfers": transfers,
-        "page": page,
-        "pageSize": page_size,
-        "tradesTotal": trades_total,
-        "transfersTotal": transfers_total,
-        "pnl": {
-            "realized": row["realizedPnl"] if row else "0",
-            "unrealized": row["pnl"] if row else None,
-        },
-    }
-
-
-def _token_trades(
-    session: Session, account_ids: list[str], asset: str, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
-    if not account_ids:
-        return [], 0
-    where = (
-        Trade.exchange_account_id.in_(account_ids),  # type: ignore[attr-defined]
-        or_(Trade.base == asset, Trade.quote == asset, Trade.fee_asset == asset),  # type: ignore[arg-type]
-    )
-    total = session.execute(select(func.count()).select_from(Trade).where(*where)).scalar_one()
-    rows = session.execute(
-        select(Trade, ExchangeAccount.exchange)
-        .join(ExchangeAccount, ExchangeAccount.id == Trade.exchange_account_id)  # type: ignore[arg-type]
-        .where(*where)
-        .order_by(Trade.ts.desc(), Trade.id.desc())  # type: ignore[attr-defined]
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return [_trade_json(t, exchange) for t, exchange in rows], total
-
-
-def _token_transfers(
-    session: Session, account_ids: list[str], asset: str, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
-    if not account_ids:
-        return [], 0
-    where = (
-        Transfer.exchange_account_id.in_(account_ids),  # type: ignore[attr-defined]
-        Transfer.asset == asset,  # type: ignore[arg-type]
-    )
-    total = session.execute(select(func.count()).select_from(Transfer).where(*where)).scalar_one()
-    rows = session.execute(
-        select(Transfer, ExchangeAccount.exchange)
-        .join(ExchangeAccount, ExchangeAccount.id == Transfer.exchange_account_id)  # type: ignore[arg-type]
-        .where(*where)
-        .order_by(Transfer.ts.desc(), Transfer.id.desc())  # type: ignore[attr-defined]
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return [_transfer_json(t, exchange) for t, exchange in rows], total
-
-
-def _trade_json(trade: Trade, exchange: str) -> dict[str, Any]:
-    return {
-        "id": trade.id,
-        "exchange": exchange,
-        "accountId": trade.exchange_account_id,
-        "symbol": trade.symbol,
-        "side": trade.side,
-        "price": fmt(trade.price),
-        "amount": fmt(trade.amount),
-        "cost": fmt(trade.cost),
-        "feeAsset": trade.fee_asset,
-        "feeCost": _s(trade.fee_cost),
-        "ts": trade.ts.isoformat(),
-    }
-
-
-def _transfer_json(transfer: Transfer, exchange: str) -> dict[str, Any]:
-    return {
-        "id": transfer.id,
-        "exchange": exchange,
-        "accountId": transfer.exchange_account_id,
-        "type": transfer.type,
-        "asset": transfer.asset,
-        "amount": fmt(transfer.amount),
-        "feeCost": _s(transfer.fee_cost),
-        "feeAsset": transfer.fee_asset,
-        "status": transfer.status,
-        "txid": transfer.txid,
-        "ts": transfer.ts.isoformat(),
     }

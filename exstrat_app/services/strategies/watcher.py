@@ -14,14 +14,13 @@ A cycle (run every PRICE_POLL_SECONDS by `jobs.watch.watch_prices`):
 5. after the commit, best effort: the live push, and the email job (unique id
    `notify-email-{notification_id}`). Their failures are logged and never undo the alert;
    an email job that could not be enqueued (or was lost) is enqueued again by the periodic
-   email sweep (`services.email_sweep`).
+   email sweep (`services.notifications.sweep`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,31 +29,30 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Retry
-from sqlalchemy import bindparam, exists, func, or_, update
+from sqlalchemy import bindparam, exists, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from exstrat_app.infra.db.types import Money, utcnow
+from exstrat_app.infra.locks import acquire_lock, release_lock
 from exstrat_app.models import Notification, Strategy, StrategyExecution, StrategyStep
-from exstrat_app.services.notifications.inbox import (
-    EMAIL_RETRY_INTERVALS,
+from exstrat_app.services.notifications.delivery import enqueue_email
+from exstrat_app.services.notifications.push import publish_alert
+from exstrat_app.services.notifications.wording import (
     KIND_STEP_TRIGGERED,
     alert_body,
     alert_facts,
     alert_title,
 )
-from exstrat_app.services.notifications.push import publish_alert
-from exstrat_app.services.portfolio.prices import PriceProvider, Quote, default_provider
+from exstrat_app.services.portfolio.prices import PriceProvider, Quote
+from exstrat_app.services.strategies.inputs import QUOTE
+from exstrat_app.services.strategies.queries import step_count
 
 log = logging.getLogger(__name__)
 
-QUOTE = "USDT"
 STEP_LOCK_SECONDS = 30
 CROSS_CHUNK = 100  # assets per crossed-steps statement (2 parameters each)
-EMAIL_JOB = "jobs.notify.send_notification_email"
-EMAIL_JOB_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
@@ -162,27 +160,24 @@ def _crossed_query(n: int) -> Any:
 # ---------------------------------------------------------------- firing
 
 
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
-def trigger_step(engine: Engine, redis: Redis, step_id: str, quote: Quote) -> Fired | None:
+def trigger_step(
+    engine: Engine, redis: Redis, step_id: str, quote: Quote, *, public_url: str
+) -> Fired | None:
     """Fire one step if nobody else has: lock, conditional update, rows, commit, then notify.
+    `public_url` is the site's address, for the link in the alert.
 
     Returns what was fired, or None if another worker holds/fired it, its strategy is not
     active any more, or the price is below its target.
     """
     lock_key = f"step:{step_id}"
-    token = uuid.uuid4().hex
-    if not redis.set(lock_key, token, nx=True, ex=STEP_LOCK_SECONDS):
+    token = acquire_lock(redis, lock_key, STEP_LOCK_SECONDS)
+    if token is None:
         return None
     try:
-        fired = _fire_in_transaction(engine, step_id, quote)
+        fired = _fire_in_transaction(engine, step_id, quote, public_url=public_url)
     finally:
         try:
-            redis.eval(_RELEASE, 1, lock_key, token)
+            release_lock(redis, lock_key, token)
         except RedisError:  # it expires anyway; the DB condition still guards the step
             log.warning("could not release %s", lock_key)
     if fired is not None:
@@ -190,7 +185,9 @@ def trigger_step(engine: Engine, redis: Redis, step_id: str, quote: Quote) -> Fi
     return fired
 
 
-def _fire_in_transaction(engine: Engine, step_id: str, quote: Quote) -> Fired | None:
+def _fire_in_transaction(
+    engine: Engine, step_id: str, quote: Quote, *, public_url: str
+) -> Fired | None:
     with Session(engine, expire_on_commit=False) as session:
         if not _claim(session, step_id, quote):
             session.rollback()
@@ -199,7 +196,7 @@ def _fire_in_transaction(engine: Engine, step_id: str, quote: Quote) -> Fired | 
         assert step is not None
         strategy = session.get(Strategy, step.strategy_id)
         assert strategy is not None
-        notification = _record(session, strategy, step, quote.price)
+        notification = _record(session, strategy, step, quote.price, public_url=public_url)
         session.commit()
         return Fired(
             step_id=step.id,
@@ -231,14 +228,15 @@ def _claim(session: Session, step_id: str, quote: Quote) -> bool:
 
 
 def _record(
-    session: Session, strategy: Strategy, step: StrategyStep, price: Decimal
+    session: Session, strategy: Strategy, step: StrategyStep, price: Decimal, *, public_url: str
 ) -> Notification:
-    total = session.exec(
-        select(func.count())
-        .select_from(StrategyStep)
-        .where(StrategyStep.strategy_id == strategy.id)
-    ).one()
-    facts = alert_facts(strategy, step, step_total=int(total), last_price=price)
+    facts = alert_facts(
+        strategy,
+        step,
+        step_total=step_count(session, strategy.id),
+        last_price=price,
+        public_url=public_url,
+    )
     session.add(
         StrategyExecution(
             strategy_id=strategy.id,
@@ -273,37 +271,14 @@ def after_commit(redis: Redis, fired: Fired) -> None:
         enqueue_email(redis, fired.notification_id)
 
 
-def email_job_id(notification_id: str) -> str:
-    return f"notify-email-{notification_id}"
-
-
-def enqueue_email(redis: Redis, notification_id: str) -> bool:
-    """Enqueue the email job unless one with its id exists; False if Redis failed (the
-    periodic email sweep, `services.email_sweep`, enqueues it again later)."""
-    from exstrat_app.infra.queue import enqueue_unique
-
-    try:
-        enqueue_unique(
-            "notify",
-            EMAIL_JOB,
-            notification_id,
-            job_id=email_job_id(notification_id),
-            connection=redis,
-            retry=Retry(max=len(EMAIL_RETRY_INTERVALS), interval=EMAIL_RETRY_INTERVALS),
-            timeout=EMAIL_JOB_TIMEOUT,
-        )
-    except RedisError:
-        log.warning("could not enqueue the email of notification %s", notification_id)
-        return False
-    return True
-
-
 # ---------------------------------------------------------------- the cycle
 
 
 def run_watch_cycle(
-    engine: Engine, redis: Redis, *, provider: PriceProvider | None = None
+    engine: Engine, redis: Redis, *, provider: PriceProvider, public_url: str
 ) -> CycleReport:
+    """One cycle. It owns its short transactions by design (the exactly-once rule needs each
+    step's claim committed on its own), so it takes the engine, not a session."""
     started = time.perf_counter()
     report = CycleReport()
     with Session(engine) as session:
@@ -313,14 +288,16 @@ def run_watch_cycle(
         report.seconds = time.perf_counter() - started
         return report
     # No transaction stays open across the (possibly slow) upstream request.
-    quotes = (provider or default_provider(redis)).last_prices(assets, QUOTE)
+    quotes = provider.last_prices(assets, QUOTE)
     report.priced = len(quotes)
     with Session(engine) as session:
         candidates = crossed_steps(session, {a: q.price for a, q in quotes.items()})
     report.candidates = len(candidates)
     for candidate in candidates:
         try:
-            fired = trigger_step(engine, redis, candidate.step_id, quotes[candidate.asset])
+            fired = trigger_step(
+                engine, redis, candidate.step_id, quotes[candidate.asset], public_url=public_url
+            )
         except SQLAlchemyError:
             # One step's failed transaction (a lock timeout...) must not hold back the others;
             # it is still pending, so the next cycle tries it again.

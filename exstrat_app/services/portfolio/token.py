@@ -1,0 +1,194 @@
+"""One asset of the portfolio (SPEC §5 `/api/tokens/{asset}`, the token page): its position
+valued at the last price, and its trades (as base, quote or fee) and transfers, newest first,
+paginated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from exstrat_app.models import ExchangeAccount, Position, Trade, Transfer
+from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE, ZERO, account_ids
+from exstrat_app.services.portfolio.views import (
+    LastPrices,
+    PortfolioRow,
+    position_row,
+    price_lookup,
+    reporting_quote,
+)
+
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class TradeLine:
+    id: str
+    exchange: str
+    account_id: str
+    symbol: str
+    side: str
+    price: Decimal
+    amount: Decimal
+    cost: Decimal
+    fee_asset: str | None
+    fee_cost: Decimal | None
+    ts: datetime
+
+
+@dataclass(frozen=True)
+class TransferLine:
+    id: str
+    exchange: str
+    account_id: str
+    type: str  # deposit | withdrawal
+    asset: str
+    amount: Decimal
+    fee_cost: Decimal | None
+    fee_asset: str | None
+    status: str
+    txid: str | None
+    ts: datetime
+
+
+@dataclass(frozen=True)
+class TokenView:
+    asset: str
+    quote: str
+    position: PortfolioRow | None  # None: the user never held or traded it
+    trades: tuple[TradeLine, ...]
+    transfers: tuple[TransferLine, ...]
+    page: int
+    page_size: int
+    trades_total: int
+    transfers_total: int
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        return self.position.realized_pnl if self.position is not None else ZERO
+
+    @property
+    def unrealized_pnl(self) -> Decimal | None:
+        return self.position.pnl if self.position is not None else None
+
+
+def token_view(
+    session: Session,
+    *,
+    user_id: str,
+    asset: str,
+    prices: LastPrices,
+    page: int = 1,
+    page_size: int = 50,
+    quote: str = "USDT",
+    transfers_page: int | None = None,
+) -> TokenView:
+    """The asset's position, its trades and transfers, newest first, paginated, and its
+    realized/unrealized P&L. `transfers_page` (default: `page`) lets the page move through
+    the transfers apart from the trades."""
+    asset = asset.strip().upper()
+    quote = reporting_quote(quote)
+    page, page_size = max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
+    accounts = account_ids(session, user_id)
+    position = session.execute(
+        select(Position).where(
+            Position.user_id == user_id,  # type: ignore[arg-type]
+            Position.asset == asset,  # type: ignore[arg-type]
+            Position.quote == BOOK_QUOTE,  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    row = None
+    if position is not None:
+        row = position_row(position, price_lookup(prices, [asset], quote)(asset))
+    trades, trades_total = _trades(session, accounts, asset, page, page_size)
+    other_page = page if transfers_page is None else max(1, transfers_page)
+    transfers, transfers_total = _transfers(session, accounts, asset, other_page, page_size)
+    return TokenView(
+        asset=asset,
+        quote=quote,
+        position=row,
+        trades=trades,
+        transfers=transfers,
+        page=page,
+        page_size=page_size,
+        trades_total=trades_total,
+        transfers_total=transfers_total,
+    )
+
+
+def _trades(
+    session: Session, accounts: list[str], asset: str, page: int, page_size: int
+) -> tuple[tuple[TradeLine, ...], int]:
+    if not accounts:
+        return (), 0
+    where = (
+        Trade.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
+        or_(Trade.base == asset, Trade.quote == asset, Trade.fee_asset == asset),  # type: ignore[arg-type]
+    )
+    total = session.execute(select(func.count()).select_from(Trade).where(*where)).scalar_one()
+    rows = session.execute(
+        select(Trade, ExchangeAccount.exchange)
+        .join(ExchangeAccount, ExchangeAccount.id == Trade.exchange_account_id)  # type: ignore[arg-type]
+        .where(*where)
+        .order_by(Trade.ts.desc(), Trade.id.desc())  # type: ignore[attr-defined]
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return tuple(_trade_line(t, exchange) for t, exchange in rows), total
+
+
+def _transfers(
+    session: Session, accounts: list[str], asset: str, page: int, page_size: int
+) -> tuple[tuple[TransferLine, ...], int]:
+    if not accounts:
+        return (), 0
+    where = (
+        Transfer.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
+        Transfer.asset == asset,  # type: ignore[arg-type]
+    )
+    total = session.execute(select(func.count()).select_from(Transfer).where(*where)).scalar_one()
+    rows = session.execute(
+        select(Transfer, ExchangeAccount.exchange)
+        .join(ExchangeAccount, ExchangeAccount.id == Transfer.exchange_account_id)  # type: ignore[arg-type]
+        .where(*where)
+        .order_by(Transfer.ts.desc(), Transfer.id.desc())  # type: ignore[attr-defined]
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return tuple(_transfer_line(t, exchange) for t, exchange in rows), total
+
+
+def _trade_line(trade: Trade, exchange: str) -> TradeLine:
+    return TradeLine(
+        id=trade.id,
+        exchange=exchange,
+        account_id=trade.exchange_account_id,
+        symbol=trade.symbol,
+        side=trade.side,
+        price=trade.price,
+        amount=trade.amount,
+        cost=trade.cost,
+        fee_asset=trade.fee_asset,
+        fee_cost=trade.fee_cost,
+        ts=trade.ts,
+    )
+
+
+def _transfer_line(transfer: Transfer, exchange: str) -> TransferLine:
+    return TransferLine(
+        id=transfer.id,
+        exchange=exchange,
+        account_id=transfer.exchange_account_id,
+        type=transfer.type,
+        asset=transfer.asset,
+        amount=transfer.amount,
+        fee_cost=transfer.fee_cost,
+        fee_asset=transfer.fee_asset,
+        status=transfer.status,
+        txid=transfer.txid,
+        ts=transfer.ts,
+    )

@@ -1,0 +1,166 @@
+"""The portfolio's read side (SPEC §4-5): one row per asset from the stored positions, valued
+at the last prices in the reporting quote, and the totals.
+
+The rows are typed values of exact Decimals; the API turns them into decimal strings and the
+pages into display text, each in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from exstrat_app.domain.money import MONEY_CONTEXT, STABLE_QUOTES
+from exstrat_app.models import Position
+from exstrat_app.services.errors import InvalidInput
+from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE, ZERO
+
+REPORTING_QUOTES = ("USDT", "USDC", "USD")
+VALUE_PLACES = Decimal("0.00000001")  # values and P&L in quote: 8 decimals
+PCT_PLACES = Decimal("0.01")
+
+
+class Priced(Protocol):
+    """What a price source returns per asset (the price provider's `Quote`)."""
+
+    @property
+    def price(self) -> Decimal: ...
+
+
+# The last-prices dependency: `(assets, quote) -> {asset: Priced}`, assets left out when no
+# fresh price is known (the price provider's `last_prices`; tests pass a fake).
+LastPrices = Callable[[list[str], str], Mapping[str, Priced]]
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    """One asset's position valued in the reporting quote (None: no price, or no known cost)."""
+
+    asset: str
+    quantity: Decimal  # held now (live balances)
+    computed_quantity: Decimal  # explained by the trades and transfers
+    avg_price: Decimal | None
+    price: Decimal | None
+    value: Decimal | None  # 8 decimals
+    pnl: Decimal | None  # unrealized, on the units with a known cost; 8 decimals
+    pnl_pct: Decimal | None  # 2 decimals
+    realized_pnl: Decimal  # 8 decimals
+    unexplained: Decimal  # held minus explained
+    cost_unknown_qty: Decimal  # held units that arrived with no known cost
+
+
+@dataclass(frozen=True)
+class PortfolioTotals:
+    value: Decimal  # of the priced rows
+    pnl: Decimal  # unrealized, of the rows that have one
+    realized_pnl: Decimal  # of every position, shown or not
+    unpriced: tuple[str, ...]  # assets shown without a price
+
+
+@dataclass(frozen=True)
+class PortfolioView:
+    quote: str
+    rows: tuple[PortfolioRow, ...]  # by value, largest first; unpriced last
+    totals: PortfolioTotals
+
+
+def portfolio_view(
+    session: Session, *, user_id: str, prices: LastPrices, quote: str = "USDT"
+) -> PortfolioView:
+    """One row per asset held (or still explained by the history), values in `quote`."""
+    quote = reporting_quote(quote)
+    positions = _positions(session, user_id)
+    shown = [p for p in positions if p.quantity != 0 or p.computed_qty != 0]
+    price_of = price_lookup(prices, [p.asset for p in shown], quote)
+    rows = [position_row(p, price_of(p.asset)) for p in shown]
+    rows.sort(key=lambda r: (r.value is None, -(r.value or ZERO), r.asset))
+    return PortfolioView(quote, tuple(rows), _totals(rows, positions))
+
+
+def reporting_quote(quote: str | None) -> str:
+    quote = (quote or "USDT").strip().upper()
+    if quote not in REPORTING_QUOTES:
+        raise InvalidInput(
+            "Unsupported quote.", fields={"quote": f"One of {', '.join(REPORTING_QUOTES)}."}
+        )
+    return quote
+
+
+def _positions(session: Session, user_id: str) -> list[Position]:
+    return list(
+        session.execute(
+            select(Position).where(
+                Position.user_id == user_id,  # type: ignore[arg-type]
+                Position.quote == BOOK_QUOTE,  # type: ignore[arg-type]
+            )
+        ).scalars()
+    )
+
+
+def price_lookup(
+    prices: LastPrices, assets: Iterable[str], quote: str
+) -> Callable[[str], Decimal | None]:
+    """A function asset -> last price in quote (1 for stables; None when unknown), from one
+    call to the price source for every non-stable asset."""
+    wanted = sorted({a for a in assets if a not in STABLE_QUOTES})
+    table = prices(wanted, quote)
+
+    def lookup(asset: str) -> Decimal | None:
+        if asset in STABLE_QUOTES:
+            return Decimal(1)
+        quoted = table.get(asset)
+        return None if quoted is None else quoted.price
+
+    return lookup
+
+
+def position_row(position: Position, price: Decimal | None) -> PortfolioRow:
+    """One stored position valued at `price` (in the reporting quote)."""
+    with localcontext(MONEY_CONTEXT):
+        quantity = position.quantity
+        # Units with a known cost: what is held minus what arrived with no cost, never < 0.
+        costed = max(quantity - position.unknown_cost_qty, ZERO)
+        avg = position.avg_price
+        value = _q(quantity * price) if price is not None else None
+        pnl = _q((price - avg) * costed) if price is not None and avg is not None else None
+        pnl_pct = (
+            ((price / avg - 1) * 100).quantize(PCT_PLACES, rounding=ROUND_HALF_EVEN)
+            if price is not None and avg
+            else None
+        )
+        unexplained = quantity - position.computed_qty
+    return PortfolioRow(
+        asset=position.asset,
+        quantity=quantity,
+        computed_quantity=position.computed_qty,
+        avg_price=avg,
+        price=price,
+        value=value,
+        pnl=pnl,
+        pnl_pct=pnl_pct,
+        realized_pnl=_q(position.realized_pnl),
+        unexplained=unexplained,
+        cost_unknown_qty=min(position.unknown_cost_qty, quantity) if quantity > 0 else ZERO,
+    )
+
+
+def _totals(rows: list[PortfolioRow], positions: list[Position]) -> PortfolioTotals:
+    with localcontext(MONEY_CONTEXT):
+        value = sum((r.value for r in rows if r.value is not None), ZERO)
+        pnl = sum((r.pnl for r in rows if r.pnl is not None), ZERO)
+        realized = sum((p.realized_pnl for p in positions), ZERO)
+    return PortfolioTotals(
+        value=value,
+        pnl=pnl,
+        realized_pnl=_q(realized),
+        unpriced=tuple(r.asset for r in rows if r.value is None),
+    )
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(VALUE_PLACES, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT)

@@ -1,0 +1,168 @@
+"""Drafting a strategy: the parsed body plus what the database knows (the position's average
+price and quantity, the exchange account, the lot size), then the ladder maths.
+
+The maths is `domain.ladder.plan_ladder`; this module only gathers its inputs and renames
+the domain's field paths to the body's. Nothing is written: `commands.create_strategy`
+stores a draft, `commands.preview_strategy` shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from exstrat_app.domain.errors import LadderInvalid
+from exstrat_app.domain.ladder import LadderPlan, StepSpec, plan_ladder
+from exstrat_app.models import ExchangeAccount, Position
+from exstrat_app.services.exchanges.accounts import get_account
+from exstrat_app.services.strategies.inputs import QUOTE, FieldErrors, parse_strategy_input
+from exstrat_app.services.strategies.lots import LotStepLookup, lot_step_of
+from exstrat_app.services.strategies.views import StrategyView, draft_view
+
+DEFAULT_EXCHANGE = "binance"
+
+
+@dataclass(frozen=True)
+class StrategyDraft:
+    """A validated strategy with its computed ladder, not stored yet."""
+
+    asset: str
+    quote: str
+    name: str | None
+    ref_type: str
+    ref_price: Decimal
+    base_qty: Decimal
+    exchange_account_id: str | None
+    notify_email: bool
+    notify_in_app: bool
+    lot_step: Decimal | None
+    plan: LadderPlan
+
+    def view(self) -> StrategyView:
+        return draft_view(
+            asset=self.asset,
+            quote=self.quote,
+            name=self.name,
+            ref_type=self.ref_type,
+            ref_price=self.ref_price,
+            base_qty=self.base_qty,
+            exchange_account_id=self.exchange_account_id,
+            notify_email=self.notify_email,
+            notify_in_app=self.notify_in_app,
+            lot_step=self.lot_step,
+            plan=self.plan,
+        )
+
+
+def draft_strategy(
+    session: Session,
+    *,
+    user_id: str,
+    asset: Any,
+    reference: Any,
+    base_qty: Any = None,
+    exchange_account_id: Any = None,
+    steps: Any,
+    notify: Any = None,
+    name: Any = None,
+    lot_step_lookup: LotStepLookup,
+) -> StrategyDraft:
+    """Validate everything and compute the ladder; raises InvalidInput / NotFound / 503."""
+    errors = FieldErrors()
+    body = parse_strategy_input(
+        errors,
+        asset=asset,
+        reference=reference,
+        base_qty=base_qty,
+        exchange_account_id=exchange_account_id,
+        steps=steps,
+        notify=notify,
+        name=name,
+    )
+    errors.raise_if_any()
+    assert body.asset is not None and body.ref_type is not None
+
+    account = _account(session, user_id, body.exchange_account_id)
+    position = _position(session, user_id, body.asset)
+    ref_price, base = body.ref_price, body.base_qty
+    if body.ref_type == "avgPrice":
+        ref_price = _avg_price(position, body.asset, errors)
+    if base is None:
+        base = _held_quantity(position, body.asset, errors)
+    errors.raise_if_any()
+    assert ref_price is not None and base is not None
+
+    exchange = account.exchange if account else DEFAULT_EXCHANGE
+    lot = lot_step_of(exchange, body.asset, lot_step_lookup, errors)
+    plan = _plan(body.ref_type, ref_price, base, body.steps, lot, errors)
+    errors.raise_if_any()
+    assert plan is not None
+    return StrategyDraft(
+        asset=body.asset,
+        quote=QUOTE,
+        name=body.name,
+        ref_type=body.ref_type,
+        ref_price=ref_price,
+        base_qty=base,
+        exchange_account_id=account.id if account else None,
+        notify_email=body.notify_email,
+        notify_in_app=body.notify_in_app,
+        lot_step=lot,
+        plan=plan,
+    )
+
+
+def _account(session: Session, user_id: str, account_id: str | None) -> ExchangeAccount | None:
+    """The user's account (the exchanges context owns the ownership rule: 404 otherwise)."""
+    if not account_id:
+        return None
+    return get_account(session, user_id=user_id, account_id=account_id)
+
+
+def _position(session: Session, user_id: str, asset: str) -> Position | None:
+    return session.exec(
+        select(Position).where(
+            Position.user_id == user_id, Position.asset == asset, Position.quote == QUOTE
+        )
+    ).first()
+
+
+def _avg_price(position: Position | None, asset: str, errors: FieldErrors) -> Decimal | None:
+    if position is None or position.avg_price is None or position.avg_price <= 0:
+        errors.add(
+            "reference",
+            f"no average buy price is known for {asset} yet: sync an account that holds it, "
+            "or use a custom reference price",
+        )
+        return None
+    return position.avg_price
+
+
+def _held_quantity(position: Position | None, asset: str, errors: FieldErrors) -> Decimal | None:
+    if position is None:
+        errors.add("baseQty", f"is required: you hold no {asset} in exstrat yet")
+        return None
+    return position.quantity
+
+
+def _plan(
+    ref_type: str,
+    ref_price: Decimal,
+    base_qty: Decimal,
+    specs: list[StepSpec],
+    lot: Decimal | None,
+    errors: FieldErrors,
+) -> LadderPlan | None:
+    if errors.fields:
+        return None
+    try:
+        return plan_ladder(ref_price=ref_price, base_qty=base_qty, steps=specs, lot_step=lot)
+    except LadderInvalid as exc:
+        ref_path = "reference.price" if ref_type == "custom" else "reference"
+        renamed = {"refPrice": ref_path, "lotStep": "asset"}
+        for path, message in exc.fields.items():
+            errors.add(renamed.get(path, path), message)
+        return None

@@ -1,0 +1,175 @@
+"""Parsing the create/preview body of a strategy (SPEC §5): loosely typed values in, checked
+values out, every problem collected at its camelCase field path (`steps.1.targetPct`).
+
+Inputs arrive from JSON or a form. Numbers are accepted as text, ints or Decimals, never
+floats (a float has already lost the value the user typed). Nothing here reads the database:
+`drafting` adds what needs it (the position, the account, the lot size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from exstrat_app.domain.assets import is_ticker
+from exstrat_app.domain.errors import InvalidAmount
+from exstrat_app.domain.ladder import StepSpec
+from exstrat_app.domain.money import to_decimal
+from exstrat_app.services.errors import InvalidInput
+
+QUOTE = "USDT"  # V1: every ladder is priced and watched in USDT (SPEC §4)
+REFERENCE_TYPES = ("avgPrice", "custom")
+NAME_MAX_CHARS = 100
+INVALID_MESSAGE = "Some fields are invalid."
+
+
+@dataclass
+class FieldErrors:
+    """Problems found so far, by field path; the first message of a path wins."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def add(self, path: str, message: str) -> None:
+        self.fields.setdefault(path, message)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise InvalidInput(INVALID_MESSAGE, fields=dict(self.fields))
+
+
+@dataclass(frozen=True)
+class StrategyInput:
+    """The body's values once parsed (None where a field was invalid or left out)."""
+
+    asset: str | None
+    ref_type: str | None
+    ref_price: Decimal | None  # only for a custom reference
+    base_qty: Decimal | None  # None: the quantity held
+    steps: list[StepSpec]
+    notify_email: bool
+    notify_in_app: bool
+    name: str | None
+    exchange_account_id: str | None
+
+
+def parse_strategy_input(
+    errors: FieldErrors,
+    *,
+    asset: Any,
+    reference: Any,
+    base_qty: Any,
+    exchange_account_id: Any,
+    steps: Any,
+    notify: Any,
+    name: Any,
+) -> StrategyInput:
+    """Every field parsed; problems go to `errors` (the caller raises them all at once).
+
+    Parsed in the body's order, so the 422's `fields` list them in that order too."""
+    asset_ = parse_asset(asset, errors)
+    ref_type, ref_price = parse_reference(reference, errors)
+    base = parse_amount(base_qty, "baseQty", errors, required=False)
+    specs = parse_steps(steps, errors)
+    notify_email, notify_in_app = parse_notify(notify, errors)
+    name_ = parse_name(name, errors)
+    account_id: str | None = None
+    if exchange_account_id is not None and not isinstance(exchange_account_id, str):
+        errors.add("exchangeAccountId", "must be an account id")
+    else:
+        account_id = exchange_account_id
+    return StrategyInput(
+        asset=asset_,
+        ref_type=ref_type,
+        ref_price=ref_price,
+        base_qty=base,
+        steps=specs,
+        notify_email=notify_email,
+        notify_in_app=notify_in_app,
+        name=name_,
+        exchange_account_id=account_id,
+    )
+
+
+def parse_amount(
+    value: Any, path: str, errors: FieldErrors, *, required: bool = True
+) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors.add(path, "is required")
+        return None
+    if isinstance(value, float):
+        errors.add(path, 'send decimals as strings (e.g. "10.5") or exact JSON numbers')
+        return None
+    try:
+        return to_decimal(value, field=path)
+    except InvalidAmount as exc:
+        errors.add(path, exc.message)
+        return None
+
+
+def parse_asset(value: Any, errors: FieldErrors) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        errors.add("asset", "is required (e.g. ETH)")
+        return None
+    asset = value.strip().upper()
+    if not is_ticker(asset):
+        errors.add("asset", "must be a ticker of 1 to 20 letters or digits")
+        return None
+    return asset
+
+
+def parse_reference(value: Any, errors: FieldErrors) -> tuple[str | None, Decimal | None]:
+    if not isinstance(value, Mapping):
+        errors.add("reference", "is required: {type: avgPrice} or {type: custom, price}")
+        return None, None
+    ref_type = value.get("type")
+    if ref_type not in REFERENCE_TYPES:
+        errors.add("reference.type", "must be avgPrice or custom")
+        return None, None
+    if ref_type == "custom":
+        return ref_type, parse_amount(value.get("price"), "reference.price", errors)
+    return ref_type, None
+
+
+def parse_steps(value: Any, errors: FieldErrors) -> list[StepSpec]:
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+        errors.add("steps", "must be a list of {targetPct, sellPct}")
+        return []
+    specs: list[StepSpec] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            errors.add(f"steps.{i}", "must be an object {targetPct, sellPct}")
+            continue
+        target = parse_amount(item.get("targetPct"), f"steps.{i}.targetPct", errors)
+        sell = parse_amount(item.get("sellPct"), f"steps.{i}.sellPct", errors)
+        if target is not None and sell is not None:
+            specs.append(StepSpec(target_pct=target, sell_pct=sell))
+    return specs
+
+
+def parse_notify(value: Any, errors: FieldErrors) -> tuple[bool, bool]:
+    """(email, in-app); both on when the body says nothing."""
+    if value is None:
+        return True, True
+    if not isinstance(value, Mapping):
+        errors.add("notify", "must be {email: bool, inApp: bool}")
+        return True, True
+    flags = []
+    for key in ("email", "inApp"):
+        flag = value.get(key, True)
+        if not isinstance(flag, bool):
+            errors.add(f"notify.{key}", "must be true or false")
+            flag = True
+        flags.append(flag)
+    return flags[0], flags[1]
+
+
+def parse_name(value: Any, errors: FieldErrors) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value.strip()) > NAME_MAX_CHARS:
+        errors.add("name", f"must be text of at most {NAME_MAX_CHARS} characters")
+        return None
+    return value.strip() or None

@@ -1,0 +1,149 @@
+"""The push relay: Redis pub/sub -> the users' shared `UserFeed`s, run by every Reflex backend
+worker as a lifespan task (`app.register_lifespan_task(relay_push_events)`).
+
+Workers publish alerts on `exstrat:push` (services/notifications/push.py). The relay
+subscribes, takes each event once across backend workers (`SET evt:<id> NX EX 60`) and
+applies it to the user's shared feed through
+`app.modify_state(rx.BaseStateToken(ident="user-<id>", cls=UserFeed))`; Reflex then sends the
+change to every tab linked to that token. It is an entry point over Redis, not state: the
+feed itself (and how an event changes it) lives in `state/feed.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+import reflex as rx
+from redis.exceptions import RedisError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from exstrat_app import bootstrap
+from exstrat_app.services.notifications.push import PUSH_CHANNEL, PushEvent, parse_event
+from exstrat_app.state.feed import (
+    UserFeed,
+    apply_push_event,
+    apply_snapshot,
+    feed_token,
+    load_snapshot,
+)
+
+log = logging.getLogger(__name__)
+
+DEDUPE_SECONDS = 60
+PING_SECONDS = 15.0  # a silent dead connection is noticed within 2 x this
+RECONNECT_MAX_SECONDS = 30.0
+
+Applier = Callable[[PushEvent], Awaitable[None]]
+
+
+async def apply_to_app(app: Any, event: PushEvent) -> None:
+    """Apply an event to the user's shared feed in the running Reflex app."""
+    token = rx.BaseStateToken(ident=feed_token(event.user_id), cls=UserFeed)
+    async with app.modify_state(token) as root:
+        feed = await root.get_state(UserFeed)
+        await apply_to_feed(feed, event)
+
+
+async def apply_to_feed(feed: Any, event: PushEvent) -> None:
+    """Load the feed first if nobody has yet (its counts come from the DB), then apply."""
+    if feed._user_id != event.user_id:
+        snapshot = await asyncio.to_thread(load_snapshot, event.user_id)
+        apply_snapshot(feed, event.user_id, snapshot)
+    apply_push_event(feed, event)
+
+
+class _Backoff:
+    """Jittered exponential wait between reconnects, reset once a subscription works."""
+
+    def __init__(self, maximum: float = RECONNECT_MAX_SECONDS) -> None:
+        self.failures = 0
+        self.maximum = maximum
+
+    def reset(self) -> None:
+        self.failures = 0
+
+    def __call__(self, _state: RetryCallState) -> float:
+        self.failures += 1
+        ceiling = min(self.maximum, 0.25 * 2 ** min(self.failures, 10))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+async def relay_push_events(
+    app: Any,
+    *,
+    url: str | None = None,
+    applier: Applier | None = None,
+    subscribed: asyncio.Event | None = None,
+) -> None:
+    """Lifespan task: relay pushed events to the users' feeds, forever, reconnecting.
+
+    `app` is filled in by Reflex (`app.register_lifespan_task(relay_push_events)`); `url`,
+    `applier` and `subscribed` exist for tests and the benchmark.
+    """
+    apply = applier or (lambda event: apply_to_app(app, event))
+    backoff = _Backoff()
+    while True:  # a listen that returns cleanly (never expected) just starts over
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type((RedisError, OSError, ConnectionError)),
+            wait=backoff,
+            before_sleep=lambda s: log.warning(
+                "push relay lost Redis (%s); reconnecting",
+                s.outcome.exception() if s.outcome else "",
+            ),
+        ):
+            with attempt:
+                await _listen(url or bootstrap.redis_address(), apply, backoff, subscribed)
+
+
+async def _listen(
+    url: str, apply: Applier, backoff: _Backoff, subscribed: asyncio.Event | None
+) -> None:
+    client = aioredis.from_url(url, socket_connect_timeout=5)
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(PUSH_CHANNEL)
+        backoff.reset()
+        if subscribed is not None:
+            subscribed.set()
+        await _pump(client, pubsub, apply)
+    finally:
+        with contextlib.suppress(Exception):
+            await pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await client.aclose()
+
+
+async def _pump(client: aioredis.Redis, pubsub: Any, apply: Applier) -> None:
+    loop = asyncio.get_running_loop()
+    last_ping = last_pong = loop.time()
+    while True:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+        now = loop.time()
+        if message is not None:
+            last_pong = now  # any traffic proves the connection alive
+            if message.get("type") == "message":
+                await _handle(client, message.get("data"), apply)
+        if now - last_ping >= PING_SECONDS:
+            if now - last_pong > 2 * PING_SECONDS:
+                raise ConnectionError("no answer from Redis on the push subscription")
+            await pubsub.ping()
+            last_ping = now
+
+
+async def _handle(client: aioredis.Redis, raw: Any, apply: Applier) -> None:
+    event = parse_event(raw) if isinstance(raw, bytes | str) else None
+    if event is None:
+        return
+    # Every backend worker receives every event: only the first to claim it applies it.
+    if not await client.set(f"evt:{event.id}", "1", nx=True, ex=DEDUPE_SECONDS):
+        return
+    try:
+        await apply(event)
+    except Exception:  # one bad event must not stop the relay
+        log.exception("could not apply push event %s", event.id)
