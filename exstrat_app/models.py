@@ -66,15 +66,19 @@ class ExchangeAccount(SQLModel, table=True):
     last_sync_at: datetime | None = moment(nullable=True)
     progress_done: int = Field(default=0)
     progress_total: int = Field(default=0)
+    unvalued_count: int = Field(default=0)  # items the last rebuild could not price
     is_demo: bool = Field(default=False)
     created_at: datetime = moment(now=True)
 
 
 class Balance(SQLModel, table=True):
     __tablename__ = "balances"
-    __table_args__ = (UniqueConstraint("exchange_account_id", "asset"),)
+    __table_args__ = (UniqueConstraint("exchange_account_id", "wallet", "asset"),)
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     exchange_account_id: str = Field(foreign_key="exchange_accounts.id", index=True, max_length=32)
+    wallet: str = Field(
+        default="spot", max_length=16
+    )  # spot | funding | earn_flexible | earn_locked
     asset: str = Field(max_length=20)
     free: Decimal = money()
     locked: Decimal = money()
@@ -103,6 +107,8 @@ class Trade(SQLModel, table=True):
     fee_asset: str | None = Field(default=None, max_length=20)
     fee_cost: Decimal | None = money(nullable=True)
     ts: datetime = moment()
+    # How it happened: trade (order book) | convert | card | dust | simple (Coinbase Buy/Sell).
+    kind: str = Field(default="trade", max_length=10)
 
 
 class Transfer(SQLModel, table=True):
@@ -114,7 +120,9 @@ class Transfer(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     exchange_account_id: str = Field(foreign_key="exchange_accounts.id", max_length=32)
     exchange_transfer_id: str = Field(max_length=128)
-    type: str = Field(max_length=10)  # deposit | withdrawal
+    type: str = Field(max_length=16)  # deposit | withdrawal | income | unclassified
+    # Where it came from: fiat, dividend, earn_flexible, staking_reward, ... (None: on-chain).
+    source: str | None = Field(default=None, max_length=40)
     asset: str = Field(max_length=20)
     amount: Decimal = money()
     fee_cost: Decimal | None = money(nullable=True)
@@ -165,6 +173,7 @@ class Position(SQLModel, table=True):
     avg_price: Decimal | None = money(nullable=True)
     realized_pnl: Decimal = money()
     unknown_cost_qty: Decimal = money()
+    income: Decimal = money(default=Decimal(0))  # value at receipt of income (its cost basis)
     updated_at: datetime = moment(now=True)
 
 
@@ -238,3 +247,39 @@ class Notification(SQLModel, table=True):
     email_attempts: int = Field(default=0)
     read_at: datetime | None = moment(nullable=True)
     created_at: datetime = moment(now=True)
+
+
+class OpeningPosition(SQLModel, table=True):
+    """History no API shows (delisted pairs, coins bought elsewhere), entered by the person:
+    `quantity` of `asset` that cost `total_cost` (in `quote`) at `at`; replayed like a buy."""
+
+    __tablename__ = "opening_positions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    asset: str = Field(max_length=20)
+    quote: str = Field(default="USDT", max_length=10)
+    quantity: Decimal = money()
+    total_cost: Decimal = money()
+    at: datetime = moment()
+    note: str | None = Field(default=None, max_length=200)
+    created_at: datetime = moment(now=True)
+
+
+class UnvaluedItem(SQLModel, table=True):
+    """Something the last rebuild could not price (cost 0 instead of failing the sync),
+    e.g. a fee in a delisted coin; rebuilt with the positions, listed on the token page."""
+
+    __tablename__ = "unvalued_items"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    exchange_account_id: str | None = Field(
+        default=None, foreign_key="exchange_accounts.id", max_length=32
+    )
+    asset: str = Field(max_length=20)  # the position whose figures it affects
+    item_asset: str = Field(max_length=20)  # what could not be priced
+    amount: Decimal = money()
+    role: str = Field(max_length=16)  # fee | quote | income | ...
+    ref: str | None = Field(default=None, max_length=128)  # the trade or transfer id
+    ts: datetime = moment()

@@ -49,12 +49,13 @@ class TradeRow(NamedTuple):
     fee_asset: str | None
     fee_cost: Decimal | None
     ts: datetime
+    kind: str = "trade"  # trade | convert | card | dust | simple (models.Trade.kind)
 
 
 @dataclass(frozen=True)
 class TransferRow:
     transfer_id: str
-    type: str  # deposit | withdrawal
+    type: str  # deposit | withdrawal | income | unclassified (signed amount)
     asset: str
     amount: Decimal
     fee_cost: Decimal | None
@@ -62,6 +63,7 @@ class TransferRow:
     status: str
     txid: str | None
     ts: datetime
+    source: str | None = None  # models.Transfer.source: fiat, dividend, staking_reward, ...
 
 
 @dataclass(frozen=True)

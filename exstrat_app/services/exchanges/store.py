@@ -43,6 +43,7 @@ TRADE_COLUMNS = (
     "fee_asset",
     "fee_cost",
     "ts",
+    "kind",
 )
 
 
@@ -71,6 +72,7 @@ def store_trades(session: Session, account_id: str, rows: Sequence[xa.TradeRow])
                 r.fee_asset,
                 r.fee_cost,
                 r.ts,
+                r.kind,
             ]
             for n, r in enumerate(rows)
         ],
@@ -94,19 +96,30 @@ def store_transfers(session: Session, account_id: str, rows: Iterable[xa.Transfe
                 "status": r.status,
                 "txid": r.txid,
                 "ts": r.ts,
+                "source": r.source,
             }
             for r in rows
         ],
         TRANSFER_KEYS,
-        update=("amount", "fee_cost", "fee_asset", "status", "txid"),
+        update=("amount", "fee_cost", "fee_asset", "status", "txid", "source"),
     )
 
 
 def replace_balances(
-    session: Session, account_id: str, balances: dict[str, tuple[Any, Any]]
+    session: Session,
+    account_id: str,
+    balances: dict[str, tuple[Any, Any]],
+    *,
+    wallet: str = "spot",
 ) -> None:
-    """The account's live balances become exactly `balances` (gone assets are removed)."""
-    session.execute(delete(Balance).where(Balance.exchange_account_id == account_id))  # type: ignore[arg-type]
+    """The account's live balances in one wallet become exactly `balances` (gone assets are
+    removed); the other wallets' rows are left alone."""
+    session.execute(
+        delete(Balance).where(
+            Balance.exchange_account_id == account_id,  # type: ignore[arg-type]
+            Balance.wallet == wallet,  # type: ignore[arg-type]
+        )
+    )
     now = utcnow()
     insert_ignore(
         session,
@@ -114,6 +127,7 @@ def replace_balances(
         [
             {
                 "exchange_account_id": account_id,
+                "wallet": wallet,
                 "asset": asset,
                 "free": free,
                 "locked": locked,
@@ -121,7 +135,7 @@ def replace_balances(
             }
             for asset, (free, locked) in balances.items()
         ],
-        ("exchange_account_id", "asset"),
+        ("exchange_account_id", "wallet", "asset"),
     )
 
 
