@@ -2,23 +2,58 @@
 
 from __future__ import annotations
 
+import os
+
 import reflex as rx
+from reflex_base.utils import log as reflex_log
 
 from exstrat_app.api import create_api
-from exstrat_app.infra.logging import configure_logging
+from exstrat_app.infra.logging import RedactingFilter, configure_logging
 from exstrat_app.pages import add_pages
 from exstrat_app.pages.styles import APP_STYLE
+from exstrat_app.state.auth_forms import AuthFormState
+from exstrat_app.state.base import SessionState
+from exstrat_app.state.exchanges import ExchangesState
 from exstrat_app.state.feed_relay import relay_push_events
+from exstrat_app.state.guard import EventGuard, SocketDoor
+from exstrat_app.state.strategies import StrategyDetailState
+from exstrat_app.state.strategy_dialog import StrategyDialogState
+
+# Everything this process writes (Reflex's saved states, the SQLite file, the outbox) is
+# readable by its owner only: 0600 files, 0700 directories.
+os.umask(0o077)
 
 # The web process (Reflex's backend server imports this module) handles sign-ups, logins and
 # new API keys: its log lines must be the same JSON as the other processes', at
 # EXSTRAT_LOG_LEVEL. Without this only `python -m exstrat_app ...` configured logging, and
 # this process logged nothing below WARNING (and that as plain text, without correlation ids).
 configure_logging()
+# Reflex's own log sink (its console handler, not ours) gets the same scrub: it prints whole
+# events (payload, router data) when it cannot process one.
+for _sink in (reflex_log._console_handler(), reflex_log._json_handler()):
+    _sink.addFilter(RedactingFilter())
 
 app = rx.App(
-    api_transformer=create_api(),
+    # The FastAPI app mounts Reflex's; the socket's door wraps them both (state/guard.py).
+    api_transformer=[create_api(), SocketDoor],
     style=APP_STYLE,
+)
+# Before every handler: rate limits, the input guard, a session for exstrat's own states
+# (but the sign-in ones). The handlers that create or reach an exchange also spend the
+# API's per-user budget.
+app.add_middleware(
+    EventGuard(
+        public_states=[SessionState, AuthFormState],
+        costly=[
+            StrategyDialogState.save,
+            ExchangesState.add,
+            ExchangesState.sync_now,
+            ExchangesState.delete,
+            StrategyDetailState.act,
+            StrategyDetailState.mark_done,
+        ],
+    ),
+    index=0,
 )
 # Once, here: see pages/site.py for why not `@rx.page`.
 add_pages(app)

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from exstrat_app.infra.db.types import Money, UTCDateTime, utcnow
@@ -39,6 +39,24 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=100)
     is_demo: bool = Field(default=False)
+    created_at: datetime = moment(now=True)
+    # Two-factor sign-in (services/auth/totp.py): the TOTP secret sealed with the secret box
+    # (AES-GCM, the user id as associated data), the key that sealed it, when it was turned on
+    # (None with a secret: enrolment started, not confirmed), the last time step accepted.
+    totp_secret_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    totp_key_id: str | None = Field(default=None, max_length=16)
+    totp_enabled_at: datetime | None = moment(nullable=True)
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use two-factor recovery code: its SHA-256 only, and when it was used."""
+
+    __tablename__ = "recovery_codes"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = moment(nullable=True)
     created_at: datetime = moment(now=True)
 
 
@@ -142,9 +160,10 @@ class SyncCursor(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("exchange_account_id", "kind", "key"),)
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     exchange_account_id: str = Field(foreign_key="exchange_accounts.id", index=True, max_length=32)
-    kind: str = Field(max_length=20)  # trades | deposits | withdrawals | fills
+    # trades | deposits | withdrawals | fills | convert | earn_rewards_flexible | ledger-walk ...
+    kind: str = Field(max_length=40)
     key: str = Field(max_length=40)
-    last_id: str | None = Field(default=None, max_length=64)
+    last_id: str | None = Field(default=None, max_length=128)
     last_ts: datetime | None = moment(nullable=True)
     updated_at: datetime = moment(now=True)
 

@@ -16,6 +16,7 @@ EXCHANGES = "/exchanges"
 STRATEGIES = "/strategies"
 STRATEGY_DETAIL = "/strategies/[strategy_id]"
 ASSET_DETAIL = "/tokens/[symbol]"  # one asset (token) of the portfolio
+SECURITY = "/security"  # two-factor sign-in
 
 # Signed-out visitors may stay on these; every other page sends them to LOGIN.
 PUBLIC = (LOGIN, SIGNUP)

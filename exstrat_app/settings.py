@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     email_from: str = Field(default="exstrat <alerts@exstrat.local>", alias="EMAIL_FROM")
     secure_cookies: bool = Field(default=False, alias="EXSTRAT_SECURE_COOKIES")
     public_url: str = Field(default="http://localhost:3000", alias="EXSTRAT_PUBLIC_URL")
+    # Host names accepted in the Host header besides EXSTRAT_PUBLIC_URL's (comma separated),
+    # e.g. an internal health-check name; every other Host is refused with 400.
+    allowed_hosts: str = Field(default="", alias="EXSTRAT_ALLOWED_HOSTS")
     # How far back deposits/withdrawals are walked (Binance answers 90 days per call).
     history_start: str = Field(default="2017-07-01", alias="EXSTRAT_HISTORY_START")
     # "off" (or "none", "0", empty) disables the per-user limit on /api.
@@ -54,6 +57,13 @@ class Settings(BaseSettings):
     proxy_hops: int = Field(default=0, alias="EXSTRAT_PROXY_HOPS")
     log_level: str = Field(default="INFO", alias="EXSTRAT_LOG_LEVEL")
     port: int = Field(default=3000, alias="EXSTRAT_PORT")
+    # The address `up` listens on: loopback unless told otherwise ("0.0.0.0" in a container
+    # behind its platform's proxy).
+    host: str = Field(default="127.0.0.1", alias="EXSTRAT_HOST")
+    # What one person may create (issue 12): strategies (each at most domain.ladder.MAX_STEPS
+    # steps) and exchange accounts.
+    max_strategies_per_user: int = Field(default=200, alias="EXSTRAT_MAX_STRATEGIES")
+    max_accounts_per_user: int = Field(default=20, alias="EXSTRAT_MAX_ACCOUNTS")
     # Demo mode: `up --demo` sets EXSTRAT_DEMO=1 (only "1" counts) and the sim's port for its
     # children; walk period and drift go verbatim onto the simulator's command line.
     demo: str = Field(default="", alias="EXSTRAT_DEMO")
@@ -84,7 +94,8 @@ class Settings(BaseSettings):
         return field in self.model_fields_set
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The data dir, created the owner's only (0700): keys, database, outbox, states."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.data_dir
 
     @property
@@ -96,7 +107,7 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         path = self.ensure_data_dir() / "outbox"
-        path.mkdir(exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
         return path
 
     def jwt_signing_secret(self) -> str:

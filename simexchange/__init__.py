@@ -40,6 +40,7 @@ from .datasets import (
     compute_balances,
     demo_dataset,
     large_dataset,
+    retail_dataset,
     small_dataset,
 )
 from .server import FAULT_KINDS, SimExchange
@@ -77,5 +78,6 @@ __all__ = [
     "compute_balances",
     "demo_dataset",
     "large_dataset",
+    "retail_dataset",
     "small_dataset",
 ]

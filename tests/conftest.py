@@ -26,6 +26,8 @@ _BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
 os.environ["EXSTRAT_DATA_DIR"] = str(_DATA_DIR)
 os.environ.pop("SMTP_URL", None)
 os.environ.setdefault("ENCRYPTION_KEY", "11" * 32)
+# TestClient's Host ("testserver") besides the public URL's (api.security's Host check).
+os.environ.setdefault("EXSTRAT_ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("JWT_SECRET", "test-jwt-secret-" + "x" * 32)
 if _BASE_PG_URL:
     from exstrat_app.settings import normalise_database_url

@@ -33,6 +33,10 @@ def upgrade() -> None:
     with op.batch_alter_table("transfers", schema=None) as batch_op:
         batch_op.alter_column("type", existing_type=_text(10), type_=_text(16))
         batch_op.add_column(sa.Column("source", _text(40), nullable=True))
+    # Room for the retail sources' cursor kinds (`earn_rewards_flexible`) and their positions.
+    with op.batch_alter_table("sync_cursors", schema=None) as batch_op:
+        batch_op.alter_column("kind", existing_type=_text(20), type_=_text(40))
+        batch_op.alter_column("last_id", existing_type=_text(64), type_=_text(128))
     with op.batch_alter_table("exchange_accounts", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("unvalued_count", sa.Integer(), nullable=False, server_default="0")

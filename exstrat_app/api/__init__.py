@@ -8,14 +8,21 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Every area's router, imported by name: a missing or misspelt module fails at start.
-from exstrat_app.api import auth, exchanges, notifications, portfolio, strategies
+from exstrat_app.api import auth, exchanges, notifications, portfolio, strategies, totp
 from exstrat_app.api.errors import install_error_handlers
 from exstrat_app.api.request_guard import RequestGuardMiddleware
 from exstrat_app.api.security import install_security
 from exstrat_app.infra.logging import correlation_id, new_correlation_id
 
 _SAFE_CID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-ROUTERS = (auth.router, exchanges.router, portfolio.router, strategies.router, notifications.router)
+ROUTERS = (
+    auth.router,
+    totp.router,
+    exchanges.router,
+    portfolio.router,
+    strategies.router,
+    notifications.router,
+)
 
 
 class CorrelationIdMiddleware:

@@ -1,11 +1,16 @@
-"""Accounts and sessions over HTTP (SPEC §5): signup, login, logout, me, ticket hand-over."""
+"""Accounts and sessions over HTTP (SPEC §5): signup, login, logout, me, ticket hand-over.
+
+Sign-up never tells whether an email is taken (issue 12, overriding SPEC §5's 409): a taken
+email is answered 201 with the same body shape (a made-up id), and the owner gets an email.
+The ticket hand-over only runs for a navigation that started on this site's own pages.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,8 +23,11 @@ from exstrat_app.api.deps import (
     SettingsDep,
     session_token,
 )
+from exstrat_app.api.schemas import Body
+from exstrat_app.api.security import allowed_origins, normalise_origin
 from exstrat_app.models import User
 from exstrat_app.services import auth as auth_service
+from exstrat_app.services.auth import second_step
 from exstrat_app.services.errors import NotFound, Unauthorized
 from exstrat_app.settings import Settings
 
@@ -49,6 +57,15 @@ class UserOut(BaseModel):
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls(id=user.id, email=user.email)
+
+
+class TotpRequiredOut(Body):
+    """A right password for a user with two-factor on: no cookie yet; the ticket and a code
+    go to `POST /api/auth/login/totp` (api/totp.py)."""
+
+    totp_required: bool
+    ticket: str
+    expires_in: int
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
@@ -86,16 +103,31 @@ def safe_next(target: str | None) -> str:
 
 
 @router.post("/api/auth/signup", status_code=201)
-def signup(body: SignupIn, session: SessionDep, ip: ClientIp) -> UserOut:
-    bootstrap.auth_throttle().hit_ip("signup", ip)
-    user = auth_service.signup(session, email=body.email, password=body.password)
-    return UserOut.of(user)
-
-
-@router.post("/api/auth/login")
-def login(
-    body: LoginIn, response: Response, session: SessionDep, settings: SettingsDep, ip: ClientIp
+def signup(
+    body: SignupIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: ClientIp,
+    background: BackgroundTasks,
 ) -> UserOut:
+    """201 `{id, email}` for a new account, and the same for a taken email (nothing stored;
+    the owner is emailed after the answer is sent). Then sign in with `/api/auth/login`."""
+    bootstrap.auth_throttle().hit_ip("signup", ip)
+    outcome = auth_service.register(session, email=body.email, password=body.password)
+    if not outcome.created:
+        background.add_task(auth_service.tell_owner_of_signup_attempt, settings, outcome.email)
+    return UserOut(id=outcome.user_id, email=outcome.email)
+
+
+@router.post("/api/auth/login", responses={202: {"model": TotpRequiredOut}})
+def login(
+    body: LoginIn,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: ClientIp,
+    redis: RedisDep,
+) -> UserOut | TotpRequiredOut:
     user = auth_service.login(
         session,
         email=body.email,
@@ -103,6 +135,12 @@ def login(
         ip=ip,
         throttle=bootstrap.auth_throttle(),
     )
+    if second_step.needs_second_step(user):
+        response.status_code = 202
+        ticket = second_step.start_second_step(user_id=user.id, redis=redis)
+        return TotpRequiredOut(
+            totp_required=True, ticket=ticket, expires_in=second_step.PENDING_TTL_SECONDS
+        )
     token = auth_service.issue_session_token(settings, user_id=user.id)
     set_session_cookie(response, settings, token)
     return UserOut.of(user)
@@ -126,6 +164,18 @@ def me(user_id: CurrentUserId, session: SessionDep) -> UserOut:
         raise Unauthorized(auth_service.NOT_SIGNED_IN) from None
 
 
+def started_here(request: Request) -> bool:
+    """`Sec-Fetch-Site: same-origin`; a browser that sends no Sec-Fetch-Site must show an
+    Origin or Referer of this site instead. Anything else (cross-site, same-site, none) is
+    refused."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site.strip().lower() == "same-origin"
+    source = request.headers.get("origin") or request.headers.get("referer")
+    origin = normalise_origin(source)
+    return origin is not None and origin in allowed_origins(request.scope, request.headers)
+
+
 @router.get("/api/auth/complete")
 def complete(
     request: Request,
@@ -135,8 +185,9 @@ def complete(
     next_: Annotated[str, Query(alias="next")] = DEFAULT_NEXT,
 ) -> RedirectResponse:
     """End of the pages' sign-in: trade the single-use ticket for the session cookie."""
-    # A navigation started by another site must not sign this browser in (login CSRF).
-    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+    # Only a navigation started by this site's own pages may sign this browser in (login
+    # CSRF, also from a sibling subdomain: "same-site" is not enough).
+    if not started_here(request):
         return RedirectResponse(EXPIRED_REDIRECT, status_code=303)
     try:
         user_id = auth_service.redeem_login_ticket(ticket=ticket, redis=redis)

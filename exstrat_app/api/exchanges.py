@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app import bootstrap
-from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
+from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep, SettingsDep
 from exstrat_app.api.schemas import Body
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.services.exchanges import accounts as accounts_service
@@ -25,6 +25,16 @@ from exstrat_app.services.exchanges.accounts import AccountView
 router = APIRouter(tags=["exchanges"])
 
 SecretBoxDep = Annotated[SecretBox, Depends(bootstrap.secret_box)]
+# GET /api/exchanges pages: `?limit=` (default 50, at most 100) and `?offset=`.
+DEFAULT_PAGE = 50
+MAX_PAGE = 100
+NEXT_OFFSET_HEADER = "X-Next-Offset"
+PAGE_HEADERS = {
+    NEXT_OFFSET_HEADER: {
+        "description": "The `offset` of the next page; absent on the last page.",
+        "schema": {"type": "integer"},
+    }
+}
 
 
 class ExchangeIn(BaseModel):
@@ -94,11 +104,17 @@ class SyncStartedOut(Body):
 
 @router.post("/api/exchanges", status_code=201, response_model=AccountSummaryOut)
 def add_exchange(
-    body: ExchangeIn, user_id: CurrentUserId, session: SessionDep, box: SecretBoxDep
+    body: ExchangeIn,
+    user_id: CurrentUserId,
+    session: SessionDep,
+    box: SecretBoxDep,
+    settings: SettingsDep,
 ) -> AccountSummaryOut:
+    """409 once the user has EXSTRAT_MAX_ACCOUNTS (20) accounts (the key is not checked)."""
     account = accounts_service.add_account(
         session,
         box,
+        max_accounts=settings.max_accounts_per_user,
         user_id=user_id,
         exchange=body.exchange,
         api_key=body.api_key,
@@ -109,11 +125,24 @@ def add_exchange(
     return AccountSummaryOut.of(account)
 
 
-@router.get("/api/exchanges", response_model=list[AccountDetailOut])
-def list_exchanges(user_id: CurrentUserId, session: SessionDep) -> list[AccountDetailOut]:
-    return [
-        AccountDetailOut.of(a) for a in accounts_service.list_accounts(session, user_id=user_id)
-    ]
+@router.get(
+    "/api/exchanges",
+    response_model=list[AccountDetailOut],
+    responses={200: {"headers": PAGE_HEADERS}},
+)
+def list_exchanges(
+    user_id: CurrentUserId,
+    session: SessionDep,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[AccountDetailOut]:
+    """The user's accounts, oldest first, one page at a time: `limit` (default 50, at most
+    100) from `offset`; `X-Next-Offset` gives the next page's offset when there is one."""
+    accounts = accounts_service.list_accounts(session, user_id=user_id)
+    if len(accounts) > offset + limit:
+        response.headers[NEXT_OFFSET_HEADER] = str(offset + limit)
+    return [AccountDetailOut.of(a) for a in accounts[offset : offset + limit]]
 
 
 @router.get("/api/exchanges/{account_id}", response_model=AccountDetailOut)

@@ -14,7 +14,15 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from exstrat_app.domain.money import fmt
-from exstrat_app.services.portfolio.token import TokenView, TradeLine, TransferLine
+from exstrat_app.services.portfolio.movements import MovementLine
+from exstrat_app.services.portfolio.openings import OpeningView
+from exstrat_app.services.portfolio.token import (
+    HoldingLine,
+    TokenView,
+    TradeLine,
+    TransferLine,
+    UnvaluedGroup,
+)
 from exstrat_app.services.portfolio.views import PortfolioRow, PortfolioTotals, PortfolioView
 
 # --- shared ------------------------------------------------------------------------------
@@ -49,6 +57,7 @@ class PortfolioRowOut(Body):
     realized_pnl: str
     unexplained: str
     cost_unknown_qty: str
+    income: str  # income received (staking, Earn, distributions) at its value at receipt
 
     @classmethod
     def of(cls, row: PortfolioRow) -> PortfolioRowOut:
@@ -64,6 +73,7 @@ class PortfolioRowOut(Body):
             realized_pnl=fmt(row.realized_pnl),
             unexplained=fmt(row.unexplained),
             cost_unknown_qty=fmt(row.cost_unknown_qty),
+            income=fmt(row.income),
         )
 
 
@@ -72,6 +82,7 @@ class PortfolioTotalsOut(Body):
     pnl: str
     realized_pnl: str
     unpriced: list[str]  # assets shown without a price
+    income: str
 
     @classmethod
     def of(cls, totals: PortfolioTotals) -> PortfolioTotalsOut:
@@ -80,6 +91,7 @@ class PortfolioTotalsOut(Body):
             pnl=fmt(totals.pnl),
             realized_pnl=fmt(totals.realized_pnl),
             unpriced=list(totals.unpriced),
+            income=fmt(totals.income),
         )
 
 
@@ -160,6 +172,107 @@ class TransferOut(Body):
 class TokenPnlOut(Body):
     realized: str
     unrealized: str | None
+    income: str
+
+
+class MovementOut(Body):
+    """One change of the asset's quantity with its kind (trade, convert, card, dust, simple,
+    income, deposit, withdrawal, opening, unclassified); `amount` is signed (+ in, - out)."""
+
+    id: str
+    kind: str
+    exchange: str | None
+    account_id: str | None
+    asset: str
+    amount: str
+    symbol: str | None
+    side: str | None
+    price: str | None
+    cost: str | None
+    fee_asset: str | None
+    fee_cost: str | None
+    source: str | None
+    ts: str
+
+    @classmethod
+    def of(cls, m: MovementLine) -> MovementOut:
+        return cls(
+            id=m.id,
+            kind=m.kind,
+            exchange=m.exchange,
+            account_id=m.account_id,
+            asset=m.asset,
+            amount=fmt(m.amount),
+            symbol=m.symbol,
+            side=m.side,
+            price=decimal_text(m.price),
+            cost=decimal_text(m.cost),
+            fee_asset=m.fee_asset,
+            fee_cost=decimal_text(m.fee_cost),
+            source=m.source,
+            ts=iso_text(m.ts),
+        )
+
+
+class HoldingOut(Body):
+    """Where some of the coins sit: one wallet (spot, funding, earn_flexible, earn_locked)
+    of one account."""
+
+    account_id: str
+    exchange: str
+    nickname: str | None
+    wallet: str
+    quantity: str
+
+    @classmethod
+    def of(cls, h: HoldingLine) -> HoldingOut:
+        return cls(
+            account_id=h.account_id,
+            exchange=h.exchange,
+            nickname=h.nickname,
+            wallet=h.wallet,
+            quantity=fmt(h.quantity),
+        )
+
+
+class UnvaluedOut(Body):
+    """Items the last rebuild could not price (cost 0), grouped by role and asset."""
+
+    role: str
+    item_asset: str
+    count: int
+    amount: str
+    text: str  # "1 fee could not be valued: 0.01 OLDX"
+
+    @classmethod
+    def of(cls, u: UnvaluedGroup) -> UnvaluedOut:
+        return cls(
+            role=u.role, item_asset=u.item_asset, count=u.count, amount=fmt(u.amount), text=u.text
+        )
+
+
+class OpeningOut(Body):
+    id: str
+    asset: str
+    quantity: str
+    total_cost: str
+    quote: str
+    at: str
+    note: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, o: OpeningView) -> OpeningOut:
+        return cls(
+            id=o.id,
+            asset=o.asset,
+            quantity=fmt(o.quantity),
+            total_cost=fmt(o.total_cost),
+            quote=o.quote,
+            at=iso_text(o.at),
+            note=o.note,
+            created_at=iso_text(o.created_at),
+        )
 
 
 class TokenOut(Body):
@@ -173,6 +286,10 @@ class TokenOut(Body):
     trades_total: int
     transfers_total: int
     pnl: TokenPnlOut
+    movements: list[MovementOut]
+    movements_total: int
+    holdings: list[HoldingOut]
+    unvalued: list[UnvaluedOut]
 
     @classmethod
     def of(cls, view: TokenView) -> TokenOut:
@@ -187,6 +304,12 @@ class TokenOut(Body):
             trades_total=view.trades_total,
             transfers_total=view.transfers_total,
             pnl=TokenPnlOut(
-                realized=fmt(view.realized_pnl), unrealized=decimal_text(view.unrealized_pnl)
+                realized=fmt(view.realized_pnl),
+                unrealized=decimal_text(view.unrealized_pnl),
+                income=fmt(view.income),
             ),
+            movements=[MovementOut.of(m) for m in view.movements],
+            movements_total=view.movements_total,
+            holdings=[HoldingOut.of(h) for h in view.holdings],
+            unvalued=[UnvaluedOut.of(u) for u in view.unvalued],
         )

@@ -10,6 +10,15 @@ Websocket scopes pass through untouched.
     X-Forwarded-Proto) or EXSTRAT_PUBLIC_URL; else 403 `{"error": {"code": "csrf"}}`.
     A request with neither header (curl, scripts) passes only without a session cookie.
 (b) Security headers on every response (CSP fit for the Reflex page), `no-store` on /api.
+    `connect-src` is our own origin only ('self' and the ws/wss origin of EXSTRAT_PUBLIC_URL).
+    `script-src` keeps 'unsafe-eval': Reflex runs every `rx.call_script` / `rx.call_function`
+    the backend sends through `eval` (utils/state.js), and the pages' sign-in hand-over and
+    logout are such scripts (state/base.py `go_to`, `LOGOUT_SCRIPT`); without it they stop.
+(d) Host check (`HostCheckMiddleware`, outermost): a request (HTTP or websocket) whose `Host`
+    is not EXSTRAT_PUBLIC_URL's host (loopback aliases when that is a loopback name, plus
+    EXSTRAT_ALLOWED_HOSTS) is refused with 400 (DNS rebinding, poisoned absolute URLs), and
+    a redirect's `Location` never carries the request's Host: an absolute URL on our own
+    origin becomes a path (Starlette's trailing-slash redirect builds one from the Host).
 (c) Rate limit on /api: EXSTRAT_API_RATE_LIMIT (default "100/5minute", "off" disables)
     per user (valid session JWT) else per client IP; moving window in Redis via `limits`
     -> 429 + Retry-After. If Redis is unreachable the limit fails open (logged).
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,15 +56,26 @@ log = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; "
-    "script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-    "style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; "
-    "connect-src 'self' ws: wss:; "
-    "font-src 'self' data:; "
-    "frame-ancestors 'none'"
-)
+
+@lru_cache
+def content_security_policy(public_url: str) -> str:
+    """The pages' CSP for this public URL: fetches and the websocket only to our origin."""
+    parts = urlsplit(public_url)
+    ws_scheme = "wss" if parts.scheme == "https" else "ws"
+    socket = f" {ws_scheme}://{parts.netloc}" if parts.netloc else ""
+    return (
+        "default-src 'self'; "
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; "
+        f"connect-src 'self'{socket}; "
+        "font-src 'self' data:; "
+        "frame-ancestors 'none'"
+    )
+
+
+# The policy for the default EXSTRAT_PUBLIC_URL (responses use the configured one).
+CONTENT_SECURITY_POLICY = content_security_policy(str(Settings.model_fields["public_url"].default))
 # FastAPI's Swagger UI (/api/docs) loads its script and styles from jsDelivr.
 DOCS_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; "
@@ -63,8 +84,8 @@ DOCS_CONTENT_SECURITY_POLICY = (
     "img-src 'self' data: https://fastapi.tiangolo.com; "
     "frame-ancestors 'none'"
 )
+# Besides the CSP (`content_security_policy`, from the configured public URL).
 SECURITY_HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
@@ -93,6 +114,10 @@ class SecurityHeadersMiddleware:
                 for name, value in SECURITY_HEADERS.items():
                     if name not in headers:
                         headers[name] = value
+                if "content-security-policy" not in headers:
+                    headers["content-security-policy"] = content_security_policy(
+                        bootstrap.settings().public_url
+                    )
                 if docs:
                     headers["content-security-policy"] = DOCS_CONTENT_SECURITY_POLICY
                 if api and "cache-control" not in headers:
@@ -254,14 +279,104 @@ class ApiRateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
+# ---------------------------------------------------------------- (d) Host
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+# Platform health checks may call these by IP: they answer nothing about anyone.
+HOST_EXEMPT_PATHS = frozenset({"/ping", "/_health"})
+BAD_HOST_MESSAGE = "Unknown host: open this site at its public address."
+
+
+def host_name(host: str | None) -> str | None:
+    """The lower-case name of a Host header ("Example.com:3000" -> "example.com"), or None."""
+    if not host:
+        return None
+    try:
+        parts = urlsplit(f"http://{host.strip()}")
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    return parts.hostname or None
+
+
+@lru_cache
+def allowed_host_names(public_url: str, extra: str) -> frozenset[str]:
+    names = {name.strip().lower().strip("[]") for name in extra.split(",") if name.strip()}
+    public = (urlsplit(public_url).hostname or "").lower()
+    if public:
+        names.add(public)
+    if public in LOOPBACK_NAMES:
+        names |= LOOPBACK_NAMES  # a dev instance opened as localhost or 127.0.0.1
+    return frozenset(names)
+
+
+def host_allowed(headers: Headers) -> bool:
+    settings = bootstrap.settings()
+    name = host_name(headers.get("host"))
+    return name is not None and name in allowed_host_names(
+        settings.public_url, settings.allowed_hosts
+    )
+
+
+def _path_only(location: str, host: str) -> str:
+    """An absolute Location on the request's own host, as a path (never echo the Host)."""
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return location
+    if parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower():
+        path = parts.path or "/"
+        if path.startswith("//"):
+            path = "/" + path.lstrip("/")
+        return path + (f"?{parts.query}" if parts.query else "")
+    return location
+
+
+class HostCheckMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if scope.get("path", "") not in HOST_EXEMPT_PATHS and not host_allowed(headers):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            response = error_response(400, "bad_host", BAD_HOST_MESSAGE)
+            await response(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = headers.get("host", "")
+
+        async def send_relative_redirects(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                out = MutableHeaders(scope=message)
+                location = out.get("location")
+                if location:
+                    out["location"] = _path_only(location, host)
+            await send(message)
+
+        await self.app(scope, receive, send_relative_redirects)
+
+
 # ---------------------------------------------------------------- install
 
 
 def install_security(api: FastAPI) -> None:
-    """Add the three protections; the headers middleware is outermost so that the
-    403/429 answers of the other two carry the headers too."""
+    """Add the four protections; the headers middleware is outside CSRF and the rate limit
+    so that their 403/429 answers carry the headers too; the Host check is outside them all
+    (a foreign Host gets a bare 400)."""
     api.add_middleware(CsrfMiddleware)
     item = api_rate_limit(bootstrap.settings())
     if item is not None:
         api.add_middleware(ApiRateLimitMiddleware, item=item)
     api.add_middleware(SecurityHeadersMiddleware)
+    api.add_middleware(HostCheckMiddleware)

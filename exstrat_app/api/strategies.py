@@ -16,11 +16,11 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from redis.exceptions import RedisError
 
 from exstrat_app import bootstrap
-from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
+from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep, SettingsDep
 from exstrat_app.api.request_guard import MAX_BODY_BYTES
 from exstrat_app.api.strategy_schemas import DraftOut, PriceOut, StrategyOut
 from exstrat_app.domain.assets import is_ticker
@@ -31,6 +31,16 @@ from exstrat_app.services.errors import ExchangeUnavailable, InvalidInput
 router = APIRouter(tags=["strategies"])
 
 MAX_PRICE_ASSETS = 100
+# GET /api/strategies pages: `?limit=` (default 100, at most 200) and `?offset=`.
+DEFAULT_PAGE = 100
+MAX_PAGE = 200
+NEXT_OFFSET_HEADER = "X-Next-Offset"
+PAGE_HEADERS = {
+    NEXT_OFFSET_HEADER: {
+        "description": "The `offset` of the next page; absent on the last page.",
+        "schema": {"type": "integer"},
+    }
+}
 
 
 def _reject_constant(name: str) -> Any:
@@ -86,17 +96,41 @@ def preview(
 
 @router.post("/api/strategies", status_code=201, response_model=StrategyOut)
 def create(
-    body: JsonBody, user_id: CurrentUserId, session: SessionDep, lots: LotStepsDep
+    body: JsonBody,
+    user_id: CurrentUserId,
+    session: SessionDep,
+    lots: LotStepsDep,
+    settings: SettingsDep,
 ) -> StrategyOut:
+    """409 once the user has EXSTRAT_MAX_STRATEGIES (200) strategies."""
     view = service.create_strategy(
-        session, user_id=user_id, lot_step_lookup=lots, **_strategy_args(body)
+        session,
+        user_id=user_id,
+        lot_step_lookup=lots,
+        max_strategies=settings.max_strategies_per_user,
+        **_strategy_args(body),
     )
     return StrategyOut.of(view)
 
 
-@router.get("/api/strategies", response_model=list[StrategyOut])
-def list_all(user_id: CurrentUserId, session: SessionDep) -> list[StrategyOut]:
-    return [StrategyOut.of(v) for v in service.list_strategies(session, user_id=user_id)]
+@router.get(
+    "/api/strategies",
+    response_model=list[StrategyOut],
+    responses={200: {"headers": PAGE_HEADERS}},
+)
+def list_all(
+    user_id: CurrentUserId,
+    session: SessionDep,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[StrategyOut]:
+    """The user's strategies, newest first, one page at a time: `limit` (default 100, at
+    most 200) from `offset`; `X-Next-Offset` gives the next page's offset when there is one."""
+    views = service.list_strategies(session, user_id=user_id, limit=limit + 1, offset=offset)
+    if len(views) > limit:
+        response.headers[NEXT_OFFSET_HEADER] = str(offset + limit)
+    return [StrategyOut.of(v) for v in views[:limit]]
 
 
 @router.get("/api/strategies/{strategy_id}", response_model=StrategyOut)

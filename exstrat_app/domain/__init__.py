@@ -11,6 +11,7 @@ from exstrat_app.domain.errors import (
     LadderInvalid,
     PriceUnavailable,
 )
+from exstrat_app.domain.events import MOVEMENT_KINDS, UNVALUED_ROLES, Unvalued
 from exstrat_app.domain.ladder import (
     LadderPlan,
     PlannedStep,
@@ -20,9 +21,11 @@ from exstrat_app.domain.ladder import (
     truncate_to_step,
 )
 from exstrat_app.domain.money import (
+    FIAT,
     MONEY_CONTEXT,
     STABLE_QUOTES,
     fmt,
+    is_fiat,
     is_stable,
     require_decimal,
     to_decimal,
@@ -37,8 +40,11 @@ from exstrat_app.domain.positions import (
 )
 
 __all__ = [
+    "FIAT",
     "MONEY_CONTEXT",
+    "MOVEMENT_KINDS",
     "STABLE_QUOTES",
+    "UNVALUED_ROLES",
     "AmountTypeError",
     "DomainError",
     "Fill",
@@ -51,8 +57,10 @@ __all__ = [
     "PriceAt",
     "PriceUnavailable",
     "StepSpec",
+    "Unvalued",
     "fmt",
     "is_cash",
+    "is_fiat",
     "is_stable",
     "plan_ladder",
     "rebuild_positions",

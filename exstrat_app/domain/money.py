@@ -23,6 +23,18 @@ MONEY_CONTEXT = Context(prec=50)
 # Stablecoins (and USD) counted 1:1 with the reporting quote in V1 (SPEC §4).
 STABLE_QUOTES: frozenset[str] = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "DAI", "TUSD"})
 
+# Fiat currencies: cash-like (no position is built for them) but not 1:1 with the reporting
+# quote, so their legs are valued through `price_at` (EUR/USDT at that minute). USD is not here:
+# it is in STABLE_QUOTES (worth exactly 1).
+FIAT: frozenset[str] = frozenset(
+    {
+        "EUR", "GBP", "TRY", "BRL", "AUD", "CAD", "CHF", "JPY", "PLN", "NZD", "SEK", "NOK",
+        "DKK", "CZK", "HUF", "RON", "BGN", "UAH", "RUB", "KZT", "NGN", "ZAR", "ARS", "MXN",
+        "COP", "PEN", "CLP", "INR", "IDR", "VND", "PHP", "THB", "KRW", "HKD", "SGD", "TWD",
+        "AED", "SAR", "ILS", "EGP", "PKR", "BDT", "GHS", "KES",
+    }
+)  # fmt: skip
+
 # Strict: Decimal() alone would also take "1_000", "NaN", "Infinity" and surrounding spaces.
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?", re.ASCII)
 _NON_FINITE = {"nan", "snan", "inf", "infinity"}
@@ -129,3 +141,8 @@ def require_decimal(value: object, field: str) -> Decimal:
 def is_stable(asset: str) -> bool:
     """True for the stablecoins/fiat treated 1:1 with the reporting quote in V1."""
     return asset in STABLE_QUOTES
+
+
+def is_fiat(asset: str) -> bool:
+    """True for a fiat currency of `FIAT` (valued through price_at, never a position)."""
+    return asset in FIAT

@@ -93,10 +93,12 @@ def _send_smtp(config: SmtpConfig, message: EmailMessage) -> None:
 
 def write_outbox(message: EmailMessage, outbox: Path) -> Path:
     """Write atomically (temp file + rename) so a reader never sees half a message."""
-    outbox.mkdir(parents=True, exist_ok=True)
+    outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = f"{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:8]}.eml"
     final = outbox / name
     temp = outbox / f".{name}.tmp"
-    temp.write_bytes(message.as_bytes())
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the owner's only
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(message.as_bytes())
     os.replace(temp, final)
     return final

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from exstrat_app.pages import exchanges, home, login, portfolio, signup, strategies, token
+from exstrat_app.pages import (
+    exchanges,
+    home,
+    login,
+    portfolio,
+    security,
+    signup,
+    strategies,
+    token,
+)
 from exstrat_app.pages.site import Page
 
 PAGES: tuple[Page, ...] = (
@@ -21,6 +30,7 @@ PAGES: tuple[Page, ...] = (
     strategies.LIST_PAGE,
     strategies.DETAIL_PAGE,
     token.PAGE,
+    security.PAGE,
 )
 
 

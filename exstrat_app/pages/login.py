@@ -1,4 +1,5 @@
-"""/login: email and password, checked in Python; the API sets the httpOnly cookie."""
+"""/login: email and password, checked in Python (then, for a user with two-factor on, a code
+from the app or a recovery code); the API sets the httpOnly cookie."""
 
 from __future__ import annotations
 
@@ -11,33 +12,63 @@ from exstrat_app.state.auth_forms import AuthFormState
 from exstrat_app.state.base import SessionState
 
 
+def _code_form() -> rx.Component:
+    """The second step for a user with two-factor on: a code from the app, or a recovery code."""
+    return rx.form(
+        rx.vstack(
+            rx.text("Enter the 6-digit code from your authenticator app, or one of your "
+                    "recovery codes.", size="2", color_scheme="gray"),
+            labelled(
+                "Code",
+                rx.input(name="code", required=True, auto_complete="one-time-code",
+                         input_mode="numeric", max_length=64, auto_focus=True,
+                         placeholder="123456", width="100%", size="3", id="totp-code"),
+                field_error(AuthFormState.code_error),
+            ),
+            rx.button("Verify", type="submit", size="3", width="100%",
+                      loading=AuthFormState.busy, id="totp-submit"),
+            rx.button("Use another account", type="button", variant="ghost", size="2",
+                      on_click=AuthFormState.cancel_code, id="totp-cancel"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=AuthFormState.submit_code,
+        reset_on_submit=True,
+        width="100%",
+    )  # fmt: skip
+
+
+def _password_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            labelled(
+                "Email",
+                rx.input(name="email", type="email", required=True, auto_complete="email",
+                         placeholder="you@example.com", width="100%", size="3", id="email"),
+                field_error(AuthFormState.email_error),
+            ),
+            labelled(
+                "Password",
+                rx.input(name="password", type="password", required=True,
+                         auto_complete="current-password", width="100%", size="3",
+                         id="password"),
+                field_error(AuthFormState.password_error),
+            ),
+            rx.button("Sign in", type="submit", size="3", width="100%",
+                      loading=AuthFormState.busy, id="submit"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=AuthFormState.submit_login,
+        width="100%",
+    )  # fmt: skip
+
+
 def login() -> rx.Component:
     return auth_card(
         "Sign in",
         error_callout(AuthFormState.error),
-        rx.form(
-            rx.vstack(
-                labelled(
-                    "Email",
-                    rx.input(name="email", type="email", required=True, auto_complete="email",
-                             placeholder="you@example.com", width="100%", size="3", id="email"),
-                    field_error(AuthFormState.email_error),
-                ),
-                labelled(
-                    "Password",
-                    rx.input(name="password", type="password", required=True,
-                             auto_complete="current-password", width="100%", size="3",
-                             id="password"),
-                    field_error(AuthFormState.password_error),
-                ),
-                rx.button("Sign in", type="submit", size="3", width="100%",
-                          loading=AuthFormState.busy, id="submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=AuthFormState.submit_login,
-            width="100%",
-        ),
+        rx.cond(AuthFormState.totp_step, _code_form(), _password_form()),
         rx.text("No account yet? ", rx.link("Create one", href=routes.SIGNUP), size="2"),
         rx.cond(
             AuthFormState.demo_available,

@@ -82,6 +82,11 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                                 "(e.g. an airdrop or a reward the read endpoints do not show).",
                     ),
                 ),
+                rx.cond(
+                    row["unexplained"] != "",
+                    rx.link("Add an opening position", href=routes.asset_href(row["asset"])
+                            + "?opening=1", size="1", class_name="add-opening"),
+                ),
                 spacing="1",
             ),
         ),

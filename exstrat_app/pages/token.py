@@ -24,6 +24,7 @@ from exstrat_app.pages.styles import (
     TARGET_LABEL,
     TARGET_LINE,
 )
+from exstrat_app.pages.views.opening_dialog import opening_dialog
 from exstrat_app.state.token import TokenState as T
 
 TRADE_COLUMNS = (("When", "when"), ("Pair", "symbol"), ("Side", "side"), ("Amount", "amount"),
@@ -31,7 +32,80 @@ TRADE_COLUMNS = (("When", "when"), ("Pair", "symbol"), ("Side", "side"), ("Amoun
 TRANSFER_COLUMNS = (("When", "when"), ("Type", "type"), ("Amount", "amount"), ("Fee", "fee"),
                     ("Status", "status"))  # fmt: skip
 NUMERIC = {"amount", "price", "cost", "fee"}
-PHONE_COLUMNS = {"when", "side", "type", "amount"}  # the rest from 480 px up
+MOVEMENT_COLUMNS = (("When", "when"), ("Kind", "label"), ("Amount", "amount"),
+                    ("Detail", "detail"), ("Account", "account"))  # fmt: skip
+PHONE_COLUMNS = {"when", "side", "type", "amount", "label"}  # the rest from 480 px up
+
+
+def _movements() -> rx.Component:
+    def row(item: rx.Var[dict[str, str]]) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(item["when"]),
+            rx.table.cell(rx.badge(item["label"], variant="soft", size="1",
+                                   class_name="kind-" + item["kind"])),
+            rx.table.cell(item["amount"], text_align="end", class_name="num",
+                          white_space="nowrap"),
+            rx.table.cell(item["detail"], display=PHONE_HIDDEN_CELL),
+            rx.table.cell(item["account"], display=PHONE_HIDDEN_CELL),
+        )  # fmt: skip
+
+    return rx.card(
+        rx.heading("Movements", size="4", margin_bottom="0.5em"),
+        rx.cond(
+            T.movements.length() == 0,
+            rx.text("No movements for this asset.", color_scheme="gray", size="2"),
+            table_frame(
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[
+                        rx.table.column_header_cell(
+                            label, text_align="end" if key == "amount" else "start",
+                            display=None if key in PHONE_COLUMNS else PHONE_HIDDEN_CELL)
+                        for label, key in MOVEMENT_COLUMNS
+                    ])),
+                    rx.table.body(rx.foreach(T.movements, row)),
+                    width="100%", size="1",
+                )
+            ),
+        ),
+        width="100%",
+        id="movements",
+    )  # fmt: skip
+
+
+def _holdings() -> rx.Component:
+    return rx.card(
+        rx.heading("Where the coins sit", size="4", margin_bottom="0.5em"),
+        rx.cond(
+            T.holdings.length() == 0,
+            rx.text("No balance of this asset on your accounts.", color_scheme="gray", size="2"),
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Account"), rx.table.column_header_cell("Wallet"),
+                    rx.table.column_header_cell("Quantity", text_align="end"))),
+                rx.table.body(rx.foreach(T.holdings, lambda h: rx.table.row(
+                    rx.table.cell(h["account"]), rx.table.cell(h["wallet"]),
+                    rx.table.cell(h["quantity"], text_align="end", class_name="num")))),
+                width="100%", size="1",
+            ),
+        ),
+        width="100%",
+        id="holdings",
+    )  # fmt: skip
+
+
+def _unvalued() -> rx.Component:
+    return rx.cond(
+        T.unvalued.length() > 0,
+        rx.callout(
+            rx.vstack(
+                rx.foreach(T.unvalued, lambda text: rx.text(text, size="2")),
+                rx.text("They count at 0 in the cost and P&L; every other figure is exact.",
+                        size="1", color_scheme="gray"),
+                spacing="1",
+            ),
+            icon="info", color_scheme=NOTICE_SCHEME, id="unvalued", width="100%",
+        ),
+    )  # fmt: skip
 
 
 def _history_table(
@@ -124,17 +198,26 @@ def _body() -> rx.Component:
         rx.flex(
             stat("Quantity", s["quantity"],
                  rx.cond(s["unexplained"] != "",
-                         rx.badge("unexplained: " + s["unexplained"], color_scheme=NOTICE_SCHEME,
-                                  size="1"))),
+                         rx.vstack(
+                             rx.badge("unexplained: " + s["unexplained"],
+                                      color_scheme=NOTICE_SCHEME, size="1",
+                                      class_name="unexplained"),
+                             rx.button("Add an opening position", size="1", variant="soft",
+                                       on_click=T.open_opening, id="add-opening"),
+                             spacing="1"))),
             stat("Average buy price", s["avg_price"]),
             stat("Price", s["price"]),
             stat("Value", s["value"]),
             stat("Unrealized P&L", s["unrealized"],
                  pnl_text(s["pnl_pct"], s["unrealized_sign"], size="1")),
             stat("Realized P&L", s["realized"]),
+            rx.box(stat("Income", s["income"]), id="income-stat", display="contents"),
             spacing="3", wrap="wrap", width="100%",
         ),
+        _unvalued(),
         _chart(),
+        _holdings(),
+        _movements(),
         _history_table("Trades", TRADE_COLUMNS, T.trades,
                        pager(T.trades_page, T.trades_pages, T.trades_to(T.trades_page - 1),
                              T.trades_to(T.trades_page + 1), "trades")),
@@ -150,6 +233,7 @@ def _body() -> rx.Component:
 def token() -> rx.Component:
     return rx.fragment(
         error_callout(T.error),
+        opening_dialog(),
         rx.cond(
             T.found,
             _body(),

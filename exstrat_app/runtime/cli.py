@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     from exstrat_app.infra.logging import configure_logging
 
+    # Every file an exstrat process (and its children: Redis, the web) writes is the owner's
+    # only: the database, the outbox, secrets, Reflex's saved states (issue 12).
+    os.umask(0o077)
     configure_logging()
     argv = list(argv)
     if argv[:1] == ["sim-exchange"]:
@@ -73,10 +77,13 @@ def main(argv: Sequence[str]) -> int:
         return 0
     if args.command == "rotate-keys":
         from exstrat_app import bootstrap
+        from exstrat_app.services.auth.totp import reseal_secrets
         from exstrat_app.services.exchanges.key_rotation import rotate_all_keys
 
         count = rotate_all_keys(bootstrap.session_factory(), bootstrap.secret_box())
         log.info("re-encrypted %d account(s) with the current key", count)
+        secrets_count = reseal_secrets(bootstrap.session_factory(), bootstrap.secret_box())
+        log.info("re-encrypted %d two-factor secret(s) with the current key", secrets_count)
         return 0
     return 2
 

@@ -91,9 +91,14 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def plan_children(*, port: int, backend_only: bool, env: dict[str, str]) -> list[Child]:
+def plan_children(
+    *, port: int, backend_only: bool, env: dict[str, str], host: str = "127.0.0.1"
+) -> list[Child]:
+    """The worker, the scheduler and the web process; the web listens on `host` (Settings'
+    EXSTRAT_HOST: loopback unless told otherwise, never Reflex's own 0.0.0.0 default)."""
     python = sys.executable
     web = [python, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)]
+    web += ["--backend-host", host]
     web += ["--backend-only"] if backend_only else ["--frontend-port", str(port)]
     return [
         Child("worker", [python, "-m", "exstrat_app", "worker"], env),
@@ -146,7 +151,7 @@ def run_up(*, port: int, backend_only: bool, demo: bool = False) -> int:
         upgrade_to_head()
         log.info("database migrated")
         env = child_env(extra)
-        children = plan_children(port=port, backend_only=backend_only, env=env)
+        children = plan_children(port=port, backend_only=backend_only, env=env, host=settings.host)
         if demo:
             children = demo_children(env) + children
         for child in children:
@@ -155,7 +160,12 @@ def run_up(*, port: int, backend_only: bool, demo: bool = False) -> int:
             from exstrat_app.infra.queue import enqueue_unique
 
             enqueue_unique("ingest", "jobs.demo.seed", job_id="demo-seed", timeout=900)
-        log.info("exstrat is starting on http://localhost:%d (Ctrl-C stops everything)", port)
+        log.info(
+            "exstrat is starting on %s:%d, open %s (Ctrl-C stops everything)",
+            settings.host,
+            port,
+            public_url,
+        )
         code = _supervise(children, lambda: stopping)
     finally:
         for child in reversed(children):

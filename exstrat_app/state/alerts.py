@@ -14,7 +14,7 @@ from __future__ import annotations
 import reflex as rx
 
 from exstrat_app.state.base import current_user_id, user_data
-from exstrat_app.state.feed import UserFeed, link_user_feed
+from exstrat_app.state.feed import UserFeed, drop_feed_link, link_user_feed
 
 
 @user_data
@@ -47,9 +47,7 @@ class AlertsState(rx.State):
     @rx.event
     async def unlink_feed(self) -> None:
         """Stop this tab following the user's feed (on sign-out)."""
-        feed = await self.get_state(UserFeed)
-        if feed._linked_to:
-            await feed._unlink()
+        await drop_feed_link(self)
         self._linked = ""
 
 

@@ -2,15 +2,19 @@
 loads the signed-in user's data.
 
 The session is the httpOnly session cookie set by `/api/auth/complete`. The browser sends it
-with the websocket handshake; Reflex keeps those headers for the life of that one connection
-(`self.router.headers.cookie`, server side only since 0.10). So the check runs again whenever
+with the websocket handshake; the socket's door keeps it, per connection, for the life of that
+connection (`request_session_token`, see below). So the check runs again whenever
 the websocket session id changes (a reload, a reconnect, another tab), and at least every
 `RECHECK_SECONDS` so that a logout elsewhere (revoked `jti`) is noticed.
 
 Other states ask with `await current_user_id(self)`, or let `load_for_user` do the whole
 round (check, service call in a thread, show the result or the error). Protected pages put
 `SessionState.require_login` first in their `on_load`. This module knows nothing of the alert
-feed: the alerts state links it after the check (state/alerts.py), never the reverse.
+feed: the alerts state links it after the check (state/alerts.py), never the reverse; what
+must happen at sign-out registers itself with `on_sign_out` (the feed unlinks there).
+
+The cookie is read from the socket's door (`state/guard.connection_session`): the door takes it
+out of the handshake headers, so Reflex never stores it in `router_data` or a saved state.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -28,6 +32,7 @@ from starlette.requests import cookie_parser
 from exstrat_app import bootstrap, routes
 from exstrat_app.services import auth
 from exstrat_app.services.errors import NotFound, ServiceError, Unauthorized
+from exstrat_app.state.guard import connection_session, forget_connection_session
 
 RECHECK_SECONDS = 30.0
 LOGOUT_SCRIPT = (
@@ -47,6 +52,25 @@ def user_data(cls: type[rx.State]) -> type[rx.State]:
     """Class decorator: this state holds the signed-in user's data."""
     _USER_STATES.append(cls)
     return cls
+
+
+# Run (with the session state) when the signed-in user goes: logout, or a failed recheck.
+_SIGN_OUT_HOOKS: list[Callable[[rx.State], Awaitable[None]]] = []
+
+
+def on_sign_out(
+    hook: Callable[[rx.State], Awaitable[None]],
+) -> Callable[[rx.State], Awaitable[None]]:
+    _SIGN_OUT_HOOKS.append(hook)
+    return hook
+
+
+def request_session_token(state: rx.State) -> str:
+    """This connection's session cookie: kept by the socket's door (never in the state);
+    the header itself only where no door ran (a state built in a unit test)."""
+    return connection_session(state.router.session.client_token) or session_cookie(
+        state.router.headers.cookie
+    )
 
 
 def session_cookie(cookie_header: str) -> str:
@@ -79,6 +103,12 @@ def _verify(token: str) -> tuple[str, str] | None:
             return None
 
 
+def verified_user_id(token: str) -> str | None:
+    """The user id of a session token that still verifies (database check; runs in a thread)."""
+    found = _verify(token)
+    return found[0] if found else None
+
+
 def _revoke(token: str) -> None:
     if token:
         with bootstrap.unit_of_work() as session:
@@ -99,7 +129,7 @@ class SessionState(rx.State):
         fresh = time.monotonic() - self._checked_at < RECHECK_SECONDS
         if sid and sid == self._checked_sid and fresh:
             return self._user_id or None
-        token = session_cookie(self.router.headers.cookie)
+        token = request_session_token(self)
         found = await asyncio.to_thread(_verify, token)
         user_id, email = found if found else ("", "")
         if self._user_id and user_id != self._user_id:
@@ -109,6 +139,8 @@ class SessionState(rx.State):
         return user_id or None
 
     async def _forget_user_data(self) -> None:
+        for hook in _SIGN_OUT_HOOKS:
+            await hook(self)
         for cls in _USER_STATES:
             (await self.get_state(cls)).reset()
 
@@ -138,7 +170,8 @@ class SessionState(rx.State):
         """Revoke the token, empty every user state, then let the API clear the cookie.
 
         The page unlinks the alert feed first (`AlertsState.unlink_feed`, same click)."""
-        await asyncio.to_thread(_revoke, session_cookie(self.router.headers.cookie))
+        await asyncio.to_thread(_revoke, request_session_token(self))
+        forget_connection_session(self.router.session.client_token)
         await self._forget_user_data()
         self._user_id, self.email = "", ""
         self._checked_sid, self._checked_at = "", 0.0

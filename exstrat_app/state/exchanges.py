@@ -26,6 +26,7 @@ from exstrat_app.services.exchanges import accounts, scheduling
 from exstrat_app.services.exchanges.accounts import AccountView
 from exstrat_app.state.base import TO_LOGIN, current_user_id, load_for_user, user_data
 from exstrat_app.state.display import ago_text
+from exstrat_app.state.field_limits import EXCHANGE_FIELD_MAX_CHARS, text_refusal
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def _add(user_id: str, form: dict[str, str]) -> Added:
             api_secret=form["api_secret"],
             api_pass=form["api_pass"] or None,
             nickname=form["nickname"] or None,
+            max_accounts=bootstrap.settings().max_accounts_per_user,
         )
     name = account.nickname or EXCHANGES.get(account.exchange, account.exchange)
     try:
@@ -217,6 +219,17 @@ class ExchangesState(rx.State):
         user_id = await current_user_id(self)
         if user_id is None:
             yield TO_LOGIN
+            return
+        refused = {
+            name: problem
+            for name, limit in EXCHANGE_FIELD_MAX_CHARS.items()
+            if (problem := text_refusal(form.get(name) or "", limit))
+        }
+        if refused:  # before anything is kept or sent to an exchange
+            self.add_fields, self.add_error, self.add_result = refused, "", ""
+            self.add_error = "Some fields are invalid: " + "; ".join(
+                f"{name.replace('_', ' ')} {problem}" for name, problem in refused.items()
+            )
             return
         fields = {k: str(form.get(k, "") or "") for k in
                   ("api_key", "api_secret", "api_pass", "nickname")}  # fmt: skip

@@ -5,6 +5,12 @@ verified); Reflex then sends every change of that feed to every tab linked to it
 come from the database (a snapshot) and from the pushed events that `state/feed_relay.py`
 applies (`apply_push_event`).
 
+Only the owner joins a feed. Its shared token is an HMAC of the user id under the server's
+signing secret (`feed_token`), so knowing an id names nothing; the socket's door refuses any
+client token that is not a UUID (state/guard.py), so no socket can load a feed's tree as its
+own; every handler here checks that the signed-in user of the calling tab owns the feed, and
+unlinks it otherwise; sign-out (logout or a failed recheck) unlinks it (`on_sign_out`).
+
 The database stays the truth: a feed is (re)loaded from it whenever a tab links, and the first
 time the relay touches a feed it has not loaded yet, so an event lost while the relay was
 reconnecting costs at most a late badge, never a wrong count forever.
@@ -14,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +31,17 @@ from exstrat_app import bootstrap
 from exstrat_app.services.errors import NotFound
 from exstrat_app.services.notifications import inbox
 from exstrat_app.services.notifications.push import PushEvent, notification_payload
+from exstrat_app.state.base import current_user_id, on_sign_out
 
 FEED_SIZE = 20  # newest notifications kept in the shared state (the drawer reads the DB)
 
 
 def feed_token(user_id: str) -> str:
-    """The shared token of a user's feed (Reflex forbids "_" in it; our ids are hex)."""
-    return f"user-{user_id}"
+    """The shared token of a user's feed: unguessable without the server's secret, never
+    UUID-shaped (so never a client token), no "_" (Reflex forbids it)."""
+    key = bootstrap.settings().jwt_signing_secret().encode()
+    digest = hmac.new(key, f"exstrat-feed:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return f"feed-{digest}"
 
 
 def feed_row(notification: dict[str, Any]) -> dict[str, str]:
@@ -59,20 +71,30 @@ class UserFeed(rx.SharedState):
     @rx.event
     async def refresh(self) -> None:
         """Reload from the database (e.g. after the drawer changed what is read)."""
-        await self._reload()
+        if await self._owner() is not None:
+            await self._reload()
 
     @rx.event
     async def mark_read(self, notification_id: str) -> None:
         """Mark one notification read; every linked tab follows (this state is shared)."""
-        if self._user_id:
-            await asyncio.to_thread(_mark_read, self._user_id, notification_id)
+        if (owner := await self._owner()) is not None:
+            await asyncio.to_thread(_mark_read, owner, str(notification_id))
             await self._reload()
 
     @rx.event
     async def mark_all_read(self) -> None:
-        if self._user_id:
-            await asyncio.to_thread(_mark_read, self._user_id, None)
+        if (owner := await self._owner()) is not None:
+            await asyncio.to_thread(_mark_read, owner, None)
             await self._reload()
+
+    async def _owner(self) -> str | None:
+        """The calling tab's signed-in user when this is their linked feed, else None (and
+        the tab is unlinked from a feed that is not, or no longer, theirs)."""
+        user_id = await current_user_id(self)
+        if user_id is not None and self._user_id == user_id:  # only a linked feed has one
+            return user_id
+        await drop_feed_link(self)
+        return None
 
     async def _reload(self) -> None:
         if self._user_id:
@@ -173,3 +195,36 @@ async def link_user_feed(state: rx.State, user_id: str) -> UserFeed:
     snapshot = await asyncio.to_thread(load_snapshot, user_id)
     apply_snapshot(linked, user_id, snapshot)
     return linked
+
+
+async def drop_feed_link(state: Any) -> None:
+    """Unlink this tab from the feed it follows, from within one of its events.
+
+    Not Reflex's `_unlink`: that swaps the tab's private feed in only for its own call and
+    marks the whole linked feed dirty, so the rest of the event would send the tab the very
+    feed it is leaving. Here the link is dropped from the tab's links and the feed stops
+    sending to it; nothing of the feed is dirtied."""
+    root = state._get_root_state()
+    name = UserFeed.get_full_name()
+    links = root._reflex_internal_links or {}
+    if name not in links:
+        return
+    feed = await state.get_state(UserFeed)
+    feed._linked_from.discard(root.router.session.client_token)
+    root._reflex_internal_links = {k: v for k, v in links.items() if k != name}
+
+
+def forget_link_of(root: Any) -> bool:
+    """Drop the feed link from a tab's root state loaded *without* its links (the relay)."""
+    name = UserFeed.get_full_name()
+    links = root._reflex_internal_links or {}
+    if name not in links:
+        return False
+    root._reflex_internal_links = {k: v for k, v in links.items() if k != name}
+    return True
+
+
+@on_sign_out
+async def unlink_user_feed(state: rx.State) -> None:
+    """The user left this tab (logout, revoked or expired session): stop following the feed."""
+    await drop_feed_link(state)

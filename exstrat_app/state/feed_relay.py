@@ -4,9 +4,12 @@ worker as a lifespan task (`app.register_lifespan_task(relay_push_events)`).
 Workers publish alerts on `exstrat:push` (services/notifications/push.py). The relay
 subscribes, takes each event once across backend workers (`SET evt:<id> NX EX 60`) and
 applies it to the user's shared feed through
-`app.modify_state(rx.BaseStateToken(ident="user-<id>", cls=UserFeed))`; Reflex then sends the
-change to every tab linked to that token. It is an entry point over Redis, not state: the
-feed itself (and how an event changes it) lives in `state/feed.py`.
+`app.modify_state(rx.BaseStateToken(ident=feed_token(<id>), cls=UserFeed))`; Reflex then sends
+the change to every tab linked to that token. Before each event, every tab linked to the feed
+is checked again (the session cookie its socket connected with must still verify, for the
+feed's owner): a tab signed out elsewhere, revoked or expired is unlinked first, so it never
+receives the alert, even if it sends no event of its own. It is an entry point over Redis, not
+state: the feed itself (and how an event changes it) lives in `state/feed.py`.
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from exstrat_app import bootstrap
 from exstrat_app.services.notifications.push import PUSH_CHANNEL, PushEvent, parse_event
+from exstrat_app.state.base import verified_user_id
 from exstrat_app.state.feed import (
     UserFeed,
     apply_push_event,
     apply_snapshot,
     feed_token,
+    forget_link_of,
     load_snapshot,
 )
+from exstrat_app.state.guard import connection_session
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +49,37 @@ Applier = Callable[[PushEvent], Awaitable[None]]
 
 
 async def apply_to_app(app: Any, event: PushEvent) -> None:
-    """Apply an event to the user's shared feed in the running Reflex app."""
+    """Apply an event to the user's shared feed in the running Reflex app (after unlinking
+    the tabs that are no longer signed in as its owner)."""
     token = rx.BaseStateToken(ident=feed_token(event.user_id), cls=UserFeed)
     async with app.modify_state(token) as root:
         feed = await root.get_state(UserFeed)
+        stale = [
+            client_token
+            for client_token in list(feed._linked_from)
+            if not await asyncio.to_thread(still_owner, client_token, event.user_id)
+        ]
+        for client_token in stale:  # no update of this feed reaches them any more
+            feed._linked_from.discard(client_token)
         await apply_to_feed(feed, event)
+    for client_token in stale:  # and their own trees forget the link (their own lock)
+        await unlink_client(app, client_token)
+
+
+def still_owner(client_token: str, user_id: str) -> bool:
+    """Whether the socket of this tab is still signed in as `user_id`."""
+    session = connection_session(client_token)
+    return bool(session) and verified_user_id(session) == user_id
+
+
+async def unlink_client(app: Any, client_token: str) -> None:
+    """Make one tab's own state forget its feed link (under its lock, loaded without links,
+    so nothing of the feed is patched in or sent)."""
+    token = rx.BaseStateToken(ident=client_token, cls=UserFeed)
+    with app.set_contexts():
+        async with app.state_manager.modify_state(token) as root:
+            forget_link_of(root)
+    log.info("unlinked a signed-out tab from its alert feed")
 
 
 async def apply_to_feed(feed: Any, event: PushEvent) -> None:

@@ -20,6 +20,12 @@ from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.strategies import StrategyView
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.display import decimals_of, money_text, price_text, qty_text
+from exstrat_app.state.field_limits import (
+    AMOUNT_MAX_CHARS,
+    ASSET_MAX_CHARS,
+    STRATEGY_NAME_MAX_CHARS,
+    text_refusal,
+)
 from exstrat_app.state.portfolio import PortfolioState
 from exstrat_app.state.strategies import StrategiesState
 
@@ -59,9 +65,10 @@ def _preview(user_id: str, form: dict[str, Any]) -> StrategyView:
 
 def _create(user_id: str, form: dict[str, Any]) -> str:
     lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
+    cap = bootstrap.settings().max_strategies_per_user
     with bootstrap.unit_of_work() as session:
         view = strategies.create_strategy(
-            session, user_id=user_id, lot_step_lookup=lots, **_request(form)
+            session, user_id=user_id, lot_step_lookup=lots, max_strategies=cap, **_request(form)
         )
     return view.id or ""
 
@@ -124,10 +131,21 @@ class StrategyDialogState(rx.State):
             setattr(self, name, StrategyDialogState.get_fields()[name].default_value())
         self.steps = [_blank_step(t, s) for t, s in DEFAULT_STEPS]
 
-    # ---- edits (each one refreshes the preview)
+    # ---- edits (each one refreshes the preview; a value over its limit is not kept)
+
+    def _refused(self, key: str, label: str, value: Any, max_chars: int) -> bool:
+        """Whether `value` is refused; if so the field says why and nothing is kept."""
+        problem = text_refusal(value, max_chars)
+        if problem is None:
+            return False
+        self.errors = {**self.errors, key: problem}
+        self.message = f"{label} {problem}."
+        return True
 
     @rx.event
     def set_asset(self, value: str) -> Any:
+        if self._refused("asset", "The token", value, ASSET_MAX_CHARS):
+            return None
         self.asset = value.strip().upper()
         return StrategyDialogState.preview
 
@@ -139,16 +157,22 @@ class StrategyDialogState(rx.State):
 
     @rx.event
     def set_custom_price(self, value: str) -> Any:
+        if self._refused("reference.price", "The price", value, AMOUNT_MAX_CHARS):
+            return None
         self.custom_price = value
         return StrategyDialogState.preview
 
     @rx.event
     def set_base_qty(self, value: str) -> Any:
+        if self._refused("baseQty", "The quantity", value, AMOUNT_MAX_CHARS):
+            return None
         self.base_qty = value
         return StrategyDialogState.preview
 
     @rx.event
     def set_name(self, value: str) -> None:
+        if self._refused("name", "The name", value, STRATEGY_NAME_MAX_CHARS):
+            return
         self.name = value
 
     @rx.event
@@ -161,7 +185,12 @@ class StrategyDialogState(rx.State):
 
     @rx.event
     def set_step(self, index: int, field: str, value: str) -> Any:
-        if field in STEP_FIELDS and 0 <= index < len(self.steps):
+        if not isinstance(index, int) or field not in STEP_FIELDS:
+            return None
+        key = f"steps.{index}.{STEP_FIELDS[field]}"
+        if 0 <= index < len(self.steps):
+            if self._refused(key, "A step's percentage", value, AMOUNT_MAX_CHARS):
+                return None
             steps = list(self.steps)
             steps[index] = {**steps[index], field: value}
             self.steps = steps

@@ -1,4 +1,6 @@
-"""/tokens/[symbol]: one asset of the signed-in user: position, P&L, trades, transfers, chart.
+"""/tokens/[symbol]: one asset of the signed-in user: position, P&L (realized, unrealized,
+income), every movement with its kind, where the coins sit, what could not be valued, trades,
+transfers, chart; and the "Add an opening position" dialog (`?opening=1` opens it).
 
 The chart's points are numeric strings (recharts scales them); the average price and every
 target of the open ladders on the asset are drawn as reference lines.
@@ -15,9 +17,18 @@ from exstrat_app import bootstrap
 from exstrat_app.domain.assets import is_ticker
 from exstrat_app.domain.money import fmt
 from exstrat_app.services import strategies
-from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.errors import InvalidInput, ServiceError
+from exstrat_app.services.portfolio import openings
+from exstrat_app.services.portfolio.movements import MovementLine
 from exstrat_app.services.portfolio.prices import daily_closes
-from exstrat_app.services.portfolio.token import TokenView, TradeLine, TransferLine, token_view
+from exstrat_app.services.portfolio.rebuild import recompute_for_user
+from exstrat_app.services.portfolio.token import (
+    HoldingLine,
+    TokenView,
+    TradeLine,
+    TransferLine,
+    token_view,
+)
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.display import (
     DASH,
@@ -72,6 +83,50 @@ def transfer_row(t: TransferLine) -> dict[str, str]:
     }
 
 
+KIND_LABELS = {"trade": "Trade", "convert": "Convert", "card": "Card buy/sell", "dust": "Dust",
+               "simple": "Buy/Sell", "income": "Income", "deposit": "Deposit",
+               "withdrawal": "Withdrawal", "opening": "Opening position",
+               "unclassified": "Unclassified"}  # fmt: skip
+WALLET_LABELS = {"spot": "Spot", "funding": "Funding", "earn_flexible": "Earn (flexible)",
+                 "earn_locked": "Earn (locked)"}  # fmt: skip
+
+
+def movement_row(m: MovementLine) -> dict[str, str]:
+    amount = qty_text(m.amount)
+    detail = m.symbol or m.source or ""
+    if m.kind == "opening" and m.cost is not None:
+        detail = f"cost {qty_text(m.cost)} USDT" + (f" · {m.source}" if m.source else "")
+    return {
+        "when": when_text(m.ts),
+        "kind": m.kind,
+        "label": KIND_LABELS.get(m.kind, m.kind),
+        "amount": amount if m.amount < 0 else f"+{amount}",
+        "detail": detail,
+        "account": m.exchange or "entered by you",
+    }
+
+
+def holding_row(h: HoldingLine) -> dict[str, str]:
+    return {
+        "account": h.nickname or h.exchange.capitalize(),
+        "wallet": WALLET_LABELS.get(h.wallet, h.wallet),
+        "quantity": qty_text(h.quantity),
+    }
+
+
+def _add_opening(user_id: str, asset: str, quantity: str, total_cost: str, at: str) -> None:
+    redis = bootstrap.redis()
+
+    def rebuild(session: Any, user: str) -> None:
+        recompute_for_user(session, user, redis=redis)
+
+    with bootstrap.unit_of_work() as session:
+        openings.add_opening(
+            session, user_id=user_id, asset=asset, quantity=quantity.strip(),
+            total_cost=total_cost.strip(), at=at.strip(), rebuild=rebuild,
+        )  # fmt: skip
+
+
 def summary_of(asset: str, view: TokenView) -> dict[str, str]:
     position = view.position
     realized, unrealized = view.realized_pnl, view.unrealized_pnl
@@ -84,6 +139,8 @@ def summary_of(asset: str, view: TokenView) -> dict[str, str]:
         "price": price_text(position.price if position else None),
         "value": money_text(position.value if position else None),
         "realized": signed_money_text(realized),
+        "income": money_text(view.income),
+        "unexplained_qty": fmt(unexplained) if unexplained and unexplained > 0 else "",
         "realized_sign": str(sign_of(realized)),
         "unrealized": signed_money_text(unrealized),
         "unrealized_sign": str(sign_of(unrealized)),
@@ -117,9 +174,10 @@ def _view(user_id: str, asset: str, trades_page: int, transfers_page: int) -> To
 
 
 def _history(asset: str) -> list[dict[str, str]]:
+    """The chart's points: one shared ccxt instance per process, the candles cached in Redis."""
     return [
         {"day": day.strftime("%Y-%m-%d"), "close": close}
-        for day, close in daily_closes(asset, days=CHART_DAYS)
+        for day, close in daily_closes(asset, days=CHART_DAYS, redis=bootstrap.redis())
     ]
 
 
@@ -130,6 +188,18 @@ class TokenState(rx.State):
     summary: dict[str, str] = {}
     trades: list[dict[str, str]] = []
     transfers: list[dict[str, str]] = []
+    movements: list[dict[str, str]] = []
+    movements_total: int = 0
+    holdings: list[dict[str, str]] = []
+    unvalued: list[str] = []
+    # The "Add an opening position" dialog.
+    opening_open: bool = False
+    opening_quantity: str = ""
+    opening_cost: str = ""
+    opening_date: str = ""
+    opening_error: str = ""
+    opening_fields: dict[str, str] = {}
+    opening_saving: bool = False
     trades_page: int = 1
     trades_pages: int = 1
     transfers_page: int = 1
@@ -150,6 +220,8 @@ class TokenState(rx.State):
         if asset != self._asset:
             self.reset()
             self._asset = asset
+        if str(self.router._page.params.get("opening", "")) == "1":
+            self._open_opening()
         return [TokenState.load, TokenState.load_chart]
 
     @rx.event(background=True)
@@ -183,14 +255,22 @@ class TokenState(rx.State):
             return
         self.summary = summary_of(asset, view)
         self.trades = [trade_row(t) for t in view.trades]
+        self.movements = [movement_row(m) for m in view.movements]
+        self.movements_total = view.movements_total
+        self.holdings = [holding_row(h) for h in view.holdings]
+        self.unvalued = [u.text for u in view.unvalued]
+        if self.opening_open and not self.opening_quantity:
+            self.opening_quantity = self.summary.get("unexplained_qty", "")
         self.transfers = [transfer_row(t) for t in view.transfers]
         avg = view.position.avg_price if view.position is not None else None
         self.avg_line = chart_number(avg) if avg is not None else ""
         self.targets = [target_line(t) for t in result.targets]
 
     @rx.event(background=True)
-    async def load_chart(self) -> None:
+    async def load_chart(self) -> Any:
         async with self:
+            if await current_user_id(self) is None:  # no session, no exchange request
+                return TO_LOGIN
             asset = self._asset
         points = await asyncio.to_thread(_history, asset) if is_ticker(asset) else []
         async with self:
@@ -205,4 +285,57 @@ class TokenState(rx.State):
     @rx.event
     def transfers_to(self, page: int) -> Any:
         self.transfers_page = max(1, min(page, self.transfers_pages))
+        return TokenState.load
+
+    # ---- the "Add an opening position" dialog
+
+    def _open_opening(self) -> None:
+        unexplained = self.summary.get("unexplained_qty", "") if self.summary else ""
+        self.opening_quantity = unexplained
+        self.opening_cost = ""
+        self.opening_date = ""
+        self.opening_error, self.opening_fields = "", {}
+        self.opening_open = True
+
+    @rx.event
+    def open_opening(self) -> None:
+        self._open_opening()
+
+    @rx.event
+    def set_opening_open(self, value: bool) -> None:
+        self.opening_open = value
+
+    @rx.event
+    def set_opening_quantity(self, value: str) -> None:
+        self.opening_quantity = value
+
+    @rx.event
+    def set_opening_cost(self, value: str) -> None:
+        self.opening_cost = value
+
+    @rx.event
+    def set_opening_date(self, value: str) -> None:
+        self.opening_date = value
+
+    @rx.event(background=True)
+    async def save_opening(self) -> Any:
+        async with self:
+            user_id = await current_user_id(self)
+            if user_id is None:
+                return TO_LOGIN
+            if self.opening_saving:
+                return None
+            self.opening_saving = True
+            args = (self._asset, self.opening_quantity, self.opening_cost, self.opening_date)
+        try:
+            await asyncio.to_thread(_add_opening, user_id, *args)
+        except ServiceError as exc:
+            async with self:
+                self.opening_saving = False
+                self.opening_error = exc.message
+                self.opening_fields = exc.fields if isinstance(exc, InvalidInput) else {}
+            return None
+        async with self:
+            self.opening_saving, self.opening_open = False, False
+            self.opening_error, self.opening_fields = "", {}
         return TokenState.load

@@ -1,7 +1,8 @@
 """Coinbase App (v2) transactions of a wallet: every fill as an ``advanced_trade_fill`` in the
 base and the quote wallet (as Coinbase lists them), sends with ``network.transaction_fee``,
 receives, fiat deposits/withdrawals (Coinbase App API reference, "Transactions", "Deposits",
-"Withdrawals"; shapes as ccxt's ``ts/src/test/static/response/coinbase.json`` records them)."""
+"Withdrawals"; shapes as ccxt's ``ts/src/test/static/response/coinbase.json`` records them),
+and the retail types (buy, sell, trade, rewards, others: ``v2_retail.py``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .._wire import Request, Response, iso_seconds, plain
 from ..datasets.ids import sim_uuid
 from ..datasets.model import SimAccount
 from .pagination import v2_page
+from .v2_retail import retail_transactions
 from .venue import CURRENCY_NAMES, FIAT, CoinbaseVenue
 
 
@@ -113,6 +115,8 @@ class LedgerEndpoints:
                         "resource": typ.split("_")[1],
                     }
                 add(cur, tf.time, d)
+            for cur, t, d in retail_transactions(self.venue, acct):
+                add(cur, t, d)
             result = {
                 cur: [d for _t, d in sorted(rows, key=lambda r: (r[0], r[1]["id"]), reverse=True)]
                 for cur, rows in out.items()

@@ -8,6 +8,8 @@ exchanges send. The datasets provided:
 - ``large_dataset(n_trades, n_symbols, seed)``: generated, deterministic, for benchmarks.
 - ``demo_dataset(seed)``: a few hundred trades over ~10 assets for the demo, with an ETH
   position of ~4 ETH at an average near 2000 USDT and ETH/USDT at 2190 (a +10 % step is close).
+- ``retail_dataset()``: Binance Convert, card buys, fiat, dust, distributions, Simple Earn and
+  Funding, hand-checkable (``retail.py``).
 - ``market_dataset(prices)``: Binance spot markets and their prices only (no accounts).
 
 All datasets with accounts use the same API keys (``keys.py``), so a demo user can paste them.
@@ -37,6 +39,7 @@ from .large import large_dataset
 from .markets import market_dataset
 from .model import SimAccount, SimDataset, SimMarket, SimTrade, SimTransfer
 from .prices import PriceHistory
+from .retail import RETAIL_WALLETS, retail_dataset
 from .small import (
     SMALL_BINANCE_BALANCES,
     SMALL_BINANCE_IMPLIED,
@@ -63,6 +66,7 @@ __all__ = [
     "COINBASE_TRADING_SECRET",
     "COINBASE_TRANSFER_KEY",
     "COINBASE_TRANSFER_SECRET",
+    "RETAIL_WALLETS",
     "SMALL_BINANCE_BALANCES",
     "SMALL_BINANCE_IMPLIED",
     "SMALL_BINANCE_UNEXPLAINED",
@@ -78,5 +82,6 @@ __all__ = [
     "demo_dataset",
     "large_dataset",
     "market_dataset",
+    "retail_dataset",
     "small_dataset",
 ]

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from .accounts import add_binance_aliases, add_coinbase_aliases
 from .demo_coinbase import coinbase_demo_account
+from .demo_retail import add_eur_market, demo_binance_retail
 from .ids import txhash
 from .keys import BINANCE_READONLY_KEY, BINANCE_READONLY_PERMISSIONS, BINANCE_READONLY_SECRET
 from .markets import binance_markets
@@ -38,7 +39,9 @@ def demo_dataset(seed: int = 7, now_ms: int | None = None) -> SimDataset:
     """A year of activity ending at ``now_ms`` (default: today 00:00 UTC, so the dataset is
     stable for a day). Binance: a few hundred trades over BTC, ETH, BNB, SOL, ADA, XRP, DOGE,
     DOT, LINK, MATIC (all /USDT) plus one ETH/BTC buy; fees in BNB or in the received asset;
-    USDT/BTC deposits, SOL/ETH withdrawals. ETH: ~4 ETH at an average near 2000 USDT; the
+    USDT/BTC deposits, SOL/ETH withdrawals; beside the order book (``demo_retail.py``) a card
+    buy and a Convert of ETH in EUR, Simple Earn interest and ETH in Funding. ETH in spot:
+    ~4 ETH at an average near 2000 USDT; the
     current ETH/USDT price is 2190.00 (just below a +10 % step at ~2200). Coinbase: ~20 fills
     on BTC-USD, ETH-USD, SOL-USD, a fiat deposit, a send and a receive.
     """
@@ -51,6 +54,9 @@ def demo_dataset(seed: int = 7, now_ms: int | None = None) -> SimDataset:
     bmk["ETH/BTC"] = SimMarket("ETH", "BTC", D("0.0001"), D("0.00001"), D("0.0001"), D("0.0001"))
     prices = _price_paths(rng, t0, now_ms, every)
     ro = _binance_account(rng, seed, t0, bmk, prices)
+    # ETH partly by card and Convert, Simple Earn interest, some in Funding (no random draws)
+    ro.binance_retail = demo_binance_retail(t0, prices)
+    add_eur_market(bmk, prices)
     # drawn after the Binance activity from the same generator: the dataset stays what it was
     cmk, cro = coinbase_demo_account(rng, t0, prices)
     ds = SimDataset(

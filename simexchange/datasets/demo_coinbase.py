@@ -1,11 +1,14 @@
 """The demo's Coinbase account: USD products whose prices follow the Binance USDT paths, ~20
-fills, a fiat deposit, a send and a receive."""
+fills, a fiat deposit, a send and a receive, and what the app's retail user does (v2
+transactions, ``cb_transactions.py``): a Buy of ETH paid from the USD wallet, a Convert of
+BTC into ETH, and ETH staking rewards."""
 
 from __future__ import annotations
 
 import random
 from decimal import Decimal
 
+from .cb_transactions import SimCbTransaction
 from .ids import sim_uuid, txhash
 from .keys import COINBASE_READONLY_KEY, COINBASE_READONLY_PERMISSIONS, COINBASE_READONLY_SECRET
 from .model import ZERO, SimAccount, SimMarket, SimTrade, SimTransfer
@@ -101,6 +104,7 @@ def coinbase_demo_account(
         )
     )
     cbal["BTC"] = cbal.get("BTC", ZERO) + D("0.01")
+    retail = _retail(t0, prices, cbal)
     for a in ("BTC", "ETH", "SOL", "USDC"):
         cbal.setdefault(a, ZERO)
     cro = SimAccount(
@@ -112,5 +116,43 @@ def coinbase_demo_account(
         trades=c_trades,
         deposits=c_dep,
         withdrawals=c_wd,
+        cb_v2=retail,
     )
     return cmk, cro
+
+
+def _retail(t0: int, prices: dict[str, PriceHistory], cbal: dict[str, Decimal]) -> list:
+    """The last days' retail transactions (no random draw: the rest of the dataset stays what
+    it was); moves ``cbal``."""
+    out: list[SimCbTransaction] = []
+    sat = D("0.00000001")
+    t = t0 + 352 * DAY_MS
+    if cbal["USD"] >= D("300.00"):
+        # Buy: 300.00 USD paid, 4.45 of it the fee (Coinbase's ~1.49 %).
+        qty = quantize_down(D("295.55") / prices["ETH/USD"].at(t), sat)
+        out.append(
+            SimCbTransaction("buy", "ETH", qty, t, sim_uuid("demo-cb-buy"), quote="USD",
+                             quote_amount=D("300.00"), fee=D("4.45"))
+        )  # fmt: skip
+        cbal["USD"] -= D("300.00")
+        cbal["ETH"] = cbal.get("ETH", ZERO) + qty
+    t = t0 + 354 * DAY_MS
+    btc = quantize_down(cbal.get("BTC", ZERO) / 5, sat)
+    if btc > D("0.0001"):
+        # Convert: a fifth of the BTC into ETH, 1 % spread inside the amounts.
+        p_btc, p_eth = prices["BTC/USD"].at(t), prices["ETH/USD"].at(t)
+        eth = quantize_down(btc * p_btc / p_eth * D("0.99"), sat)
+        out.append(
+            SimCbTransaction("trade", "BTC", -btc, t, sim_uuid("demo-cb-convert"), quote="ETH",
+                             quote_amount=eth, ref=sim_uuid("demo-cb-trade"))
+        )  # fmt: skip
+        cbal["BTC"] -= btc
+        cbal["ETH"] = cbal.get("ETH", ZERO) + eth
+    if cbal.get("ETH", ZERO) > 0:
+        for k, day in enumerate((353, 356, 359)):
+            out.append(
+                SimCbTransaction("staking_reward", "ETH", D("0.0004"), t0 + day * DAY_MS,
+                                 sim_uuid("demo-cb-staking", k))
+            )  # fmt: skip
+            cbal["ETH"] += D("0.0004")
+    return out

@@ -10,7 +10,9 @@ import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .cb_transactions import SimCbTransaction
 from .prices import PriceHistory
+from .retail_model import BinanceRetail
 
 ZERO = Decimal(0)
 _DEFAULT_STEP = Decimal("0.0001")
@@ -116,8 +118,12 @@ class SimAccount:
     trades: list[SimTrade] = field(default_factory=list)
     deposits: list[SimTransfer] = field(default_factory=list)
     withdrawals: list[SimTransfer] = field(default_factory=list)
+    #: Coinbase v2 transactions beyond fills and transfers (buys, converts, rewards, ...)
+    cb_v2: list[SimCbTransaction] = field(default_factory=list)
     created_ms: int = 1_577_836_800_000  # 2020-01-01
     uid: int = 354937868
+    #: Binance Convert, card buys, fiat orders, dust, distributions, Simple Earn, Funding
+    binance_retail: BinanceRetail = field(default_factory=BinanceRetail)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     #: bumped whenever trades/transfers/balances change (the server rebuilds its indexes)
     version: int = 0

@@ -243,7 +243,13 @@ def test_the_keepalive_ping_keeps_one_subscription(
     asyncio.run(scenario())
 
 
-def test_feed_handlers_mark_read_through_the_database(db: Any, alice: Any) -> None:
+def test_feed_handlers_mark_read_through_the_database(
+    db: Any, alice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def signed_in(_state: Any) -> str:  # the handlers check the tab's signed-in user
+        return str(alice.id)
+
+    monkeypatch.setattr("exstrat_app.state.feed.current_user_id", signed_in)
     notes = [add_notification(db, alice.id, f"n{i}") for i in range(2)]
     feed = new_feed()
     apply_snapshot(feed, alice.id, FeedSnapshot(rows=[], unread=0))

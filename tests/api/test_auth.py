@@ -46,15 +46,26 @@ def test_signup_then_login_full_flow(client):
     assert resp.json() == me
 
 
-def test_duplicate_email_is_409(client, make_user):
-    make_user("alice@example.com")
+def test_duplicate_email_answers_like_a_new_one(client, make_user, db, tmp_path, monkeypatch):
+    # Issue 12 overrides SPEC §5's 409: a taken email is not revealed (no enumeration); the
+    # answer has the new-account shape, nothing is stored and the owner is emailed.
+    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
+    monkeypatch.setattr(get_settings(), "smtp_url", None)
+    alice = make_user("alice@example.com")
     resp = client.post(
         "/api/auth/signup", json={"email": "ALICE@example.com", "password": PASSWORD}
     )
-    assert resp.status_code == 409
-    error = resp.json()["error"]
-    assert error["code"] == "conflict"
-    assert "email" in error["fields"]
+    assert resp.status_code == 201
+    body = resp.json()
+    assert body == {"id": body["id"], "email": "alice@example.com"}
+    assert body["id"] != alice.id and len(body["id"]) == len(alice.id)
+    assert len(db.exec(select(User).where(User.email == "alice@example.com")).all()) == 1
+    assert login(client, "alice@example.com").json()["id"] == alice.id  # unchanged
+
+    mails = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(mails) == 1
+    text = mails[0].read_text()
+    assert "To: alice@example.com" in text and "tried to create" in text
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ def test_every_route_is_registered_once_and_not_through_rx_page() -> None:
     registered = [page.route for page in PAGES]
     assert sorted(registered) == sorted({
         routes.HOME, routes.LOGIN, routes.SIGNUP, routes.PORTFOLIO, routes.EXCHANGES,
-        routes.STRATEGIES, routes.STRATEGY_DETAIL, routes.ASSET_DETAIL,
+        routes.STRATEGIES, routes.STRATEGY_DETAIL, routes.ASSET_DETAIL, routes.SECURITY,
     })  # fmt: skip
     # Reflex adds the `@rx.page` list to the app on every compile: it must stay empty.
     assert RegistrationContext.ensure_context().decorated_pages == []

@@ -81,7 +81,11 @@ NO_PRICES = prices({})  # stable quotes must never need a price
 def rebuild(
     fills: list[Fill], moves: list[Movement] | None = None, price_at: PriceAt = NO_PRICES
 ) -> dict[str, PositionState]:
-    return rebuild_positions(fills, moves or [], quote="USDT", price_at=price_at)
+    # strict_prices: these examples predate unvalued legs (test_real_accounts.py has those);
+    # a missing price must still fail here, so NO_PRICES keeps guarding "no price asked".
+    return rebuild_positions(
+        fills, moves or [], quote="USDT", price_at=price_at, strict_prices=True
+    )
 
 
 def div(a: str, b: str) -> Decimal:

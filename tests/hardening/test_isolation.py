@@ -20,6 +20,7 @@ from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.models import (
     ExchangeAccount,
     Notification,
+    OpeningPosition,
     Position,
     Strategy,
     StrategyStep,
@@ -78,9 +79,15 @@ def alice(db: Any) -> dict[str, str]:
         user_id=user.id, strategy_id=strategy.id, step_id=step.id, title="ETH step 1", body="b"
     )
     db.add(note)
+    opening = OpeningPosition(
+        user_id=user.id, asset="ETH", quantity=Decimal("1"), total_cost=Decimal("900"),
+        at=datetime(2019, 6, 1, tzinfo=UTC),
+    )  # fmt: skip
+    db.add(opening)
     db.commit()
     return {
         "user_id": user.id,
+        "opening_id": opening.id,
         "account_id": account.id,
         "strategy_id": strategy.id,
         "step_id": step.id,
@@ -118,6 +125,7 @@ def _alice_unchanged(db: Any, alice: dict[str, str]) -> None:
     assert db.get(Strategy, alice["strategy_id"]).status == "active"
     assert db.get(StrategyStep, alice["step_id"]).state == "triggered"
     assert db.get(Notification, alice["notification_id"]).read_at is None
+    assert db.get(OpeningPosition, alice["opening_id"]) is not None
     assert db.exec(select(Trade).where(Trade.exchange_trade_id == ALICE_TRADE_ID)).one()
 
 

@@ -87,7 +87,7 @@ def test_views_are_decimals_and_the_api_sends_them_as_strings(db, engine, make_u
     body = PortfolioRowOut.of(row).model_dump(mode="json", by_alias=True)
     assert body["value"] == "5001" and body["pnlPct"] == "25.02" and body["avgPrice"] == "2000"
     token_body = TokenOut.of(token).model_dump(mode="json", by_alias=True)
-    assert token_body["pnl"] == {"realized": "0", "unrealized": "1001"}
+    assert token_body["pnl"] == {"realized": "0", "unrealized": "1001", "income": "0"}  # issue 13
     assert token_body["trades"][0]["feeCost"] == "0" and token_body["pageSize"] == 1
 
 

@@ -9,6 +9,8 @@ modules behind it:
 - `throttle.py` one request schedule per exchange shared through Redis
 - `rows.py`    trade/transfer rows, key permissions, decimal and time helpers
 - `binance.py`, `coinbase.py`  one module per exchange: pages, raw parsing, permissions
+- `binance_retail.py` Binance Convert, card/fiat, dust, distributions, Simple Earn, Funding
+- `weights.py`  Binance's documented request weights (the throttle spaces requests by them)
 - `permissions.py` what a key may do, asked of its exchange
 - `candles.py` candle closes; `markets.py` the cached market list and lot sizes
 - `tickers.py` every Binance last price in one HTTP request
@@ -22,6 +24,25 @@ from exstrat_app.infra.exchanges.binance import (
     binance_trades_page,
     binance_transfers,
 )
+from exstrat_app.infra.exchanges.binance_retail import (
+    CONVERT_LIMIT,
+    CONVERT_WINDOW_MS,
+    DIVIDEND_LIMIT,
+    DIVIDEND_WINDOW_MS,
+    EARN_HISTORY_START_MS,
+    EARN_PAGE_SIZE,
+    EARN_WINDOW_MS,
+    FIAT_ROWS,
+    binance_card_payments,
+    binance_converts,
+    binance_dividends,
+    binance_dust,
+    binance_earn_positions,
+    binance_earn_rewards,
+    binance_fiat_orders,
+    binance_funding_balances,
+)
+from exstrat_app.infra.exchanges.binance_retail import Page as RetailPage
 from exstrat_app.infra.exchanges.candles import CANDLES_LIMIT, fetch_candles, fetch_daily_closes
 from exstrat_app.infra.exchanges.client import (
     SUPPORTED_EXCHANGES,
@@ -31,8 +52,10 @@ from exstrat_app.infra.exchanges.client import (
 )
 from exstrat_app.infra.exchanges.coinbase import (
     CoinbaseWallet,
+    ConvertLeg,
     LedgerPage,
     coinbase_balances,
+    coinbase_convert_row,
     coinbase_fills_page,
     coinbase_ledger_page,
 )
@@ -62,15 +85,26 @@ from exstrat_app.infra.exchanges.tickers import (
     binance_base_url,
     fetch_binance_tickers,
 )
+from exstrat_app.infra.exchanges.weights import BINANCE_WEIGHTS, Weight
 
 __all__ = [
     "BINANCE_TRADES_LIMIT",
     "BINANCE_TRANSFERS_LIMIT",
+    "BINANCE_WEIGHTS",
     "BINANCE_WINDOW_MS",
     "CANDLES_LIMIT",
+    "CONVERT_LIMIT",
+    "CONVERT_WINDOW_MS",
+    "DIVIDEND_LIMIT",
+    "DIVIDEND_WINDOW_MS",
+    "EARN_HISTORY_START_MS",
+    "EARN_PAGE_SIZE",
+    "EARN_WINDOW_MS",
+    "FIAT_ROWS",
     "MAX_ATTEMPTS",
     "SUPPORTED_EXCHANGES",
     "CoinbaseWallet",
+    "ConvertLeg",
     "Credentials",
     "ExchangeAuthError",
     "ExchangeBadRequest",
@@ -80,17 +114,28 @@ __all__ = [
     "KeyPermissions",
     "LedgerPage",
     "MarketsUnavailable",
+    "RetailPage",
     "TickerUnavailable",
     "TradeRow",
     "TransferRow",
     "UnsupportedExchange",
+    "Weight",
     "balances_of",
     "binance_base_url",
+    "binance_card_payments",
+    "binance_converts",
+    "binance_dividends",
+    "binance_dust",
+    "binance_earn_positions",
+    "binance_earn_rewards",
+    "binance_fiat_orders",
+    "binance_funding_balances",
     "binance_trade_rows",
     "binance_trades_page",
     "binance_transfers",
     "call",
     "coinbase_balances",
+    "coinbase_convert_row",
     "coinbase_fills_page",
     "coinbase_ledger_page",
     "dt_to_ms",

@@ -16,7 +16,7 @@ from redis import Redis
 
 from exstrat_app.infra.exchanges.errors import UnsupportedExchange, map_ccxt_error
 from exstrat_app.infra.exchanges.retry import with_retries
-from exstrat_app.infra.exchanges.throttle import share_throttle
+from exstrat_app.infra.exchanges.throttle import apply_binance_weights, share_throttle
 from exstrat_app.settings import get_settings
 
 SUPPORTED_EXCHANGES = ("binance", "coinbase")
@@ -90,6 +90,8 @@ def make_exchange(
     instance.number = str  # never let ccxt parse money into floats
     if rate_limit and redis is not None:
         share_throttle(instance, exchange, redis)
+    elif rate_limit and exchange == "binance":
+        apply_binance_weights(instance)  # Binance's documented weights (`weights.py`)
     return instance
 
 

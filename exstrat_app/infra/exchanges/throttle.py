@@ -8,18 +8,33 @@ instance's `throttle`: each request reserves the next free slot of the exchange'
 Redis (one atomic script, on Redis' clock) and sleeps until it. The schedule is the one ccxt
 would keep for a single instance; all processes now share it.
 
+Binance requests are spaced by their documented weights (`weights.py`): the IP weight on the
+shared schedule, the UID weight from the account's own budget (`_UID_TAKE`: a bucket of one
+minute's 180000 UID weight, refilled at 3000 a second, one per API key, against Binance
+itself), so a Convert or fiat history walk waits on its account's budget without holding up
+any other account.
+
 If Redis cannot be reached, the request falls back to ccxt's own per-instance spacing: a
 sync is never stopped by the limiter itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
+
+from exstrat_app.infra.exchanges.weights import (
+    CCXT_COST_PER_MINUTE,
+    SAPI_UID_PER_MINUTE,
+    ip_cost,
+    lookup,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +55,31 @@ return start - now
 """
 
 
+# Take `w` from a token bucket (capacity ARGV[2], refilled at ARGV[3] per second) and return
+# the wait in microseconds until the bucket had that much (the bucket may go negative: the
+# wait reserves the tokens, so callers queue in order).
+_UID_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local w, cap, rate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1] or ARGV[2])
+local at = tonumber(state[2] or now)
+tokens = math.min(cap, tokens + (now - at) * rate / 1000000)
+tokens = tokens - w
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', string.format('%d', now))
+redis.call('PEXPIRE', KEYS[1], 120000)
+if tokens >= 0 then return 0 end
+return math.ceil(-tokens * 1000000 / rate)
+"""
+
+
+class Cost(float):
+    """ccxt's cost of one request (its IP weight) carrying the request's UID weight."""
+
+    uid: int = 0
+
+
 class SharedThrottle:
     """A drop-in for `ccxt.Exchange.throttle(cost)` that spaces requests across processes."""
 
@@ -54,12 +94,19 @@ class SharedThrottle:
         self._rate_limit_ms = rate_limit_ms
         self._fallback = fallback
         self._reserve = redis.register_script(_RESERVE)
+        self._uid_take = redis.register_script(_UID_TAKE)
+        self.uid_key: str | None = None  # the account's UID budget (Binance, with a key)
         self._warned = False  # one warning per instance, not one per request of a long sync
 
     def __call__(self, cost: float | None = None) -> None:
         spacing_us = round(self._rate_limit_ms() * (1 if cost is None else cost) * 1000)
+        uid = getattr(cost, "uid", 0)
         try:
             wait_us = int(self._reserve(keys=[self.key], args=[spacing_us]))
+            if uid and self.uid_key:
+                rate = SAPI_UID_PER_MINUTE / 60
+                args = [uid, SAPI_UID_PER_MINUTE, rate]
+                wait_us = max(wait_us, int(self._uid_take(keys=[self.uid_key], args=args)))
         except RedisError:
             if not self._warned:
                 log.warning("shared throttle unavailable (Redis); spacing this instance only")
@@ -78,4 +125,42 @@ def share_throttle(instance: object, exchange: str, redis: Redis) -> None:
         return float(instance.rateLimit)  # type: ignore[attr-defined]
 
     # An instance attribute wins over the class method ccxt's fetch2 calls.
-    instance.throttle = SharedThrottle(redis, exchange, rate_limit_ms, fallback)  # type: ignore[attr-defined]
+    throttle = SharedThrottle(redis, exchange, rate_limit_ms, fallback)
+    instance.throttle = throttle  # type: ignore[attr-defined]
+    if exchange == "binance":
+        api_key = getattr(instance, "apiKey", "") or ""
+        if api_key and _talks_to_binance(instance):
+            digest = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+            throttle.uid_key = f"{KEY_PREFIX}binance:uid:{digest}"
+        apply_binance_weights(instance, uid_budget=True)
+
+
+def _talks_to_binance(instance: Any) -> bool:
+    """UID budgets are Binance's own, per account: spent against Binance itself. A local
+    simulator counts them and answers Binance's -1003 when its meter is on (`simexchange/
+    binance/weights.py`); the retries honour its Retry-After."""
+    return "binance." in str(instance.urls.get("api", {}).get("sapi", ""))
+
+
+def apply_binance_weights(instance: Any, *, uid_budget: bool = False) -> None:
+    """Cost each Binance request from `weights.BINANCE_WEIGHTS`: the IP weight in ccxt's
+    units, the UID weight riding along for the account's budget (`uid_budget`), or, with no
+    budget against Binance itself, folded into the cost as ccxt does (max of the two: slow
+    but safe); other endpoints keep ccxt's costs."""
+    ccxt_cost = instance.calculate_rate_limiter_cost
+    fold_uid = not uid_budget and _talks_to_binance(instance)
+
+    def cost(api: Any, method: Any, path: Any, params: Any, config: Any = None) -> float:
+        found = lookup(api, path)
+        if found is None:
+            return ccxt_cost(api, method, path, params, config or {})
+        name, weight = found
+        ip = ip_cost(name, weight)
+        if fold_uid:
+            return max(ip, weight.uid * CCXT_COST_PER_MINUTE / SAPI_UID_PER_MINUTE)
+        # a UID-only endpoint still takes one slot of the IP schedule (ccxt's least cost)
+        value = Cost(max(ip, 0.1 if weight.uid else 0.0))
+        value.uid = weight.uid
+        return value
+
+    instance.calculate_rate_limiter_cost = cost

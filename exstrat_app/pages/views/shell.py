@@ -60,6 +60,12 @@ def _account_menu() -> rx.Component:
             ],
             rx.menu.separator(display=MOBILE_ONLY),
             rx.menu.item(
+                rx.icon("shield_check", size=14),
+                "Security",
+                on_click=rx.redirect(routes.SECURITY),
+                id="menu-security",
+            ),
+            rx.menu.item(
                 rx.icon("log_out", size=14),
                 "Sign out",
                 # The tab stops following the user's alerts before the session ends.

@@ -29,13 +29,22 @@ from exstrat_app.services.auth.tickets import (
     create_login_ticket,
     redeem_login_ticket,
 )
-from exstrat_app.services.auth.users import authenticate, get_user, login, signup
+from exstrat_app.services.auth.users import (
+    SignupOutcome,
+    authenticate,
+    get_user,
+    login,
+    register,
+    signup,
+    tell_owner_of_signup_attempt,
+)
 
 __all__ = [
     "LOGIN_TICKET_PREFIX",
     "NOT_SIGNED_IN",
     "SESSION_COOKIE",
     "AuthThrottle",
+    "SignupOutcome",
     "authenticate",
     "create_login_ticket",
     "decode_session_token",
@@ -45,8 +54,10 @@ __all__ = [
     "limits_storage_uri",
     "login",
     "redeem_login_ticket",
+    "register",
     "retry_after_seconds",
     "revoke_session_token",
     "signup",
+    "tell_owner_of_signup_attempt",
     "verify_session_token",
 ]

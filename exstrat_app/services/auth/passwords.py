@@ -3,7 +3,14 @@
 bcrypt at cost `BCRYPT_ROUNDS` (12). bcrypt only reads the first 72 bytes of its input (and
 bcrypt >= 5 raises on longer input), so the password is first hashed with SHA-256 and
 base64-encoded (44 ASCII bytes, never a NUL) and *that* goes into bcrypt: every character of
-a long passphrase counts. Passwords are 10..256 characters.
+a long passphrase counts.
+
+The rule for a new password: 10..256 characters, not a commonly used password (the 30,000
+most common passwords of zxcvbn's list, also l33t-spelt or reversed, and nothing but
+repeats or sequences of them), and a zxcvbn strength score of at least `MIN_STRENGTH` (3 of 4:
+"safely unguessable", about 10^8 guesses) counting the email and the product's name as known
+words. zxcvbn reads the
+first 72 characters; a longer passphrase is judged by those.
 """
 
 from __future__ import annotations
@@ -11,22 +18,56 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Sequence
 from functools import lru_cache
 
 import bcrypt
+from zxcvbn import zxcvbn
 
 BCRYPT_ROUNDS = 12
 PASSWORD_MIN_CHARS = 10
 PASSWORD_MAX_CHARS = 256
+MIN_STRENGTH = 3
+_ZXCVBN_MAX_CHARS = 72
+PRODUCT_WORDS = ("exstrat",)  # known to anyone guessing a password for this site
+TOO_COMMON = "This password is too common; choose one nobody else would."
+TOO_EASY = "This password is too easy to guess; use a few uncommon words or a longer phrase."
+# Matches of these kinds add no secret of their own to a password made only of them.
+_TRIVIAL = frozenset({"repeat", "sequence", "date"})
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None."""
+def _only_common(matches: list[dict]) -> bool:
+    """Whether the password is one common password, possibly spelt around with repeats."""
+    kinds = [(m["pattern"], m.get("dictionary_name")) for m in matches]
+    common = [k for k in kinds if k == ("dictionary", "passwords")]
+    return bool(common) and all(k in common or k[0] in _TRIVIAL for k in kinds)
+
+
+def password_problem(password: str, *, user_inputs: Sequence[str] = ()) -> str | None:
+    """Why a new password is refused, or None. `user_inputs`: words of this account (the
+    email) that make a password easy to guess."""
     if len(password or "") < PASSWORD_MIN_CHARS:
         return f"Password must be at least {PASSWORD_MIN_CHARS} characters."
     if len(password) > PASSWORD_MAX_CHARS:
         return f"Password must be at most {PASSWORD_MAX_CHARS} characters."
+    inputs = [*PRODUCT_WORDS, *(word for text in user_inputs for word in _words(text))]
+    result = zxcvbn(password[:_ZXCVBN_MAX_CHARS], user_inputs=inputs)
+    if _only_common(result["sequence"]):
+        return TOO_COMMON
+    if result["score"] < MIN_STRENGTH:
+        hint = (result.get("feedback") or {}).get("warning") or ""
+        return f"{TOO_EASY} {hint}".strip()
     return None
+
+
+def _words(text: str) -> list[str]:
+    """An email and its parts ("alice.smith@example.com" -> the address, alice, smith...)."""
+    text = (text or "").strip().lower()
+    if not text:
+        return []
+    local, _, domain = text.partition("@")
+    parts = [text, local, *local.replace("_", ".").replace("-", ".").split("."), domain]
+    return [p for p in dict.fromkeys(parts) if len(p) >= 3]
 
 
 def _prehash(password: str) -> bytes:

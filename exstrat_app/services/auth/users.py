@@ -1,16 +1,23 @@
 """Accounts (SPEC §5): sign-up, sign-in with its failed-attempt bookkeeping, look-up.
 
+`register` is the sign-up that does not tell whether an email is taken (issue 12): a taken
+email gets the same answer as a new one (a made-up id that was never stored), costs the same
+bcrypt time, and `tell_owner_of_signup_attempt` emails the owner instead.
+
 The caller owns the unit of work: these add and flush, never commit.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from exstrat_app.models import User
+from exstrat_app.infra import mail
+from exstrat_app.models import User, new_id
 from exstrat_app.services.auth.passwords import (
     dummy_hash,
     hash_password,
@@ -20,6 +27,9 @@ from exstrat_app.services.auth.passwords import (
 )
 from exstrat_app.services.auth.throttle import AuthThrottle
 from exstrat_app.services.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from exstrat_app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 EMAIL_MAX_CHARS = 254
 BAD_CREDENTIALS = "Email or password is incorrect."
@@ -47,21 +57,83 @@ def validate_email(email: str) -> str:
     return norm
 
 
-def signup(session: Session, *, email: str, password: str) -> User:
-    """Create an account. InvalidInput (fields email/password), Conflict if the email is taken."""
+def _validated(email: str, password: str) -> str:
+    """The normalised email, or InvalidInput with every bad field."""
     fields: dict[str, str] = {}
     try:
         norm = validate_email(email)
     except InvalidInput as exc:
         norm = ""
         fields.update(exc.fields)
-    problem = password_problem(password)
+    problem = password_problem(password, user_inputs=[norm] if norm else [])
     if problem:
         fields["password"] = problem
     if fields:
         message = next(iter(fields.values())) if len(fields) == 1 else "Some fields are invalid."
         raise InvalidInput(message, fields=fields)
+    return norm
 
+
+@dataclass(frozen=True)
+class SignupOutcome:
+    """What a sign-up answers. `created` False: the email was taken and nothing was stored
+    (`user_id` is then a made-up id); the caller answers the same and tells the owner."""
+
+    user_id: str
+    email: str
+    created: bool
+
+
+def register(session: Session, *, email: str, password: str) -> SignupOutcome:
+    """Create an account, answering the same whether or not the email is taken.
+
+    InvalidInput for bad fields (those answers depend on the input only). Flushes in a
+    savepoint, so a concurrent sign-up of the same email is the taken case too."""
+    norm = _validated(email, password)
+    password_hash = hash_password(password)  # spent either way: same time when taken
+    if session.exec(select(User.id).where(User.email == norm)).first() is None:
+        user = User(email=norm, password_hash=password_hash)
+        try:
+            with session.begin_nested():
+                session.add(user)
+        except IntegrityError:
+            pass
+        else:
+            return SignupOutcome(user_id=user.id, email=norm, created=True)
+    return SignupOutcome(user_id=new_id(), email=norm, created=False)
+
+
+SIGNUP_ATTEMPT_SUBJECT = "Someone tried to create an exstrat account with your email"
+
+
+def signup_attempt_text(public_url: str) -> str:
+    return (
+        "Someone (perhaps you) tried to create a new exstrat account with this email address,\n"
+        "which already has an account. Nothing was changed and no new account was made.\n\n"
+        f"If it was you, sign in at {public_url.rstrip('/')}/login instead.\n"
+        "If it was not, you can ignore this email: your account and password are unchanged.\n"
+    )
+
+
+def tell_owner_of_signup_attempt(settings: Settings, email: str) -> None:
+    """Email the owner of a taken address that someone tried to sign up with it. Best effort:
+    a mail failure is logged (without the address), never raised."""
+    try:
+        mail.send_email(
+            to=email,
+            subject=SIGNUP_ATTEMPT_SUBJECT,
+            text=signup_attempt_text(settings.public_url),
+            settings=settings,
+        )
+    except Exception:  # a notice must never fail the sign-up answer
+        log.warning("could not send the sign-up attempt notice", exc_info=True)
+
+
+def signup(session: Session, *, email: str, password: str) -> User:
+    """Create an account. InvalidInput (fields email/password), Conflict if the email is taken.
+
+    For internal callers (the demo seed); what answers a stranger uses `register`."""
+    norm = _validated(email, password)
     taken = Conflict(
         "An account with this email already exists.",
         fields={"email": "This email is already registered."},
@@ -100,13 +172,13 @@ def login(session: Session, *, email: str, password: str, ip: str, throttle: Aut
     """`authenticate` behind the per-IP and per-email throttles (TooManyRequests)."""
     norm = normalise_email(email)
     throttle.hit_ip("login", ip)
-    throttle.check_email(norm)
+    throttle.check(norm, ip)
     try:
         user = authenticate(session, email=norm, password=password)
     except Unauthorized:
-        throttle.record_failure(norm)
+        throttle.record_failure(norm, ip)
         raise
-    throttle.clear_email(norm)
+    throttle.record_success(norm, ip)
     return user
 
 

@@ -25,6 +25,7 @@ from exstrat_app.models import (
     SyncCursor,
     Trade,
     Transfer,
+    UnvaluedItem,
     new_id,
 )
 from exstrat_app.services.errors import Conflict, InvalidInput, NotFound
@@ -77,6 +78,13 @@ class AccountView:
 # --- adding ---------------------------------------------------------------------------
 
 
+def account_cap_message(max_accounts: int) -> str:
+    return (
+        f"You have reached the limit of {max_accounts} exchange accounts; "
+        "delete one before adding another."
+    )
+
+
 def add_account(
     session: Session,
     box: SecretBox,
@@ -88,14 +96,18 @@ def add_account(
     api_pass: str | None = None,
     nickname: str | None = None,
     is_demo: bool = False,
+    max_accounts: int | None = None,
 ) -> AccountView:
     """Check the key with the exchange (it must read, and must not trade or withdraw),
     then add it sealed to the session. Raises InvalidInput (422), Conflict (409),
     ExchangeRejected (422) or ExchangeUnavailable (503); nothing is added unless every
-    check passed."""
+    check passed. `max_accounts` (Settings' EXSTRAT_MAX_ACCOUNTS): a user who already has
+    that many is refused (Conflict) before the exchange is asked anything."""
     exchange, api_key, api_secret, api_pass, nickname = _validated(
         exchange, api_key, api_secret, api_pass, nickname
     )
+    if max_accounts is not None and len(_accounts_of(session, user_id)) >= max_accounts:
+        raise Conflict(account_cap_message(max_accounts))
     _refuse_duplicate(session, box, user_id=user_id, exchange=exchange, api_key=api_key)
     credentials = xa.Credentials(api_key=api_key, secret=api_secret, password=api_pass)
     check_key(exchange, credentials)
@@ -215,7 +227,7 @@ def delete_account(session: Session, *, user_id: str, account_id: str) -> None:
     The rebuild runs in a savepoint: if it fails, only it is undone and the deletion stands
     (the next sync rebuilds the positions)."""
     account = get_account(session, user_id=user_id, account_id=account_id)
-    for model in (Balance, Trade, Transfer, SyncCursor):
+    for model in (Balance, Trade, Transfer, SyncCursor, UnvaluedItem):
         session.execute(delete(model).where(model.exchange_account_id == account.id))  # type: ignore[attr-defined]
     # A strategy tied to this account stays (it is about an asset), just no longer tied.
     session.execute(

@@ -1,10 +1,12 @@
 """Binance spot ingestion steps (see `runner.py` for the run and its guarantees).
 
-- balances: `GET /api/v3/account` (free + locked).
+- balances: `GET /api/v3/account` (free + locked), then the Funding and Simple Earn wallets
+  (`sync_binance_retail.sync_wallets`).
 - transfers: deposit and withdrawal history walked in 90-day windows (Binance's widest)
   from `EXSTRAT_HISTORY_START` to now, never stopping on an empty window; the cursor is the
   end of the last window walked, saved after each one. A window that fills a whole page is
-  split in two until every page is partial.
+  split in two until every page is partial. Then the retail sources (Convert, card buys,
+  fiat, dust, distributions, Earn rewards: `sync_binance_retail.sync_history`).
 - trades: `myTrades` for every market whose base or quote the account has ever held
   (balances, deposits, withdrawals, earlier trades, fee assets), crossed with the markets
   Binance lists; paged by `fromId` 1000 at a time, the last id saved with each page.
@@ -18,6 +20,7 @@ from sqlalchemy import func, select, union
 
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.models import Balance, Trade, Transfer
+from exstrat_app.services.exchanges import sync_binance_retail
 from exstrat_app.services.exchanges.context import StepContext
 from exstrat_app.services.exchanges.store import (
     get_cursor,
@@ -40,6 +43,7 @@ def sync_balances(ctx: StepContext) -> None:
     balance = xa.call(ctx.instance, "fetch_balance")
     replace_balances(ctx.session, ctx.account.id, xa.balances_of(balance))
     ctx.session.commit()
+    sync_binance_retail.sync_wallets(ctx)  # funding, earn_flexible, earn_locked
 
 
 # --- transfers ----------------------------------------------------------------------------
@@ -56,6 +60,9 @@ def sync_transfers(ctx: StepContext) -> None:
             save_cursor(ctx.session, ctx.account.id, f"{kind}s", "*", last_ts=xa.ms_to_dt(end_ms))
             ctx.session.commit()
             start_ms = end_ms + 1
+    # Convert, card/fiat, dust, distributions, Earn rewards: before trades, so their assets
+    # count for the symbol list.
+    sync_binance_retail.sync_history(ctx)
 
 
 def _window(ctx: StepContext, kind: str, start_ms: int, end_ms: int) -> list[xa.TransferRow]:

@@ -1,10 +1,15 @@
 """Historical prices for valuing fees and non-stable quote legs at a trade's time (SPEC §4).
 
 The price of ASSET at a moment is the close of Binance's 1-minute candle of ASSET/USDT (or
-ASSET/USDC when there is no USDT market) opening at that minute. Candles are public (no key)
-and never change once the minute is over, so each one is fetched once ever and kept in
-`PriceCandle`. `prefetch` batches: the minutes a rebuild will ask for are grouped per symbol
-and read with as few `klines` requests as possible (one per 1000 consecutive minutes).
+ASSET/USDC when there is no USDT market) opening at that minute. When that minute has no
+direct candle, the other routes are tried in order (`ROUTES`): ASSET/BTC x BTC/USDT,
+ASSET/BNB x BNB/USDT, the inverse stable pair of a fiat (USDT/TRY), ASSET/EUR x EUR/USDT.
+None of them: `PriceUnavailable`, which the engine records as an unvalued item.
+
+Candles are public (no key) and never change once the minute is over, so each one is
+fetched once ever and kept in `PriceCandle`. `prefetch` batches: the minutes a rebuild will
+ask for are grouped per symbol and read with as few `klines` requests as possible (one per
+1000 consecutive minutes).
 
 Fetched candles are written in the caller's transaction, never committed here: they are
 stored with the positions they valued, when the caller commits its unit of work.
@@ -31,6 +36,15 @@ from exstrat_app.models import PriceCandle
 log = logging.getLogger(__name__)
 
 PRICING_QUOTES = ("USDT", "USDC")  # tried in this order
+# The other routes, in order, when no direct candle exists: (kind, other asset).
+# "cross": ASSET/OTHER x OTHER's direct price; "inverse": 1 / close of OTHER/ASSET.
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("cross", "BTC"),
+    ("cross", "BNB"),
+    ("inverse", "USDT"),
+    ("inverse", "USDC"),
+    ("cross", "EUR"),
+)
 MINUTE = timedelta(minutes=1)
 _IN_CHUNK = 500  # bound on the number of (symbol, minute) pairs per IN query
 
@@ -48,6 +62,9 @@ class MinuteCloses:
     `price_at` then answers from memory; a minute not prefetched is fetched on demand.
     Cached candles are read without touching the exchange (not even its market list), so a
     rebuild of already-valued trades works while Binance is unreachable.
+
+    A minute with no direct candle goes through `ROUTES` (ASSET/BTC x BTC/USDT, ...): every
+    route's candles come from the same cache and exchange.
     """
 
     def __init__(
@@ -61,8 +78,10 @@ class MinuteCloses:
         self.redis = redis
         self._factory = exchange_factory or (lambda: xa.make_exchange("binance", redis=redis))
         self._instance: Any = None
-        self._closes: dict[tuple[str, datetime], Decimal] = {}  # (asset, minute) -> close
-        self._absent: set[tuple[str, datetime]] = set()  # asked of Binance, no candle
+        self._candles: dict[tuple[str, datetime], Decimal] = {}  # (symbol, minute) -> close
+        self._tried: set[tuple[str, datetime]] = set()  # (symbol, minute) looked up already
+        self._closes: dict[tuple[str, datetime], Decimal] = {}  # (asset, minute) -> price
+        self._absent: set[tuple[str, datetime]] = set()  # (asset, minute): no route at all
         self.fetches = 0  # exchange requests made (tests check the cache with it)
 
     # -- public ----------------------------------------------------------------------------
@@ -75,28 +94,69 @@ class MinuteCloses:
             self.prefetch([(asset, ts)])
         close = self._closes.get(key)
         if close is None:
-            raise PriceUnavailable(asset, ts, "no 1-minute candle of it in USDT or USDC")
+            raise PriceUnavailable(
+                asset, ts, "no 1-minute candle of it in USDT or USDC, nor through BTC, BNB or EUR"
+            )
         return close
 
     def prefetch(self, needs: Iterable[tuple[str, datetime]]) -> None:
-        """Make sure every (asset, ts) has its candle close in memory: from PriceCandle
-        first, then from Binance (storing what was fetched)."""
+        """Make sure every (asset, ts) has its price in memory: from PriceCandle first, then
+        from Binance (storing what was fetched); direct pairs first, then the other routes
+        for the minutes still without a price."""
         wanted: dict[str, set[datetime]] = defaultdict(set)
         for asset, ts in needs:
             if asset not in STABLE_QUOTES:
                 wanted[asset].add(floor_minute(ts))
+        missing: dict[str, list[datetime]] = {}
         for asset, minutes in wanted.items():
             todo = sorted(m for m in minutes if (asset, m) not in self._closes)
-            for quote in PRICING_QUOTES:
+            todo = self._direct(asset, todo)
+            if todo:
+                missing[asset] = todo
+        for asset, todo in missing.items():
+            for kind, other in ROUTES:
                 if not todo:
                     break
-                symbol = f"{asset}/{quote}"
-                self._load_cached(asset, symbol, todo)
-                todo = [m for m in todo if (asset, m) not in self._closes]
-                if todo and self._listed(symbol):
-                    self._fetch(asset, symbol, todo)
-                    todo = [m for m in todo if (asset, m) not in self._closes]
+                if other != asset:
+                    todo = self._route(asset, kind, other, todo)
             self._absent.update((asset, m) for m in todo)
+
+    # -- routes ------------------------------------------------------------------------------
+
+    def _direct(self, asset: str, todo: list[datetime]) -> list[datetime]:
+        """Price the minutes from ASSET/USDT, then ASSET/USDC; return those still unpriced."""
+        for quote in PRICING_QUOTES:
+            if not todo:
+                break
+            symbol = f"{asset}/{quote}"
+            self._pair(symbol, todo)
+            for m in todo:
+                close = self._candles.get((symbol, m))
+                if close is not None:
+                    self._closes[(asset, m)] = close
+            todo = [m for m in todo if (asset, m) not in self._closes]
+        return todo
+
+    def _route(self, asset: str, kind: str, other: str, todo: list[datetime]) -> list[datetime]:
+        if kind == "inverse":
+            symbol = f"{other}/{asset}"
+            self._pair(symbol, todo)
+            for m in todo:
+                close = self._candles.get((symbol, m))
+                if close:  # 0 cannot be inverted
+                    self._closes[(asset, m)] = Decimal(1) / close
+        else:
+            symbol = f"{asset}/{other}"
+            self._pair(symbol, todo)
+            have = [m for m in todo if (symbol, m) in self._candles]
+            if have:
+                left = self._direct(other, [m for m in have if (other, m) not in self._closes])
+                self._absent.update((other, m) for m in left)
+            for m in have:
+                bridge = self._closes.get((other, m))
+                if bridge is not None:
+                    self._closes[(asset, m)] = self._candles[(symbol, m)] * bridge
+        return [m for m in todo if (asset, m) not in self._closes]
 
     # -- internals -------------------------------------------------------------------------
 
@@ -109,7 +169,19 @@ class MinuteCloses:
     def _listed(self, symbol: str) -> bool:
         return symbol in (self._exchange().markets or {})
 
-    def _load_cached(self, asset: str, symbol: str, minutes: list[datetime]) -> None:
+    def _pair(self, symbol: str, minutes: list[datetime]) -> None:
+        """The closes of `symbol` at `minutes` into `_candles`: the cache, then Binance when
+        the market is listed. Each (symbol, minute) is looked up once per instance."""
+        todo = [m for m in minutes if (symbol, m) not in self._tried]
+        if not todo:
+            return
+        self._tried.update((symbol, m) for m in todo)
+        self._load_cached(symbol, todo)
+        todo = [m for m in todo if (symbol, m) not in self._candles]
+        if todo and self._listed(symbol):
+            self._fetch(symbol, todo)
+
+    def _load_cached(self, symbol: str, minutes: list[datetime]) -> None:
         for i in range(0, len(minutes), _IN_CHUNK):
             chunk = minutes[i : i + _IN_CHUNK]
             rows = self.session.exec(
@@ -119,9 +191,9 @@ class MinuteCloses:
                 )
             ).all()
             for minute, close in rows:
-                self._closes[(asset, minute)] = close
+                self._candles[(symbol, minute)] = close
 
-    def _fetch(self, asset: str, symbol: str, minutes: list[datetime]) -> None:
+    def _fetch(self, symbol: str, minutes: list[datetime]) -> None:
         """One klines request per run of minutes that fits in 1000 candles; only the minutes
         asked for are stored (a year of candles for three fees would bloat the table)."""
         found: list[dict[str, Any]] = []
@@ -139,7 +211,7 @@ class MinuteCloses:
             for minute in minutes[i : j + 1]:
                 close = candles.get(minute)
                 if close is not None:
-                    self._closes[(asset, minute)] = close
+                    self._candles[(symbol, minute)] = close
                     found.append({"symbol": symbol, "minute": minute, "close": close})
             i = j + 1
         if found:

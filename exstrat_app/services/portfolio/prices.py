@@ -21,19 +21,25 @@ build the provider with their Redis and settings (`bootstrap.price_provider()`).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from exstrat_app.domain.money import fmt, is_stable
 from exstrat_app.infra import exchanges as xa
+from exstrat_app.infra.exchanges.client import server_of
 from exstrat_app.infra.locks import acquire_lock, release_lock
 from exstrat_app.settings import Settings
 
@@ -217,13 +223,58 @@ def default_provider(redis: Redis, settings: Settings) -> PriceProvider:
     )
 
 
-def daily_closes(asset: str, *, quote: str = "USDT", days: int = 90) -> list[tuple[datetime, str]]:
+CHART_CACHE_SECONDS = 900  # daily candles: the last one moves, the chart need not follow live
+_chart_instances: dict[str, Any] = {}  # server -> the one ccxt instance of this process
+_chart_lock = threading.Lock()
+_chart_key_locks: dict[str, threading.Lock] = {}
+
+
+def _chart_instance(redis: Redis | None) -> Any:
+    """One ccxt instance per process (and server) for charts, its market list loaded once
+    (from the shared Redis cache when there is one): not one instance per page view."""
+    server = server_of("binance")
+    with _chart_lock:
+        instance = _chart_instances.get(server)
+        if instance is None:
+            instance = xa.make_exchange("binance")
+            xa.ensure_markets(instance, redis=redis)
+            _chart_instances[server] = instance
+        return instance
+
+
+def daily_closes(
+    asset: str, *, quote: str = "USDT", days: int = 90, redis: Redis | None = None
+) -> list[tuple[datetime, str]]:
     """Daily closes of ASSET/QUOTE from the price provider's exchange, for charts:
     [(day, close as a decimal string)], oldest first; [] when the market or the exchange
-    is not available (a page shows no chart rather than an error)."""
+    is not available (a page shows no chart rather than an error). With `redis`, the
+    answer is shared by every process for CHART_CACHE_SECONDS."""
+    symbol = f"{asset}/{quote}"
+    key = f"chart:binance:{server_of('binance')}:{symbol}:{days}"
+    if redis is None:
+        return _fetch_closes(symbol, days, None, key)
+    with _chart_lock:
+        key_lock = _chart_key_locks.setdefault(key, threading.Lock())
+    with key_lock:  # one fetch per chart and process; the others read what it cached
+        try:
+            cached = redis.get(key)
+        except RedisError:
+            cached = None
+        if cached is not None:
+            return [(datetime.fromisoformat(d), c) for d, c in json.loads(cached)]
+        return _fetch_closes(symbol, days, redis, key)
+
+
+def _fetch_closes(
+    symbol: str, days: int, redis: Redis | None, key: str
+) -> list[tuple[datetime, str]]:
     try:
-        instance = xa.make_exchange("binance")
-        candles = xa.fetch_daily_closes(instance, f"{asset}/{quote}", days)
+        candles = xa.fetch_daily_closes(_chart_instance(redis), symbol, days)
     except xa.ExchangeError:
-        return []
-    return [(day, fmt(close)) for day, close in candles]
+        candles = []
+    closes = [(day, fmt(close)) for day, close in candles]
+    if redis is not None:
+        with contextlib.suppress(RedisError):
+            payload = json.dumps([(d.isoformat(), c) for d, c in closes])
+            redis.set(key, payload, ex=CHART_CACHE_SECONDS)
+    return closes

@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -27,11 +25,28 @@ from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from exstrat_app.domain.money import STABLE_QUOTES
-from exstrat_app.domain.positions import Fill, Movement, PositionState, rebuild_positions
+from exstrat_app.domain import Unvalued
+from exstrat_app.domain.money import FIAT, STABLE_QUOTES
+from exstrat_app.domain.positions import PositionState, rebuild_positions
 from exstrat_app.infra.db.bulk import upsert
 from exstrat_app.infra.db.types import utcnow
-from exstrat_app.models import Balance, ExchangeAccount, Position, Trade, Transfer
+from exstrat_app.models import (
+    ExchangeAccount,
+    OpeningPosition,
+    Position,
+    Trade,
+    Transfer,
+    UnvaluedItem,
+)
+from exstrat_app.services.portfolio.loaders import (
+    account_ids,
+    account_of_ref,
+    live_quantities,
+    load_fills,
+    load_movements,
+    load_openings,
+    price_needs,
+)
 from exstrat_app.services.portfolio.price_history import MinuteCloses
 
 log = logging.getLogger(__name__)
@@ -63,28 +78,42 @@ def recompute_positions(
     replaying years of history.
     """
     accounts = account_ids(session, user_id)
-    fingerprint = inputs_fingerprint(session, accounts)
-    states = _cached_states(redis, user_id, fingerprint)
-    if states is None:
+    fingerprint = inputs_fingerprint(session, accounts, user_id)
+    cached = _cached_states(redis, user_id, fingerprint)
+    if cached is None:
         fills = load_fills(session, accounts)
-        movements = load_movements(session, accounts)
-        closes.prefetch(price_needs(fills))
-        states = rebuild_positions(fills, movements, quote=BOOK_QUOTE, price_at=closes.price_at)
-        _cache_states(redis, user_id, fingerprint, states)
+        movements = load_movements(session, accounts) + load_openings(session, user_id)
+        closes.prefetch(price_needs(fills, movements))
+        # A price no route knows never fails the replay: the engine values that leg at 0 and
+        # records an Unvalued item (every item, also those of assets with no position).
+        items: list[Unvalued] = []
+        states = rebuild_positions(
+            fills,
+            movements,
+            quote=BOOK_QUOTE,
+            price_at=closes.price_at,
+            fiat=FIAT,
+            unvalued=items,
+        )
+        _cache_states(redis, user_id, fingerprint, states, items)
+    else:
+        states, items = cached
     held = live_quantities(session, accounts)
     _store_positions(session, user_id, states, held)
+    _store_unvalued(session, user_id, accounts, items)
     return states
 
 
 # Bump when the replay's rules change: every cached result is then recomputed.
-REPLAY_VERSION = "1"
+REPLAY_VERSION = "2"  # 2: income, openings, unclassified, fiat, unvalued items
 STATES_TTL_SECONDS = 24 * 3600  # and at least daily anyway
 _STATE_FIELDS = tuple(f.name for f in fields(PositionState))
 
 
-def inputs_fingerprint(session: Session, account_ids: list[str]) -> str:
+def inputs_fingerprint(session: Session, account_ids: list[str], user_id: str = "") -> str:
     """What the replay depends on: the accounts, how many trades each has (trades are only
-    ever inserted, never changed) and every transfer's settled state (they can change)."""
+    ever inserted, never changed), every transfer's settled state (they can change) and the
+    user's opening positions (added, edited, deleted by the person)."""
     digest = hashlib.sha256(f"v{REPLAY_VERSION}".encode())
     for account_id in sorted(account_ids):
         count = session.execute(
@@ -105,6 +134,19 @@ def inputs_fingerprint(session: Session, account_ids: list[str]) -> str:
     )
     for row in transfers:
         digest.update(repr(tuple(row)).encode())
+    openings = session.execute(
+        select(
+            OpeningPosition.id,
+            OpeningPosition.asset,
+            OpeningPosition.quantity,
+            OpeningPosition.total_cost,
+            OpeningPosition.at,
+        )
+        .where(OpeningPosition.user_id == user_id)  # type: ignore[arg-type]
+        .order_by(OpeningPosition.id)  # type: ignore[arg-type]
+    )
+    for row in openings:
+        digest.update(f"|opening:{tuple(row)!r}".encode())
     return digest.hexdigest()
 
 
@@ -114,7 +156,7 @@ def _states_key(user_id: str) -> str:
 
 def _cached_states(
     redis: Redis | None, user_id: str, fingerprint: str
-) -> dict[str, PositionState] | None:
+) -> tuple[dict[str, PositionState], list[Unvalued]] | None:
     if redis is None:
         return None
     try:
@@ -126,29 +168,60 @@ def _cached_states(
     saved = json.loads(raw)
     if saved.get("fingerprint") != fingerprint:
         return None
-    return {
+    states = {
         asset: PositionState(
             asset=asset,
             **{
-                name: None if value is None else Decimal(value)
+                name: _from_json(name, value)
                 for name, value in values.items()
                 if name in _STATE_FIELDS and name != "asset"
             },
         )
         for asset, values in saved["states"].items()
     }
+    return states, _from_json("unvalued", saved.get("unvalued", []))
+
+
+def _to_json(name: str, value: Any) -> Any:
+    if name == "unvalued":
+        return [
+            {k: str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, datetime)
+             else v for k, v in asdict(item).items()}
+            for item in value
+        ]  # fmt: skip
+    return None if value is None else str(value)
+
+
+def _from_json(name: str, value: Any) -> Any:
+    if name == "unvalued":
+        return [
+            Unvalued(
+                **{
+                    **item,
+                    "amount": Decimal(item["amount"]),
+                    "ts": datetime.fromisoformat(item["ts"]),
+                }
+            )
+            for item in value
+        ]
+    return None if value is None else Decimal(value)
 
 
 def _cache_states(
-    redis: Redis | None, user_id: str, fingerprint: str, states: dict[str, PositionState]
+    redis: Redis | None,
+    user_id: str,
+    fingerprint: str,
+    states: dict[str, PositionState],
+    items: list[Unvalued],
 ) -> None:
     if redis is None:
         return
     payload = {
         "fingerprint": fingerprint,
+        "unvalued": _to_json("unvalued", items),
         "states": {
             asset: {
-                name: None if (value := getattr(state, name)) is None else str(value)
+                name: _to_json(name, getattr(state, name))
                 for name in _STATE_FIELDS
                 if name != "asset"
             }
@@ -159,121 +232,6 @@ def _cache_states(
         redis.set(_states_key(user_id), json.dumps(payload), ex=STATES_TTL_SECONDS)
     except RedisError:
         log.warning("could not cache the positions", exc_info=True)
-
-
-def account_ids(session: Session, user_id: str) -> list[str]:
-    """The ids of the user's exchange accounts: every query of a portfolio is scoped by them."""
-    return list(
-        session.execute(
-            select(ExchangeAccount.id).where(ExchangeAccount.user_id == user_id)  # type: ignore[arg-type]
-        ).scalars()
-    )
-
-
-def load_fills(session: Session, account_ids: list[str]) -> list[Fill]:
-    """Every trade of the accounts as a Fill."""
-    if not account_ids:
-        return []
-    t = Trade.__table__.c  # type: ignore[attr-defined]
-    # Core rows (no ORM identity map): about 3x faster to load at 100,000 trades.
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                t.ts,
-                t.exchange_account_id,
-                t.symbol,
-                t.exchange_trade_id,
-                t.base,
-                t.quote,
-                t.side,
-                t.amount,
-                t.price,
-                t.cost,
-                t.fee_asset,
-                t.fee_cost,
-            ).where(t.exchange_account_id.in_(account_ids))
-        )
-        .all()
-    )  # one fetchall: iterating the cursor row by row costs more than the query
-    fills = []
-    for ts, acc, symbol, tid, base, quote, side, amount, price, cost, fee_asset, fee in rows:
-        if fee is not None and fee == 0:
-            fee, fee_asset = None, None
-        try:
-            fills.append(
-                Fill(
-                    ts,
-                    f"{acc}:{symbol}:{tid}",
-                    base,
-                    quote,
-                    side,
-                    amount,
-                    price,
-                    cost,
-                    fee_asset,
-                    fee,
-                )
-            )
-        except ValueError as exc:  # a malformed row must not hide the whole portfolio
-            log.warning("trade %s skipped: %s", tid, exc)
-    return fills
-
-
-def load_movements(session: Session, account_ids: list[str]) -> list[Movement]:
-    """Settled transfers. `amount` is what moved; a withdrawal's fee left on top of it."""
-    if not account_ids:
-        return []
-    rows = session.execute(
-        select(
-            Transfer.ts,
-            Transfer.exchange_account_id,
-            Transfer.exchange_transfer_id,
-            Transfer.type,
-            Transfer.asset,
-            Transfer.amount,
-            Transfer.fee_cost,
-            Transfer.fee_asset,
-        ).where(
-            Transfer.exchange_account_id.in_(account_ids),  # type: ignore[attr-defined]
-            Transfer.status == "ok",  # type: ignore[arg-type]
-        )
-    )
-    moves = []
-    for ts, acc, tid, kind, asset, amount, fee, fee_asset in rows:
-        charged = fee if kind == "withdrawal" and fee else ZERO
-        try:
-            moves.append(Movement(ts, f"{acc}:{tid}", asset, kind, amount, charged, fee_asset))
-        except ValueError as exc:
-            log.warning("transfer %s skipped: %s", tid, exc)
-    return moves
-
-
-def price_needs(fills: Iterable[Fill]) -> list[tuple[str, datetime]]:
-    """Every (asset, time) the rebuild will value: non-stable quotes and third-asset fees
-    (transfers never need a price: they move holdings at the average)."""
-    needs = []
-    for fill in fills:
-        if fill.quote not in STABLE_QUOTES:
-            needs.append((fill.quote, fill.ts))
-        if fill.fee and fill.fee_asset not in (None, fill.base) and fill.fee_asset != fill.quote:
-            needs.append((fill.fee_asset, fill.ts))
-    return needs
-
-
-def live_quantities(session: Session, account_ids: list[str]) -> dict[str, Decimal]:
-    """free + locked summed over the accounts, in Python (money is text on SQLite)."""
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    if not account_ids:
-        return totals
-    rows = session.execute(
-        select(Balance.asset, Balance.free, Balance.locked).where(
-            Balance.exchange_account_id.in_(account_ids)  # type: ignore[attr-defined]
-        )
-    )
-    for asset, free, locked in rows:
-        totals[asset] += free + locked
-    return totals
 
 
 def _store_positions(
@@ -304,9 +262,39 @@ def _store_positions(
             "avg_price",
             "realized_pnl",
             "unknown_cost_qty",
+            "income",
             "updated_at",
         ),
     )
+
+
+def _store_unvalued(
+    session: Session, user_id: str, accounts: list[str], items: list[Unvalued]
+) -> None:
+    """The user's unvalued items, rebuilt (delete + insert), and each account's count."""
+    session.execute(delete(UnvaluedItem).where(UnvaluedItem.user_id == user_id))  # type: ignore[arg-type]
+    counts = dict.fromkeys(accounts, 0)
+    for item in items:
+        account = account_of_ref(item.ref, accounts)
+        if account is not None:
+            counts[account] += 1
+        session.add(
+            UnvaluedItem(
+                user_id=user_id,
+                exchange_account_id=account,
+                asset=item.asset[:20],
+                item_asset=item.item_asset[:20],
+                amount=item.amount,
+                role=item.role[:16],
+                ref=(item.ref or "")[:128] or None,
+                ts=item.ts,
+            )
+        )
+    for account_id, count in counts.items():
+        account_row = session.get(ExchangeAccount, account_id)
+        if account_row is not None and account_row.unvalued_count != count:
+            account_row.unvalued_count = count
+    session.flush()
 
 
 def _position_row(
@@ -314,18 +302,22 @@ def _position_row(
 ) -> dict[str, Any]:
     if state is None:
         # Cash (stablecoins are not tracked by the engine) or an asset nothing explains
-        # (an airdrop): cash is worth 1 each; anything else has no known cost.
+        # (an airdrop): cash is worth 1 each; anything else has no known cost. Fiat held on
+        # the exchange (EUR after a bank deposit) is cash too: explained by definition, valued
+        # at its rate, but with no cost basis (so no P&L is made up for it).
         cash = asset in STABLE_QUOTES
+        explained = cash or asset in FIAT
         return {
             "user_id": user_id,
             "asset": asset,
             "quote": BOOK_QUOTE,
             "quantity": quantity,
-            "computed_qty": quantity if cash else ZERO,
+            "computed_qty": quantity if explained else ZERO,
             "cost_basis": quantity if cash else ZERO,
             "avg_price": Decimal(1) if cash else None,
             "realized_pnl": ZERO,
             "unknown_cost_qty": ZERO if cash else quantity,
+            "income": ZERO,
             "updated_at": now,
         }
     return {
@@ -338,5 +330,6 @@ def _position_row(
         "avg_price": state.avg_price,
         "realized_pnl": state.realized,
         "unknown_cost_qty": state.unknown_cost_qty,
+        "income": state.income,
         "updated_at": now,
     }

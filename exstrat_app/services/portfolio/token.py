@@ -1,6 +1,7 @@
 """One asset of the portfolio (SPEC §5 `/api/tokens/{asset}`, the token page): its position
 valued at the last price, and its trades (as base, quote or fee) and transfers, newest first,
-paginated.
+paginated; every movement with its kind (`movements.py`), where the coins sit (per account
+and wallet), the income received and what the last rebuild could not value.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from exstrat_app.models import ExchangeAccount, Position, Trade, Transfer
-from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE, ZERO, account_ids
+from exstrat_app.domain.money import fmt
+from exstrat_app.models import Balance, ExchangeAccount, Position, Trade, Transfer, UnvaluedItem
+from exstrat_app.services.portfolio.loaders import account_ids
+from exstrat_app.services.portfolio.movements import MovementLine, movements
+from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE, ZERO
 from exstrat_app.services.portfolio.views import (
     LastPrices,
     PortfolioRow,
@@ -56,6 +60,34 @@ class TransferLine:
 
 
 @dataclass(frozen=True)
+class HoldingLine:
+    """Where some of the coins sit: one wallet of one account (free + locked)."""
+
+    account_id: str
+    exchange: str
+    nickname: str | None
+    wallet: str  # spot | funding | earn_flexible | earn_locked
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class UnvaluedGroup:
+    """Items of one role and asset the last rebuild could not price (cost 0 instead):
+    "1 fee could not be valued: 0.01 OLDX"."""
+
+    role: str  # fee | quote | income | ...
+    item_asset: str
+    count: int
+    amount: Decimal
+    refs: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        noun = self.role if self.count == 1 else f"{self.role}s"
+        return f"{self.count} {noun} could not be valued: {fmt(self.amount)} {self.item_asset}"
+
+
+@dataclass(frozen=True)
 class TokenView:
     asset: str
     quote: str
@@ -66,6 +98,14 @@ class TokenView:
     page_size: int
     trades_total: int
     transfers_total: int
+    movements: tuple[MovementLine, ...] = ()
+    movements_total: int = 0
+    holdings: tuple[HoldingLine, ...] = ()
+    unvalued: tuple[UnvaluedGroup, ...] = ()
+
+    @property
+    def income(self) -> Decimal:
+        return self.position.income if self.position is not None else ZERO
 
     @property
     def realized_pnl(self) -> Decimal:
@@ -107,6 +147,9 @@ def token_view(
     trades, trades_total = _trades(session, accounts, asset, page, page_size)
     other_page = page if transfers_page is None else max(1, transfers_page)
     transfers, transfers_total = _transfers(session, accounts, asset, other_page, page_size)
+    moves, moves_total = movements(
+        session, user_id=user_id, accounts=accounts, asset=asset, page=page, page_size=page_size
+    )
     return TokenView(
         asset=asset,
         quote=quote,
@@ -117,6 +160,63 @@ def token_view(
         page_size=page_size,
         trades_total=trades_total,
         transfers_total=transfers_total,
+        movements=moves,
+        movements_total=moves_total,
+        holdings=holdings(session, accounts, asset),
+        unvalued=unvalued(session, user_id, asset),
+    )
+
+
+def holdings(session: Session, accounts: list[str], asset: str) -> tuple[HoldingLine, ...]:
+    """The asset's live balances per account and wallet (the non-empty ones)."""
+    if not accounts:
+        return ()
+    rows = session.execute(
+        select(
+            Balance.exchange_account_id,
+            ExchangeAccount.exchange,
+            ExchangeAccount.nickname,
+            Balance.wallet,
+            Balance.free,
+            Balance.locked,
+        )
+        .join(ExchangeAccount, ExchangeAccount.id == Balance.exchange_account_id)  # type: ignore[arg-type]
+        .where(
+            Balance.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
+            Balance.asset == asset,  # type: ignore[arg-type]
+        )
+        .order_by(ExchangeAccount.created_at, Balance.exchange_account_id, Balance.wallet)  # type: ignore[arg-type]
+    ).all()
+    return tuple(
+        HoldingLine(account_id, exchange, nickname, wallet, free + locked)
+        for account_id, exchange, nickname, wallet, free, locked in rows
+        if free + locked != 0
+    )
+
+
+def unvalued(session: Session, user_id: str, asset: str) -> tuple[UnvaluedGroup, ...]:
+    """What the last rebuild could not price on this asset's position, grouped by role and
+    item asset (largest count first)."""
+    rows = session.execute(
+        select(UnvaluedItem)
+        .where(
+            UnvaluedItem.user_id == user_id,  # type: ignore[arg-type]
+            UnvaluedItem.asset == asset,  # type: ignore[arg-type]
+        )
+        .order_by(UnvaluedItem.ts)  # type: ignore[arg-type]
+    ).scalars()
+    groups: dict[tuple[str, str], list[UnvaluedItem]] = {}
+    for item in rows:
+        groups.setdefault((item.role, item.item_asset), []).append(item)
+    return tuple(
+        UnvaluedGroup(
+            role=role,
+            item_asset=item_asset,
+            count=len(items),
+            amount=sum((i.amount for i in items), ZERO),
+            refs=tuple(i.ref or "" for i in items),
+        )
+        for (role, item_asset), items in sorted(groups.items(), key=lambda g: -len(g[1]))
     )
 
 

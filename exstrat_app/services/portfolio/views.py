@@ -52,6 +52,7 @@ class PortfolioRow:
     realized_pnl: Decimal  # 8 decimals
     unexplained: Decimal  # held minus explained
     cost_unknown_qty: Decimal  # held units that arrived with no known cost
+    income: Decimal = ZERO  # income received (staking, Earn, distributions) at its value; 8 dp
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class PortfolioTotals:
     pnl: Decimal  # unrealized, of the rows that have one
     realized_pnl: Decimal  # of every position, shown or not
     unpriced: tuple[str, ...]  # assets shown without a price
+    income: Decimal = ZERO  # of every position, shown or not
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ def position_row(position: Position, price: Decimal | None) -> PortfolioRow:
         realized_pnl=_q(position.realized_pnl),
         unexplained=unexplained,
         cost_unknown_qty=min(position.unknown_cost_qty, quantity) if quantity > 0 else ZERO,
+        income=_q(position.income or ZERO),
     )
 
 
@@ -154,11 +157,13 @@ def _totals(rows: list[PortfolioRow], positions: list[Position]) -> PortfolioTot
         value = sum((r.value for r in rows if r.value is not None), ZERO)
         pnl = sum((r.pnl for r in rows if r.pnl is not None), ZERO)
         realized = sum((p.realized_pnl for p in positions), ZERO)
+        income = sum((p.income or ZERO for p in positions), ZERO)
     return PortfolioTotals(
         value=value,
         pnl=pnl,
         realized_pnl=_q(realized),
         unpriced=tuple(r.asset for r in rows if r.value is None),
+        income=_q(income),
     )
 
 

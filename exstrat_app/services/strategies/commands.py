@@ -18,7 +18,7 @@ from exstrat_app.models import Strategy, StrategyStep
 from exstrat_app.services.errors import Conflict, InvalidInput, NotFound
 from exstrat_app.services.strategies.drafting import draft_strategy
 from exstrat_app.services.strategies.lots import LotStepLookup
-from exstrat_app.services.strategies.queries import owned_strategy, steps_of
+from exstrat_app.services.strategies.queries import owned_strategy, steps_of, strategy_total
 from exstrat_app.services.strategies.views import StepView, StrategyView, step_view, strategy_view
 
 # action -> (statuses it applies to, resulting status, its past tense for messages)
@@ -41,9 +41,12 @@ def create_strategy(
     notify: Any = None,
     name: Any = None,
     lot_step_lookup: LotStepLookup,
+    max_strategies: int | None = None,
 ) -> StrategyView:
     """Validate, compute and add a strategy with its steps (all pending); flushes, never
-    commits."""
+    commits. `max_strategies` (Settings' EXSTRAT_MAX_STRATEGIES): a user who already has
+    that many is refused (Conflict) before anything is computed or fetched."""
+    refuse_over_cap(session, user_id=user_id, max_strategies=max_strategies)
     draft = draft_strategy(
         session,
         user_id=user_id,
@@ -85,6 +88,18 @@ def create_strategy(
     session.add_all(rows)
     session.flush()
     return strategy_view(strategy, rows)
+
+
+def strategy_cap_message(max_strategies: int) -> str:
+    return (
+        f"You have reached the limit of {max_strategies} strategies per account; "
+        "no more can be added."
+    )
+
+
+def refuse_over_cap(session: Session, *, user_id: str, max_strategies: int | None) -> None:
+    if max_strategies is not None and strategy_total(session, user_id=user_id) >= max_strategies:
+        raise Conflict(strategy_cap_message(max_strategies))
 
 
 def preview_strategy(

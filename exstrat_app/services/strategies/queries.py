@@ -59,14 +59,33 @@ def step_count(session: Session, strategy_id: str) -> int:
     return int(total)
 
 
+def strategy_total(session: Session, *, user_id: str) -> int:
+    """How many strategies the user has (any status): what the per-user cap counts."""
+    total = session.exec(
+        select(func.count()).select_from(Strategy).where(Strategy.user_id == user_id)
+    ).one()
+    return int(total)
+
+
 def list_strategies(
-    session: Session, *, user_id: str, status: str | None = None
+    session: Session,
+    *,
+    user_id: str,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[StrategyView]:
-    """The user's strategies, newest first."""
+    """The user's strategies, newest first (then by id: a stable order for paging);
+    `limit`/`offset` give one page (None: all of them)."""
     query = select(Strategy).where(Strategy.user_id == user_id)
     if status is not None:
         query = query.where(Strategy.status == status)
-    strategies = list(session.exec(query.order_by(col(Strategy.created_at).desc())))
+    query = query.order_by(col(Strategy.created_at).desc(), col(Strategy.id))
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    strategies = list(session.exec(query))
     steps = steps_of(session, [s.id for s in strategies])
     return [strategy_view(s, steps[s.id]) for s in strategies]
 
