@@ -98,15 +98,19 @@ class SharedThrottle:
         self.uid_key: str | None = None  # the account's UID budget (Binance, with a key)
         self._warned = False  # one warning per instance, not one per request of a long sync
 
+    def take_uid(self, uid: int) -> int:
+        """Take `uid` weight from the account's bucket; the wait in microseconds (Redis' clock)."""
+        rate = SAPI_UID_PER_MINUTE / 60
+        args = [uid, SAPI_UID_PER_MINUTE, rate]
+        return int(self._uid_take(keys=[self.uid_key], args=args))
+
     def __call__(self, cost: float | None = None) -> None:
         spacing_us = round(self._rate_limit_ms() * (1 if cost is None else cost) * 1000)
         uid = getattr(cost, "uid", 0)
         try:
             wait_us = int(self._reserve(keys=[self.key], args=[spacing_us]))
             if uid and self.uid_key:
-                rate = SAPI_UID_PER_MINUTE / 60
-                args = [uid, SAPI_UID_PER_MINUTE, rate]
-                wait_us = max(wait_us, int(self._uid_take(keys=[self.uid_key], args=args)))
+                wait_us = max(wait_us, self.take_uid(uid))
         except RedisError:
             if not self._warned:
                 log.warning("shared throttle unavailable (Redis); spacing this instance only")

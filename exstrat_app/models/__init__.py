@@ -302,3 +302,8 @@ class UnvaluedItem(SQLModel, table=True):
     role: str = Field(max_length=16)  # fee | quote | income | ...
     ref: str | None = Field(default=None, max_length=128)  # the trade or transfer id
     ts: datetime = moment()
+
+
+# Tables of later features live in modules of their own beside this one (each under 400 lines,
+# importing only SQLModel and infra.db.types); they are imported here so that `SQLModel.metadata`
+# and `from exstrat_app.models import X` hold every table.

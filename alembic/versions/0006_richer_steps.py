@@ -1,0 +1,21 @@
+"""richer steps: absolute/trailing targets, stop-loss (issue 14)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass  # nothing yet: kept so the revision chain stays whole
+
+
+def downgrade() -> None:
+    pass
