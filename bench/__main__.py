@@ -6,7 +6,14 @@ import importlib
 import sys
 import time
 
-BENCHES = ("bench.sync", "bench.watcher")
+BENCHES = (
+    "bench.sync",
+    "bench.sync_floor",
+    "bench.watcher",
+    "bench.pages",
+    "bench.orders",
+    "bench.history",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -11,15 +11,17 @@ if TYPE_CHECKING:
 HOME = "/"
 LOGIN = "/login"
 SIGNUP = "/signup"
+CONFIRM = "/confirm"  # the sign-up's emailed link (services/auth/confirmation.CONFIRM_PATH)
 PORTFOLIO = "/portfolio"
 EXCHANGES = "/exchanges"
 STRATEGIES = "/strategies"
 STRATEGY_DETAIL = "/strategies/[strategy_id]"
 ASSET_DETAIL = "/tokens/[symbol]"  # one asset (token) of the portfolio
 SECURITY = "/security"  # two-factor sign-in
+CHANNELS = "/channels"  # where alerts go: web push, Apprise URLs
 
 # Signed-out visitors may stay on these; every other page sends them to LOGIN.
-PUBLIC = (LOGIN, SIGNUP)
+PUBLIC = (LOGIN, SIGNUP, CONFIRM)
 
 
 @overload

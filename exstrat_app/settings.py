@@ -41,8 +41,20 @@ class Settings(BaseSettings):
     resync_seconds: int = Field(default=3600, alias="EXSTRAT_RESYNC_SECONDS")
     binance_url: str | None = Field(default=None, alias="EXSTRAT_BINANCE_URL")
     coinbase_url: str | None = Field(default=None, alias="EXSTRAT_COINBASE_URL")
+    # Binance's public market streams for the price process (`wss://stream.binance.com:9443`
+    # by default; a simulator's `ws://...` with EXSTRAT_BINANCE_URL, else no stream runs).
+    binance_ws_url: str | None = Field(default=None, alias="EXSTRAT_BINANCE_WS_URL")
+    # Binance's REQUEST_WEIGHT per minute for this IP (6000): every process shares it through
+    # the throttle. Lower it when other tools use the same IP; a local stand-in may grant more.
+    binance_ip_weight: int = Field(default=6000, ge=1, alias="EXSTRAT_BINANCE_IP_WEIGHT")
     smtp_url: str | None = Field(default=None, alias="SMTP_URL")
     email_from: str = Field(default="exstrat <alerts@exstrat.local>", alias="EMAIL_FROM")
+    # Sign-up sends a confirmation link before the account may sign in (no enumeration at
+    # sign-up, issue 12). Off: new accounts sign in at once, and /signup says when an email
+    # is taken. Without SMTP_URL the links are .eml files in the data dir's outbox.
+    require_email_confirmation: bool = Field(
+        default=True, alias="EXSTRAT_REQUIRE_EMAIL_CONFIRMATION"
+    )
     secure_cookies: bool = Field(default=False, alias="EXSTRAT_SECURE_COOKIES")
     public_url: str = Field(default="http://localhost:3000", alias="EXSTRAT_PUBLIC_URL")
     # Host names accepted in the Host header besides EXSTRAT_PUBLIC_URL's (comma separated),

@@ -25,6 +25,8 @@ class Periodic:
 # Not a setting: it only bounds how late a lost alert email can be (plus the sweep's 2-minute
 # grace period), nothing an operator needs to tune.
 EMAIL_SWEEP_SECONDS = 300
+# How soon a filled order marks its step done (and an unconfirmed sale expires).
+TRACK_ORDERS_SECONDS = 30
 
 
 def periodic_jobs(settings: Settings) -> list[Periodic]:
@@ -32,6 +34,11 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("watch-prices", "jobs.watch.watch_prices", "watch", settings.price_poll_seconds),
         Periodic("resync-accounts", "jobs.ingest.resync_all", "ingest", settings.resync_seconds),
         Periodic("sweep-emails", "jobs.notify.sweep_pending_emails", "notify", EMAIL_SWEEP_SECONDS),
+        # Order execution (issue 15): open orders followed, lost order jobs queued again.
+        Periodic("track-orders", "jobs.orders.track_orders", "watch", TRACK_ORDERS_SECONDS),
+        Periodic(
+            "sweep-channels", "jobs.notify.sweep_channel_deliveries", "notify", EMAIL_SWEEP_SECONDS
+        ),
     ]
 
 

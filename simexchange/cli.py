@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--drift", default="0", help="random walk mean step (e.g. 0.0003: prices creep up)"
     )
     p.add_argument("--rate-limit", type=int, default=None, help="requests per minute per key (off)")
+    p.add_argument(
+        "--ws-port",
+        type=int,
+        default=None,
+        help="also serve Binance's mini-ticker websocket streams on this port (0: a free one)",
+    )
     return p
 
 
@@ -66,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         sim.start_random_walk(
             seed, args.walk_seconds, Decimal(args.volatility), drift=Decimal(args.drift)
         )
+    stream = None
+    if args.ws_port is not None:
+        from .binance.stream import BinanceStream
+
+        stream = BinanceStream(sim)
+        print(f"  EXSTRAT_BINANCE_WS_URL={stream.start(args.host, args.ws_port)}", flush=True)
     n_trades = sum(
         len(a.trades)
         for a in dataset.accounts.values()
@@ -94,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         while not done.wait(0.5):
             pass
     finally:
+        if stream is not None:
+            stream.stop()
         sim.stop()
     return 0
 

@@ -22,6 +22,7 @@ EXERCISED_BY = {
     "demo": "tests/browser/test_demo.py",
     "worker": "tests/ingest",
     "scheduler": "tests/hardening/test_faults_services.py",
+    "prices": "tests/alerts/test_stream.py",
     "migrate": ".ci/run",
     "rotate-keys": "tests/hardening/test_key_rotation.py",
     "sim-exchange": "tests/sim/test_sim_cli.py",

@@ -8,7 +8,18 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Every area's router, imported by name: a missing or misspelt module fails at start.
-from exstrat_app.api import auth, exchanges, notifications, portfolio, strategies, totp
+from exstrat_app.api import (
+    auth,
+    channels,
+    exchanges,
+    export,
+    history,
+    notifications,
+    orders,
+    portfolio,
+    strategies,
+    totp,
+)
 from exstrat_app.api.errors import install_error_handlers
 from exstrat_app.api.request_guard import RequestGuardMiddleware
 from exstrat_app.api.security import install_security
@@ -22,6 +33,10 @@ ROUTERS = (
     portfolio.router,
     strategies.router,
     notifications.router,
+    channels.router,
+    orders.router,
+    history.router,  # issue 16: the value history
+    export.router,  # issue 16: CSV downloads
 )
 
 

@@ -1,7 +1,11 @@
-"""Accounts and sessions over HTTP (SPEC §5): signup, login, logout, me, ticket hand-over.
+"""Accounts and sessions over HTTP (SPEC §5): signup, confirm, login, logout, me, ticket
+hand-over.
 
 Sign-up never tells whether an email is taken (issue 12, overriding SPEC §5's 409): a taken
-email is answered 201 with the same body shape (a made-up id), and the owner gets an email.
+email is answered 201 with the same body shape (a made-up id), and the owner gets an email; a
+new account gets a confirmation link instead, and signs in once confirmed (`POST
+/api/auth/confirm`). Login of an unconfirmed account, with the right password only, is 403
+`email_unconfirmed` (and a new link is sent).
 The ticket hand-over only runs for a navigation that started on this site's own pages.
 """
 
@@ -11,7 +15,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app import bootstrap
@@ -23,11 +27,12 @@ from exstrat_app.api.deps import (
     SettingsDep,
     session_token,
 )
+from exstrat_app.api.errors import error_response
 from exstrat_app.api.schemas import Body
 from exstrat_app.api.security import allowed_origins, normalise_origin
 from exstrat_app.models import User
 from exstrat_app.services import auth as auth_service
-from exstrat_app.services.auth import second_step
+from exstrat_app.services.auth import confirmation, second_step
 from exstrat_app.services.errors import NotFound, Unauthorized
 from exstrat_app.settings import Settings
 
@@ -111,15 +116,45 @@ def signup(
     background: BackgroundTasks,
 ) -> UserOut:
     """201 `{id, email}` for a new account, and the same for a taken email (nothing stored;
-    the owner is emailed after the answer is sent). Then sign in with `/api/auth/login`."""
+    the owner is emailed after the answer is sent). A new account gets its confirmation link
+    by email: `POST /api/auth/confirm {token, password}` (or the /confirm page) signs it in;
+    the instance's first account, or every one with EXSTRAT_REQUIRE_EMAIL_CONFIRMATION=0,
+    signs in with `/api/auth/login` at once."""
     bootstrap.auth_throttle().hit_ip("signup", ip)
-    outcome = auth_service.register(session, email=body.email, password=body.password)
-    if not outcome.created:
-        background.add_task(auth_service.tell_owner_of_signup_attempt, settings, outcome.email)
+    outcome = auth_service.register(
+        session,
+        email=body.email,
+        password=body.password,
+        require_confirmation=settings.require_email_confirmation,
+    )
+    background.add_task(auth_service.tell_signup_outcome, settings, outcome)
     return UserOut(id=outcome.user_id, email=outcome.email)
 
 
-@router.post("/api/auth/login", responses={202: {"model": TotpRequiredOut}})
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    token: str = Field(default="", max_length=200)
+    password: str = Field(default="", max_length=4096)
+
+
+@router.post("/api/auth/confirm")
+def confirm(
+    body: ConfirmIn, response: Response, session: SessionDep, settings: SettingsDep, ip: ClientIp
+) -> UserOut:
+    """Confirm a new account's address: the emailed link's token and the account's password;
+    200 `{id, email}` and the session cookie. 401 for an unknown, used or expired link."""
+    bootstrap.auth_throttle().hit_ip("confirm", ip)
+    user = confirmation.confirm(session, token=body.token, password=body.password)
+    token = auth_service.issue_session_token(settings, user_id=user.id)
+    set_session_cookie(response, settings, token)
+    return UserOut.of(user)
+
+
+@router.post(
+    "/api/auth/login",
+    response_model=UserOut | TotpRequiredOut,
+    responses={202: {"model": TotpRequiredOut}, 403: {"description": "email not confirmed"}},
+)
 def login(
     body: LoginIn,
     response: Response,
@@ -127,7 +162,8 @@ def login(
     settings: SettingsDep,
     ip: ClientIp,
     redis: RedisDep,
-) -> UserOut | TotpRequiredOut:
+    background: BackgroundTasks,
+) -> UserOut | TotpRequiredOut | JSONResponse:
     user = auth_service.login(
         session,
         email=body.email,
@@ -135,6 +171,14 @@ def login(
         ip=ip,
         throttle=bootstrap.auth_throttle(),
     )
+    if not auth_service.is_confirmed(user):
+        # Only after the right password: 403 and a new link (the returned answer lets the
+        # unit of work commit it), at most one a minute.
+        link = confirmation.issue_link(session, user.id, only_if_quiet=True)
+        if link:
+            background.add_task(confirmation.send_link, settings, user.email, link)
+        unconfirmed = auth_service.EmailUnconfirmed(auth_service.CONFIRM_FIRST)
+        return error_response(unconfirmed.status, unconfirmed.code, unconfirmed.message)
     if second_step.needs_second_step(user):
         response.status_code = 202
         ticket = second_step.start_second_step(user_id=user.id, redis=redis)

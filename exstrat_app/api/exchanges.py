@@ -72,6 +72,7 @@ class AccountSummaryOut(Body):
 class SyncProgressOut(Body):
     done: int
     total: int
+    eta_seconds: int | None = None  # estimated time left while syncing (None: unknown)
 
 
 class AccountDetailOut(AccountSummaryOut):
@@ -91,7 +92,11 @@ class AccountDetailOut(AccountSummaryOut):
             status=account.status,
             last_sync_at=_iso(account.last_sync_at),
             last_error=account.last_error,
-            progress=SyncProgressOut(done=account.progress_done, total=account.progress_total),
+            progress=SyncProgressOut(
+                done=account.progress_done,
+                total=account.progress_total,
+                eta_seconds=account.progress_eta_s,
+            ),
             created_at=account.created_at.isoformat(),
         )
 

@@ -3,7 +3,8 @@
 (a) Body size: at most MAX_BODY_BYTES (64 KB, far above any real request) per /api request,
     by Content-Length or counted while reading a chunked body -> 413 with the standard error
     body. Without it a JSON route would parse (and pydantic validate) any amount of data.
-(b) Text the database cannot store: a NUL character (PostgreSQL text refuses it: psycopg
+(b) Text the database cannot store (the one rule, infra/db/text.py, which the event guard
+    uses too): a NUL character (PostgreSQL text refuses it: psycopg
     raises DataError) or a lone UTF-16 surrogate such as JSON's "\\ud800" (not encodable as
     UTF-8: both SQLite and psycopg raise UnicodeEncodeError). Reaching the database, either
     was a 500 (strategy `name`, login `email`, any `{id}` in a path). Here it is a 422 whose
@@ -24,26 +25,15 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exstrat_app.api.errors import error_response
+from exstrat_app.infra.db.text import UNSTORABLE_MESSAGE, unstorable_reason
 
 # The most any /api request may send (the routes that read raw bodies use it too).
 MAX_BODY_BYTES = 64 * 1024
-UNSTORABLE_MESSAGE = "Text must not contain NUL characters or invalid Unicode."
 
 
 def is_api_path(path: str) -> bool:
     """Whether a request path belongs to /api (the rest is Reflex's own endpoints)."""
     return path == "/api" or path.startswith("/api/")
-
-
-def text_problem(text: str) -> str | None:
-    """Why `text` cannot be stored, or None when it can."""
-    if "\x00" in text:
-        return "must not contain NUL characters"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid Unicode"
-    return None
 
 
 def json_problems(data: Any) -> dict[str, str]:
@@ -53,12 +43,12 @@ def json_problems(data: Any) -> dict[str, str]:
     while todo:  # iterative: the parsed document may be ~1000 levels deep
         path, value = todo.pop()
         if isinstance(value, str):
-            problem = text_problem(value)
+            problem = unstorable_reason(value)
             if problem:
                 problems.setdefault(path or "body", problem)
         elif isinstance(value, dict):
             for key, item in value.items():
-                key_problem = text_problem(key)
+                key_problem = unstorable_reason(key)
                 if key_problem:
                     problems.setdefault(path or "body", f"has a key that {key_problem}")
                 else:
@@ -70,15 +60,15 @@ def json_problems(data: Any) -> dict[str, str]:
 
 def _url_problems(scope: Scope) -> dict[str, str]:
     problems: dict[str, str] = {}
-    path_problem = text_problem(scope.get("path", ""))
+    path_problem = unstorable_reason(scope.get("path", ""))
     if path_problem:
         problems["path"] = path_problem
     query = scope.get("query_string", b"").decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True):
-        name_problem = text_problem(name)
+        name_problem = unstorable_reason(name)
         if name_problem:
             problems.setdefault("query", f"has a parameter name that {name_problem}")
-        elif value_problem := text_problem(value):
+        elif value_problem := unstorable_reason(value):
             problems.setdefault(name, value_problem)
     return problems
 

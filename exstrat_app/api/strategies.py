@@ -81,6 +81,7 @@ def _strategy_args(body: dict[str, Any]) -> dict[str, Any]:
         "steps": body.get("steps"),
         "notify": body.get("notify"),
         "name": body.get("name"),
+        "stop_loss": body.get("stopLoss"),  # issue 14: {type: pct | price, value, breakEven}
     }
 
 

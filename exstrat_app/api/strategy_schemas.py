@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from exstrat_app.domain.money import fmt
 from exstrat_app.services.portfolio.prices import Quote
 from exstrat_app.services.strategies import StepView, StrategyView
+from exstrat_app.services.strategies.views import StopView
 
 
 class _Body(BaseModel):
@@ -42,6 +43,15 @@ class StepOut(_Body):
     triggered_at: str | None
     triggered_price: str | None
     done_at: str | None
+    # Issue 14: how the target was stated (pct | price) and the trailing take-profit: its
+    # trail, the lowest price it fires at, and once armed its peak and the price it fires at.
+    target_kind: str
+    trail_pct: str | None
+    fire_floor: str | None
+    armed_at: str | None
+    peak_price: str | None
+    peak_at: str | None
+    fire_price: str | None
 
     @classmethod
     def of(cls, step: StepView) -> StepOut:
@@ -57,6 +67,46 @@ class StepOut(_Body):
             triggered_at=_iso(step.triggered_at),
             triggered_price=_text(step.triggered_price),
             done_at=_iso(step.done_at),
+            target_kind=step.target_kind,
+            trail_pct=_text(step.trail_pct),
+            fire_floor=_text(step.fire_floor),
+            armed_at=_iso(step.armed_at),
+            peak_price=_text(step.peak_price),
+            peak_at=_iso(step.peak_at),
+            fire_price=_text(step.fire_price),
+        )
+
+
+class StopLossOut(_Body):
+    """The stop-loss: its level now (the reference once moved to break-even), its state
+    (planned in a preview | active | fired), and what selling `qty` there realises."""
+
+    type: str
+    value: str
+    break_even: bool
+    price: str
+    state: str
+    qty: str
+    result: str
+    result_pct: str
+    moved_at: str | None
+    fired_at: str | None
+    fired_price: str | None
+
+    @classmethod
+    def of(cls, stop: StopView) -> StopLossOut:
+        return cls(
+            type=stop.kind,
+            value=fmt(stop.value),
+            break_even=stop.break_even,
+            price=fmt(stop.price),
+            state=stop.state,
+            qty=fmt(stop.qty),
+            result=fmt(stop.result),
+            result_pct=fmt(stop.result_pct),
+            moved_at=_iso(stop.moved_at),
+            fired_at=_iso(stop.fired_at),
+            fired_price=_text(stop.fired_price),
         )
 
 
@@ -110,6 +160,7 @@ def _tail(view: StrategyView) -> dict[str, object]:
         "projected_proceeds": fmt(view.projected_proceeds),
         "progress": ProgressOut(triggered=view.progress.triggered, total=view.progress.total),
         "next_step": StepOut.of(view.next_step) if view.next_step else None,
+        "stop_loss": StopLossOut.of(view.stop) if view.stop else None,
     }
 
 
@@ -121,6 +172,7 @@ class StrategyOut(_StrategyHead):
     projected_proceeds: str
     progress: ProgressOut
     next_step: StepOut | None
+    stop_loss: StopLossOut | None
 
     @classmethod
     def of(cls, view: StrategyView) -> StrategyOut:
@@ -137,6 +189,7 @@ class DraftOut(_StrategyHead):
     projected_proceeds: str
     progress: ProgressOut
     next_step: StepOut | None
+    stop_loss: StopLossOut | None
 
     @classmethod
     def of(cls, view: StrategyView) -> DraftOut:

@@ -4,6 +4,7 @@
     POST /api/auth/totp/enrol        -> {secret, otpauthUri, qrSvg}   (not on until confirmed)
     POST /api/auth/totp/confirm {code}             -> {enabled, recoveryCodes} (shown once)
     POST /api/auth/totp/disable {password, code}   -> {enabled: false, ...}
+    POST /api/auth/totp/recovery-codes {password, code} -> {enabled, recoveryCodes} (the old die)
     POST /api/auth/login/totp {ticket, code}       -> 200 {id, email} + the session cookie
 
 `POST /api/auth/login` answers 202 `{totpRequired: true, ticket, expiresIn}` (and no cookie)
@@ -90,6 +91,17 @@ def totp_disable(
         session, bootstrap.secret_box(), redis, user_id, password=body.password, code=body.code
     )
     return TotpStatusOut.of(totp.status(session, user_id))
+
+
+@router.post("/api/auth/totp/recovery-codes")
+def totp_recovery_codes(
+    body: DisableIn, user_id: CurrentUserId, session: SessionDep, redis: RedisDep
+) -> ConfirmedOut:
+    """Ten new recovery codes (the password and a current code from the app); the old die."""
+    codes = totp.regenerate_recovery_codes(
+        session, bootstrap.secret_box(), redis, user_id, password=body.password, code=body.code
+    )
+    return ConfirmedOut(enabled=True, recovery_codes=codes)
 
 
 @router.post("/api/auth/login/totp")

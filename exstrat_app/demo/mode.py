@@ -33,10 +33,12 @@ def prepare_demo() -> dict[str, str]:
     # The demo polls prices every 3 s unless the environment asked for another period.
     poll = settings.price_poll_seconds if settings.is_set("price_poll_seconds") else 3
     cache = settings.price_cache_seconds if settings.is_set("price_cache_seconds") else 3
+    ws_port = _free_port()  # the sim's Binance websocket streams, for the price stream
     return {
         "EXSTRAT_DEMO": "1",
         "EXSTRAT_DEMO_SIM_PORT": str(port),
         "EXSTRAT_BINANCE_URL": url,
+        "EXSTRAT_BINANCE_WS_URL": f"ws://127.0.0.1:{ws_port}",
         "EXSTRAT_COINBASE_URL": url,
         "PRICE_POLL_SECONDS": str(poll),
         "PRICE_CACHE_SECONDS": str(cache),

@@ -66,7 +66,9 @@ def seed_demo() -> str:
 
 
 def _example_strategies(session: Session, *, user_id: str) -> None:
-    """The seed's ladder on ETH, and a BTC ladder whose first step is a whisker away."""
+    """The seed's ladder on ETH (its last step trailing 3 %, and a stop-loss 15 % below the
+    average that moves to break-even after the first step: issue 14), and a BTC ladder whose
+    first step is a whisker away."""
     from exstrat_app import bootstrap
     from exstrat_app.services import strategies
 
@@ -76,7 +78,11 @@ def _example_strategies(session: Session, *, user_id: str) -> None:
         user_id=user_id,
         asset="ETH",
         reference={"type": "avgPrice"},
-        steps=[{"targetPct": "10", "sellPct": "20"}, {"targetPct": "40", "sellPct": "59"}],
+        steps=[
+            {"targetPct": "10", "sellPct": "20"},
+            {"targetPct": "40", "sellPct": "59", "trailPct": "3"},
+        ],
+        stop_loss={"type": "pct", "value": "15", "breakEven": True},
         notify={"email": True, "inApp": True},
         lot_step_lookup=lots,
     )

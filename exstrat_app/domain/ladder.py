@@ -1,8 +1,13 @@
 """Take-profit ladder maths (SPEC §4, seed §5 and §16).
 
-targetPrice = refPrice * (1 + targetPct/100); qtyToSell = baseQty * sellPct/100 truncated down to
-the market's lot step. Validation collects every problem at once, keyed by the camelCase path of
-the request field (`steps.1.targetPct`), so a form can show them all next to their inputs.
+targetPrice = refPrice * (1 + targetPct/100), or an absolute target price (issue 14: targetPct is
+then derived, (price/ref - 1) * 100); qtyToSell = baseQty * sellPct/100 truncated down to the
+market's lot step. A step with a trail (`trail_pct`) is a trailing take-profit (`domain/exits.py`):
+it arms at its target and sells once the price fell trail % from its peak, so its proceeds are
+counted at the lowest price it can fire at, target * (1 - trail/100) (its `fire_floor`).
+Validation collects every problem at once, keyed by the camelCase path of the request field
+(`steps.1.targetPct`, `steps.1.targetPrice`, `steps.1.trailPct`), so a form can show them all
+next to their inputs.
 """
 
 from __future__ import annotations
@@ -20,10 +25,17 @@ HUNDRED = Decimal(100)
 
 @dataclass(frozen=True)
 class StepSpec:
-    """One rung as the user states it: at +target_pct %, sell sell_pct % of the base quantity."""
+    """One rung as the user states it: at +target_pct % (or at the absolute `price`: then
+    target_pct is None), sell sell_pct % of the base quantity; with `trail_pct`, trailing."""
 
-    target_pct: Decimal
+    target_pct: Decimal | None
     sell_pct: Decimal
+    price: Decimal | None = None
+    trail_pct: Decimal | None = None
+
+    @property
+    def target_kind(self) -> str:
+        return "price" if self.price is not None else "pct"
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,10 @@ class PlannedStep:
     sell_pct: Decimal
     target_price: Decimal
     qty_to_sell: Decimal
-    proceeds: Decimal  # qty_to_sell * target_price, in the quote
+    proceeds: Decimal  # qty_to_sell * target_price (trailing: * fire_floor), in the quote
+    target_kind: str = "pct"  # pct | price: how the user stated the target
+    trail_pct: Decimal | None = None
+    fire_floor: Decimal | None = None  # trailing: the lowest price it fires at, target*(1-trail)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,25 @@ def target_price(ref_price: Decimal, target_pct: Decimal) -> Decimal:
         return ref_price * (1 + target_pct / HUNDRED)
 
 
+def target_pct_of(ref_price: Decimal, price: Decimal) -> Decimal:
+    """The % above the reference of an absolute target: 2300 over 2000 -> 15."""
+    with localcontext(MONEY_CONTEXT):
+        return (price / ref_price - 1) * HUNDRED
+
+
+def trail_floor(peak: Decimal, trail_pct: Decimal) -> Decimal:
+    """Where a trailing step fires after `peak`: peak * (1 - trail/100); 2300, 2 % -> 2254."""
+    with localcontext(MONEY_CONTEXT):
+        return peak * (1 - trail_pct / HUNDRED)
+
+
+def _step_price(step: StepSpec, ref_price: Decimal) -> Decimal:
+    if step.price is not None:
+        return step.price
+    assert step.target_pct is not None
+    return target_price(ref_price, step.target_pct)
+
+
 def plan_ladder(
     *,
     ref_price: Decimal,
@@ -92,11 +126,15 @@ def plan_ladder(
 def _plan_step(
     i: int, step: StepSpec, ref_price: Decimal, base_qty: Decimal, lot_step: Decimal | None
 ) -> PlannedStep:
-    price = target_price(ref_price, step.target_pct)
+    price = _step_price(step, ref_price)
+    pct = step.target_pct if step.target_pct is not None else target_pct_of(ref_price, price)
     qty = _qty_to_sell(base_qty, step.sell_pct, lot_step)
+    floor = trail_floor(price, step.trail_pct) if step.trail_pct is not None else None
     with localcontext(MONEY_CONTEXT):
-        proceeds = qty * price
-    return PlannedStep(i, step.target_pct, step.sell_pct, price, qty, proceeds)
+        proceeds = qty * (floor if floor is not None else price)
+    return PlannedStep(
+        i, pct, step.sell_pct, price, qty, proceeds, step.target_kind, step.trail_pct, floor
+    )
 
 
 def _qty_to_sell(base_qty: Decimal, sell_pct: Decimal, lot_step: Decimal | None) -> Decimal:
@@ -115,7 +153,12 @@ def _check_types(
     for i, step in enumerate(steps):
         if not isinstance(step, StepSpec):
             raise TypeError(f"steps.{i} must be a StepSpec, not {type(step).__name__}")
-        require_decimal(step.target_pct, f"steps.{i}.targetPct")
+        if step.target_pct is not None:
+            require_decimal(step.target_pct, f"steps.{i}.targetPct")
+        if step.price is not None:
+            require_decimal(step.price, f"steps.{i}.targetPrice")
+        if step.trail_pct is not None:
+            require_decimal(step.trail_pct, f"steps.{i}.trailPct")
         require_decimal(step.sell_pct, f"steps.{i}.sellPct")
 
 
@@ -132,9 +175,11 @@ def _validate(
     if (message := _steps_message(steps)) is not None:
         errors["steps"] = message
     for i, step in enumerate(steps):
-        previous = steps[i - 1].target_pct if i else None
-        if (message := _target_message(step.target_pct, previous)) is not None:
-            errors[f"steps.{i}.targetPct"] = message
+        path, message = _step_target_message(steps, i, ref_price)
+        if message is not None:
+            errors[path] = message
+        if step.trail_pct is not None and (message := _trail_message(step.trail_pct)):
+            errors[f"steps.{i}.trailPct"] = message
         message = _sell_message(step.sell_pct)
         if message is None and base_qty > 0 and "lotStep" not in errors:
             message = _lot_message(base_qty, step.sell_pct, lot_step)
@@ -152,6 +197,49 @@ def _steps_message(steps: Sequence[StepSpec]) -> str | None:
         total = sum((s.sell_pct for s in steps), Decimal(0))
     if total > HUNDRED:
         return f"the sell percentages add up to {fmt(total)} %; they must total at most 100 %"
+    return None
+
+
+def _step_target_message(
+    steps: Sequence[StepSpec], i: int, ref_price: Decimal
+) -> tuple[str, str | None]:
+    """(field path, problem) of step i's target. Percent ladders compare percents (the
+    messages people know); once a price is involved, the prices are compared."""
+    step = steps[i]
+    path = f"steps.{i}.targetPct" if step.price is None else f"steps.{i}.targetPrice"
+    if not _has_one_target(step):
+        return f"steps.{i}.targetPct", "give the target as a % of the reference or as a price"
+    previous = steps[i - 1] if i and _has_one_target(steps[i - 1]) else None
+    if step.target_pct is not None and (previous is None or previous.price is None):
+        prev_pct = previous.target_pct if previous is not None else None
+        return path, _target_message(step.target_pct, prev_pct)
+    if step.price is not None and step.price <= 0:
+        return path, "the target price must be greater than 0"
+    if step.target_pct is not None and step.target_pct <= 0:
+        return path, "the target must be greater than 0 %"
+    if ref_price <= 0:
+        return path, None  # reported on refPrice; nothing to compare with
+    price = _step_price(step, ref_price)
+    if price <= ref_price:
+        return path, f"the target price must be above the reference price {fmt(ref_price)}"
+    prev_price = _step_price(previous, ref_price) if previous is not None else None
+    if prev_price is not None and price <= prev_price:
+        return path, (
+            f"targets must increase: {fmt(price)} is not above the previous step's "
+            f"{fmt(prev_price)}"
+        )
+    return path, None
+
+
+def _has_one_target(step: StepSpec) -> bool:
+    return (step.target_pct is None) != (step.price is None)
+
+
+def _trail_message(trail_pct: Decimal) -> str | None:
+    if trail_pct <= 0:
+        return "the trail must be greater than 0 %"
+    if trail_pct >= HUNDRED:
+        return "the trail must be below 100 %"
     return None
 
 

@@ -21,8 +21,14 @@ from exstrat_app.infra.redis import get_redis
 QUEUES = ("ingest", "watch", "notify")
 # Job paths the services enqueue by name (services never import `jobs`): each is named once here.
 SEND_NOTIFICATION_EMAIL_JOB = "jobs.notify.send_notification_email"
+# An alert's fan-out to the user's channels (web push, Apprise), then one job per delivery.
+FAN_OUT_CHANNELS_JOB = "jobs.notify.fan_out_channels"
+SEND_CHANNEL_DELIVERY_JOB = "jobs.notify.send_channel_delivery"
 INGEST_QUEUE = "ingest"  # the sync steps of exchange accounts
 INGEST_STEP_JOB = "jobs.ingest.run_step"  # (account_id, step): one step, then the next
+HISTORY_JOB = "jobs.history.build_user_history"  # (user_id): issue 16's value history
+ORDER_QUEUE = "watch"  # placing a triggered step's order is as urgent as the watch itself
+ORDER_JOB = "jobs.orders.place_step_order"  # (step_id): issue 15's order execution
 RESULT_TTL = 3600  # finished jobs leave Redis after an hour
 FAILURE_TTL = 7 * 24 * 3600  # failures stay a week for the operator to read
 

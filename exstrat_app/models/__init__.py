@@ -47,6 +47,10 @@ class User(SQLModel, table=True):
     totp_key_id: str | None = Field(default=None, max_length=16)
     totp_enabled_at: datetime | None = moment(nullable=True)
     totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
+    # When the owner of the address proved it (sign-up's emailed link). None: signed up, not
+    # yet confirmed, cannot sign in. Confirmed by default, so only `auth.register` (a stranger's
+    # sign-up) makes an unconfirmed account; the demo user and internal callers are confirmed.
+    email_confirmed_at: datetime | None = moment(nullable=True, now=True)
 
 
 class RecoveryCode(SQLModel, table=True):
@@ -84,6 +88,7 @@ class ExchangeAccount(SQLModel, table=True):
     last_sync_at: datetime | None = moment(nullable=True)
     progress_done: int = Field(default=0)
     progress_total: int = Field(default=0)
+    progress_eta_s: int | None = Field(default=None)  # estimated seconds left (issue 17)
     unvalued_count: int = Field(default=0)  # items the last rebuild could not price
     is_demo: bool = Field(default=False)
     created_at: datetime = moment(now=True)
@@ -212,6 +217,21 @@ class Strategy(SQLModel, table=True):
     )
     notify_email: bool = Field(default=True)
     notify_in_app: bool = Field(default=True)
+    # Order execution (issue 15): alert (never trades) | confirm | auto; paper: simulated fills.
+    execution_mode: str = Field(default="alert", max_length=10)
+    paper: bool = Field(default=False)
+    # Stop-loss (issue 14; domain/exits.py): stated as a price or a % below the reference
+    # (stop_kind price | pct, None: no stop); `stop_price` is the live level, moved up to the
+    # reference (break-even) once the first step fired when `stop_break_even`; stop_state
+    # none | active | fired (it fires once, and completes the strategy).
+    stop_kind: str | None = Field(default=None, max_length=5)
+    stop_value: Decimal | None = money(nullable=True)
+    stop_price: Decimal | None = money(nullable=True)
+    stop_break_even: bool = Field(default=False)
+    stop_state: str = Field(default="none", max_length=10)
+    stop_moved_at: datetime | None = moment(nullable=True)
+    stop_fired_at: datetime | None = moment(nullable=True)
+    stop_fired_price: Decimal | None = money(nullable=True)
     created_at: datetime = moment(now=True)
     updated_at: datetime = moment(now=True)
 
@@ -228,7 +248,15 @@ class StrategyStep(SQLModel, table=True):
     sell_pct: Decimal = money()
     target_price: Decimal = money()
     qty_to_sell: Decimal = money()
-    state: str = Field(default="pending", max_length=10)  # pending | triggered | done
+    # Richer steps (issue 14): the target as the user stated it (pct of the reference, or an
+    # absolute price: target_pct is then derived), and a trailing take-profit: armed at its
+    # target, it fires when the price falls trail_pct % below the peak seen since arming.
+    target_kind: str = Field(default="pct", max_length=5)  # pct | price
+    trail_pct: Decimal | None = money(nullable=True)  # None: a plain take-profit
+    armed_at: datetime | None = moment(nullable=True)
+    peak_price: Decimal | None = money(nullable=True)
+    peak_at: datetime | None = moment(nullable=True)
+    state: str = Field(default="pending", max_length=10)  # pending | armed | triggered | done
     triggered_at: datetime | None = moment(nullable=True)
     triggered_price: Decimal | None = money(nullable=True)
     done_at: datetime | None = moment(nullable=True)
@@ -307,3 +335,17 @@ class UnvaluedItem(SQLModel, table=True):
 # Tables of later features live in modules of their own beside this one (each under 400 lines,
 # importing only SQLModel and infra.db.types); they are imported here so that `SQLModel.metadata`
 # and `from exstrat_app.models import X` hold every table.
+from exstrat_app.models.auth_tokens import EmailConfirmation  # noqa: E402, F401
+from exstrat_app.models.channels import Channel, ChannelDelivery  # noqa: E402, F401
+from exstrat_app.models.history import (  # noqa: E402, F401
+    DailyCandle,
+    ValueHistoryDay,
+    ValueHistorySnapshot,
+    ValueHistoryState,
+)
+from exstrat_app.models.orders import (  # noqa: E402, F401
+    ExecutionSettings,
+    Order,
+    OrderAudit,
+    TradingKey,
+)

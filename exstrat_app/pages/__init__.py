@@ -10,6 +10,8 @@ from __future__ import annotations
 import reflex as rx
 
 from exstrat_app.pages import (
+    channels,
+    confirm,
     exchanges,
     home,
     login,
@@ -25,12 +27,14 @@ PAGES: tuple[Page, ...] = (
     home.PAGE,
     login.PAGE,
     signup.PAGE,
+    confirm.PAGE,
     portfolio.PAGE,
     exchanges.PAGE,
     strategies.LIST_PAGE,
     strategies.DETAIL_PAGE,
     token.PAGE,
     security.PAGE,
+    channels.PAGE,
 )
 
 

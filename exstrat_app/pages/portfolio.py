@@ -9,21 +9,35 @@ from exstrat_app.pages.components import (
     empty_state,
     error_callout,
     page_title,
-    pnl_text,
     skeleton_rows,
     stat,
     table_frame,
 )
+from exstrat_app.pages.components.charts import (
+    history_building,
+    last_point_caption,
+    range_selector,
+    value_history_chart,
+)
+from exstrat_app.pages.components.tables import (
+    LIGHT_TABLE_STYLE,
+    TEXT_1,
+    light_cell,
+    light_header_cell,
+    light_link,
+    light_row,
+    small_text,
+)
 from exstrat_app.pages.site import protected_page
 from exstrat_app.pages.styles import (
     ACCENT,
-    FROM_SM_INLINE,
     NOTICE_SCHEME,
     PHONE_HIDDEN_CELL,
-    PHONE_ONLY,
+    SIGN_SCHEMES,
     chart_color,
 )
 from exstrat_app.pages.views.strategy_dialog import strategy_dialog
+from exstrat_app.state.history import PortfolioHistoryState
 from exstrat_app.state.portfolio import QUOTES, PortfolioState
 from exstrat_app.state.strategy_dialog import StrategyDialogState
 
@@ -60,57 +74,67 @@ def _header(label: str, column: str) -> rx.Component:
     )  # fmt: skip
 
 
-def _num(text: rx.Var[str]) -> rx.Component:
-    """A figure column that phones leave out (they get the summary line under the asset)."""
-    return rx.table.cell(text, text_align="end", class_name="num", white_space="nowrap",
-                         display=PHONE_HIDDEN_CELL)  # fmt: skip
+HISTORY_CAPTION = (("value", "value"), ("invested", "net invested"),
+                   ("unrealized", "unrealized"), ("realized", "realized"))  # fmt: skip
+ROWS_STYLE = {
+    **LIGHT_TABLE_STYLE,
+    # A P&L's colour by the sign the state gives ("1" gain, "-1" loss), set once for the table
+    # instead of a colour scheme matched in every cell.
+    **{f"& [data-sign='{sign}']": {"color": rx.color(scheme, 11)}
+       for sign, scheme in SIGN_SCHEMES.items()},
+}  # fmt: skip
+
+
+def _unexplained(row: rx.Var[dict[str, str]]) -> rx.Component:
+    """Rare (a balance the history does not explain): rendered only on the rows that have it."""
+    return rx.cond(
+        row["unexplained"] != "",
+        rx.fragment(
+            rx.tooltip(
+                rx.badge("unexplained: " + row["unexplained"], color_scheme=NOTICE_SCHEME,
+                         size="1", variant="soft", class_name="unexplained"),
+                content="Live balances differ from what trades and transfers explain "
+                        "(e.g. an airdrop or a reward the read endpoints do not show).",
+            ),
+            rx.link("Add an opening position", href=routes.asset_href(row["asset"])
+                    + "?opening=1", size="1", class_name="add-opening"),
+        ),
+    )  # fmt: skip
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.row_header_cell(
-            rx.vstack(
-                rx.link(row["asset"], href=routes.asset_href(row["asset"]), weight="bold"),
-                rx.text(row["quantity"], " @ ", row["avg_price"], size="1", color_scheme="gray",
-                        class_name="num", display=PHONE_ONLY),
-                rx.cond(
-                    row["unexplained"] != "",
-                    rx.tooltip(
-                        rx.badge("unexplained: " + row["unexplained"], color_scheme=NOTICE_SCHEME,
-                                 size="1", variant="soft", class_name="unexplained"),
-                        content="Live balances differ from what trades and transfers explain "
-                                "(e.g. an airdrop or a reward the read endpoints do not show).",
-                    ),
-                ),
-                rx.cond(
-                    row["unexplained"] != "",
-                    rx.link("Add an opening position", href=routes.asset_href(row["asset"])
-                            + "?opening=1", size="1", class_name="add-opening"),
-                ),
-                spacing="1",
+    """One position: plain cells with precomputed text (see tables.LIGHT_TABLE_STYLE)."""
+    pnl = "rt-Text num"
+    return light_row(
+        light_header_cell(
+            rx.el.div(
+                light_link(row["asset"], to=routes.asset_href(row["asset"]),
+                           class_name="rt-r-weight-bold"),
+                small_text(row["quantity"], " @ ", row["avg_price"], class_name="num phone-only"),
+                _unexplained(row),
+                class_name="cell-stack",
             ),
         ),
-        _num(row["quantity"]),
-        _num(row["avg_price"]),
-        _num(row["price"]),
-        rx.table.cell(
-            rx.text(row["value"], class_name="num"),
-            pnl_text(row["pnl_pct"], row["pnl_sign"], size="1", display=PHONE_ONLY),
-            text_align="end", white_space="nowrap",
+        light_cell(row["quantity"], class_name="num cell-end phone-hidden"),
+        light_cell(row["avg_price"], class_name="num cell-end phone-hidden"),
+        light_cell(row["price"], class_name="num cell-end phone-hidden"),
+        light_cell(
+            rx.el.span(row["value"], class_name="rt-Text num"),
+            rx.el.span(row["pnl_pct"], class_name=f"{TEXT_1} num phone-only",
+                       data_sign=row["pnl_sign"]),
+            class_name="cell-end",
         ),
-        rx.table.cell(pnl_text(row["pnl_pct"], row["pnl_sign"]), text_align="end",
-                      white_space="nowrap", display=PHONE_HIDDEN_CELL),
-        rx.table.cell(
-            rx.cond(row["stable"] == "", rx.button(
-                rx.icon("list_plus", size=14),
-                rx.text("Strategy", display=FROM_SM_INLINE),
-                size="1",
-                variant="soft",
+        light_cell(rx.el.span(row["pnl_pct"], class_name=pnl, data_sign=row["pnl_sign"]),
+                   class_name="cell-end phone-hidden"),
+        light_cell(
+            rx.cond(row["stable"] == "", rx.el.button(
+                "+", rx.el.span("Strategy", class_name="from-sm"),
+                class_name="rt-reset rt-BaseButton rt-r-size-1 rt-variant-soft rt-Button "
+                           "create-strategy",
                 on_click=StrategyDialogState.open_for(row["asset"]),
                 aria_label="Create strategy for " + row["asset"],
-                class_name="create-strategy",
             )),
-            text_align="end",
+            class_name="cell-end",
         ),
         class_name="position-row",
         data_asset=row["asset"],
@@ -135,6 +159,7 @@ def _table() -> rx.Component:
                 size="2",
                 width="100%",
                 id="positions",
+                style=ROWS_STYLE,
             )
         ),
         width="100%",
@@ -191,6 +216,43 @@ def _chart() -> rx.Component:
     )  # fmt: skip
 
 
+def _history() -> rx.Component:
+    """Value and net invested over time (issue 16), with its range and the last day."""
+    h = PortfolioHistoryState
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.text("Value over time", weight="bold"),
+                range_selector(h.range_, h.set_range, "history"),
+                justify="between", align="center", width="100%", wrap="wrap", spacing="2",
+            ),
+            rx.cond(
+                h.points.length() == 0,
+                rx.cond(
+                    h.building,
+                    history_building(h.progress),
+                    rx.cond(
+                        h.loaded,
+                        rx.text("No history yet.", size="2", color_scheme="gray"),
+                        rx.skeleton(height="260px", width="100%"),
+                    ),
+                ),
+                rx.vstack(
+                    value_history_chart(h.points),
+                    last_point_caption(h.last, HISTORY_CAPTION, "history"),
+                    rx.text.span(h.points.length().to_string(), id="history-points",
+                                 display="none"),
+                    width="100%", spacing="1",
+                ),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        id="value-history",
+    )  # fmt: skip
+
+
 def _totals() -> rx.Component:
     t = PortfolioState.totals
     return rx.grid(
@@ -205,7 +267,7 @@ def _totals() -> rx.Component:
             rx.text("at the last prices", size="1", color_scheme="gray"),
         ),
         stat("Realized P&L", rx.cond(PortfolioState.loaded, t["realized"], "…")),
-        stat("Assets", PortfolioState.rows.length().to_string()),
+        stat("Assets", PortfolioState.asset_count.to_string()),
         columns="2",
         spacing="3",
         flex="1 1 320px",
@@ -239,7 +301,10 @@ def _no_positions() -> rx.Component:
 
 
 def portfolio() -> rx.Component:
+    # Leaving the page empties its rows (the server keeps them): coming back, the first
+    # screen is drawn before the rest instead of every row at once from the saved state.
     return rx.fragment(
+        rx.box(on_unmount=PortfolioState.leave, display="none"),
         page_title(
             "Portfolio",
             rx.segmented_control.root(
@@ -270,6 +335,7 @@ def portfolio() -> rx.Component:
                 _no_positions(),
                 rx.vstack(
                     rx.flex(_totals(), _chart(), spacing="3", wrap="wrap", width="100%"),
+                    _history(),
                     _table(),
                     spacing="4",
                     width="100%",
@@ -280,4 +346,9 @@ def portfolio() -> rx.Component:
     )  # fmt: skip
 
 
-PAGE = protected_page(routes.PORTFOLIO, "Portfolio", portfolio, on_load=[PortfolioState.load])
+PAGE = protected_page(
+    routes.PORTFOLIO,
+    "Portfolio",
+    portfolio,
+    on_load=[PortfolioState.load],  # which then loads the history (PortfolioHistoryState)
+)

@@ -1,4 +1,5 @@
-"""/security: two-factor sign-in with an authenticator app (set up, recovery codes, turn off)."""
+"""/security: two-factor sign-in with an authenticator app (set up, recovery codes and new
+ones, turn off)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,29 @@ def _recovery_codes() -> rx.Component:
     )  # fmt: skip
 
 
+def _regenerate() -> rx.Component:
+    return rx.vstack(
+        rx.heading("New recovery codes", size="3", margin_top="0.5em"),
+        rx.text("Lost them, or used most? Make ten new ones: every old code stops working.",
+                size="2", color_scheme="gray"),
+        rx.form(
+            rx.vstack(
+                rx.input(name="password", type="password", required=True,
+                         auto_complete="current-password", placeholder="Your password",
+                         width="20em", max_width="100%", id="recovery-new-password"),
+                _code_input("recovery-new-code"),
+                rx.button("Make new recovery codes", type="submit", variant="soft",
+                          loading=S.busy, id="recovery-new"),
+                spacing="2",
+            ),
+            on_submit=S.regenerate,
+            reset_on_submit=True,
+        ),
+        spacing="2",
+        width="100%",
+    )  # fmt: skip
+
+
 def _on() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.badge("On", color_scheme=SUCCESS_SCHEME, id="totp-on"),
@@ -78,6 +102,7 @@ def _on() -> rx.Component:
                   align="center"),
         rx.text(S.recovery_left, " unused recovery codes left.", size="2", id="recovery-left"),
         rx.cond(S.recovery_codes.length() > 0, _recovery_codes()),
+        _regenerate(),
         rx.heading("Turn off", size="3", margin_top="0.5em"),
         rx.form(
             rx.vstack(

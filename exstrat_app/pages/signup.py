@@ -1,4 +1,5 @@
-"""/signup: create the account, then the same cookie hand-over as /login."""
+"""/signup: create the account; "check your inbox" for any address (the link leads to
+/confirm), or, for an instance's first account, the same cookie hand-over as /login."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import reflex as rx
 from exstrat_app import routes
 from exstrat_app.pages.components import auth_card, error_callout, field_error, labelled
 from exstrat_app.pages.site import public_page
+from exstrat_app.pages.styles import SUCCESS_SCHEME
 from exstrat_app.state.auth_forms import AuthFormState
 from exstrat_app.state.base import SessionState
 
 
-def signup() -> rx.Component:
-    return auth_card(
-        "Create your account",
-        error_callout(AuthFormState.error),
-        rx.form(
+def _sent() -> rx.Component:
+    """After a sign-up, whatever the address: the link (or the owner's notice) is on its way."""
+    return rx.callout(AuthFormState.notice, icon="mail_check", color_scheme=SUCCESS_SCHEME,
+                      width="100%", id="signup-sent")  # fmt: skip
+
+
+def _form() -> rx.Component:
+    return rx.form(
             rx.vstack(
                 labelled(
                     "Email",
@@ -44,9 +49,16 @@ def signup() -> rx.Component:
             ),
             on_submit=AuthFormState.submit_signup,
             width="100%",
-        ),
+        )  # fmt: skip
+
+
+def signup() -> rx.Component:
+    return auth_card(
+        "Create your account",
+        error_callout(AuthFormState.error),
+        rx.cond(AuthFormState.notice != "", _sent(), _form()),
         rx.text("Already registered? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
-    )  # fmt: skip
+    )
 
 
 PAGE = public_page(

@@ -6,20 +6,28 @@ import reflex as rx
 
 from exstrat_app import routes
 from exstrat_app.pages.components import (
-    as_number,
     empty_state,
     error_callout,
     not_found,
     page_title,
+    pager,
     skeleton_rows,
     stat,
     table_frame,
 )
+from exstrat_app.pages.components.tables import (
+    LIGHT_TABLE_STYLE,
+    light_cell,
+    light_header_cell,
+    light_link,
+    light_row,
+    small_text,
+)
 from exstrat_app.pages.site import protected_page
 from exstrat_app.pages.styles import (
+    FALLBACK_SCHEME,
     FROM_SM_BLOCK,
     PHONE_HIDDEN_CELL,
-    PHONE_ONLY,
     STEP_STATE_SCHEMES,
     STRATEGY_STATUS_SCHEMES,
     scheme_of,
@@ -38,38 +46,61 @@ def status_badge(status: rx.Var[str]) -> rx.Component:
     )
 
 
+def _scheme(value: rx.Var[str], schemes: dict[str, str]) -> rx.Var[str]:
+    """A colour scheme looked up in a JS object (one property read per row, no rx.match)."""
+    table: rx.Var = rx.Var.create({**schemes})
+    return (table[value] | FALLBACK_SCHEME).to(str)  # type: ignore[index]
+
+
+def _light_badge(status: rx.Var[str]) -> rx.Component:
+    return rx.el.span(
+        status,
+        class_name="rt-reset rt-Badge rt-r-size-1 rt-variant-soft strategy-status",
+        data_accent_color=_scheme(status, STRATEGY_STATUS_SCHEMES),
+    )
+
+
+LIST_STYLE = {
+    **LIGHT_TABLE_STYLE,
+    "& progress": {"width": "64px", "height": "4px", "accent_color": rx.color("accent", 9)},
+    "& .row-link": {"color": "inherit", "text_decoration": "none"},
+}
+
+
 def _list_row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.table.row(
-        rx.table.row_header_cell(
-            rx.link(
-                rx.vstack(
-                    rx.text(row["asset"], weight="bold"),
-                    rx.cond(row["name"] != "", rx.text(row["name"], size="1", color_scheme="gray")),
-                    rx.box(status_badge(row["status"]), display=PHONE_ONLY),
-                    spacing="1",
+    """Plain cells with precomputed text (see tables.LIGHT_TABLE_STYLE)."""
+    return light_row(
+        light_header_cell(
+            light_link(
+                rx.el.div(
+                    rx.el.span(row["asset"], class_name="rt-Text rt-r-weight-bold"),
+                    small_text(row["name"]),
+                    rx.el.div(_light_badge(row["status"]), class_name="phone-only"),
+                    class_name="cell-stack",
                 ),
-                href=routes.strategy_href(row["id"]),
-                underline="none",
+                to=routes.strategy_href(row["id"]),
+                class_name="row-link",
             )
         ),
-        rx.table.cell(status_badge(row["status"]), display=PHONE_HIDDEN_CELL),
-        rx.table.cell(
-            rx.vstack(
-                rx.text(row["progress"], size="2", class_name="num"),
-                rx.progress(value=as_number(row["progress_pct"]), max=100, size="1", width="64px"),
-                spacing="1",
+        light_cell(_light_badge(row["status"]), class_name="phone-hidden"),
+        light_cell(
+            rx.el.div(
+                rx.el.span(row["progress"], class_name="rt-Text rt-r-size-2 num"),
+                rx.el.progress(value=row["progress_pct"], max=100),
+                class_name="cell-stack",
             )
         ),
-        rx.table.cell(
-            rx.text(row["next_target"], class_name="num"),
-            rx.text(row["next_pct"], size="1", color_scheme="gray"),
-            rx.text(row["distance"], " away", size="1", color_scheme="gray", display=PHONE_ONLY),
-            text_align="end", white_space="nowrap",
+        light_cell(
+            rx.el.div(
+                rx.el.span(row["next_target"], class_name="rt-Text num"),
+                small_text(row["next_pct"]),
+                small_text(row["distance"], " away", class_name="phone-only"),
+                class_name="cell-stack",
+            ),
+            class_name="cell-end",
         ),
-        rx.table.cell(row["distance"], text_align="end", class_name="num distance",
-                      white_space="nowrap", display=PHONE_HIDDEN_CELL),
-        rx.table.cell(row["price"], text_align="end", class_name="num", white_space="nowrap",
-                      display=PHONE_HIDDEN_CELL),
+        light_cell(row["distance"], class_name="num distance cell-end phone-hidden"),
+        light_cell(row["price"], class_name="num cell-end phone-hidden"),
         class_name="strategy-row",
     )  # fmt: skip
 
@@ -81,6 +112,11 @@ def strategies_list() -> rx.Component:
             "Strategies",
             rx.button(rx.icon("plus", size=16), "New strategy",
                       on_click=StrategyDialogState.open_blank, id="new-strategy"),
+            subtitle=rx.text(
+                rx.text.span(StrategiesState.rows.length().to_string(), id="strategies-shown"),
+                " of ", rx.text.span(StrategiesState.total.to_string(), id="strategies-total"),
+                " strategies", size="2", color_scheme="gray",
+            ),
         ),
         error_callout(StrategiesState.error),
         rx.cond(
@@ -111,7 +147,14 @@ def strategies_list() -> rx.Component:
                             skeleton_rows(len(headers), 3),
                         ),
                         width="100%",
+                        style=LIST_STYLE,
                     )
+                ),
+                rx.cond(
+                    StrategiesState.pages > 1,
+                    pager(StrategiesState.page, StrategiesState.pages,
+                          StrategiesState.to_page(StrategiesState.page - 1),
+                          StrategiesState.to_page(StrategiesState.page + 1), "strategies"),
                 ),
                 width="100%",
             ),
@@ -140,6 +183,9 @@ def _step_row(step: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.text(step["target_price"], class_name="num"),
             rx.text(step["target_pct"], size="1", color_scheme="gray"),
+            rx.cond(step["rule"] != "",
+                    rx.text(step["rule"], size="1", color_scheme="blue", white_space="normal",
+                            class_name="step-rule")),
             white_space="nowrap",
         ),
         num(step["sell_pct"], phone=False),
@@ -240,6 +286,9 @@ def _detail_body() -> rx.Component:
             stat("Proceeds if all sell", s["proceeds"]),
             spacing="3", wrap="wrap", width="100%",
         ),
+        rx.cond(s["stop"] != "",
+                rx.text("Stop-loss ", s["stop"], size="2", color_scheme="gray",
+                        id="strategy-stop")),
         rx.card(
             rx.heading("Steps", size="4", margin_bottom="0.5em"),
             table_frame(rx.table.root(

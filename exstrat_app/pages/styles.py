@@ -45,7 +45,7 @@ ACCOUNT_STATUS_SCHEMES = {"connected": "green", "syncing": "blue", "queued": "bl
                           "error": "red"}  # fmt: skip
 # A strategy's status, and one step's state on its ladder.
 STRATEGY_STATUS_SCHEMES = {"active": "green", "paused": "amber", "completed": "gray"}
-STEP_STATE_SCHEMES = {"pending": "gray", "triggered": "orange", "done": "green"}
+STEP_STATE_SCHEMES = {"pending": "gray", "armed": "blue", "triggered": "orange", "done": "green"}
 # A signed amount's sign as the states give it: "1" gain, "-1" loss, "0" flat/unknown.
 SIGN_SCHEMES = {"1": "green", "-1": "red"}
 NOTICE_SCHEME = "amber"  # unexplained balances, demo accounts

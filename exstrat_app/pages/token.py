@@ -14,6 +14,11 @@ from exstrat_app.pages.components import (
     stat,
     table_frame,
 )
+from exstrat_app.pages.components.charts import (
+    last_point_caption,
+    position_history_chart,
+    range_selector,
+)
 from exstrat_app.pages.site import protected_page
 from exstrat_app.pages.styles import (
     AVERAGE_LABEL,
@@ -25,7 +30,10 @@ from exstrat_app.pages.styles import (
     TARGET_LINE,
 )
 from exstrat_app.pages.views.opening_dialog import opening_dialog
+from exstrat_app.state.history import PositionHistoryState
 from exstrat_app.state.token import TokenState as T
+
+POSITION_CAPTION = (("quantity", "quantity"), ("value", "value"), ("avg", "average price"))
 
 TRADE_COLUMNS = (("When", "when"), ("Pair", "symbol"), ("Side", "side"), ("Amount", "amount"),
                  ("Price", "price"), ("Cost", "cost"), ("Fee", "fee"))  # fmt: skip
@@ -109,7 +117,11 @@ def _unvalued() -> rx.Component:
 
 
 def _history_table(
-    title: str, columns: tuple[tuple[str, str], ...], rows: rx.Var, pager_: rx.Component
+    title: str,
+    columns: tuple[tuple[str, str], ...],
+    rows: rx.Var,
+    pager_: rx.Component,
+    kind: str,
 ) -> rx.Component:
     def row(item: rx.Var[dict[str, str]]) -> rx.Component:
         return rx.table.row(
@@ -119,7 +131,8 @@ def _history_table(
                               class_name="num" if key in NUMERIC else "",
                               display=None if key in PHONE_COLUMNS else PHONE_HIDDEN_CELL)
                 for _, key in columns
-            ]
+            ],
+            class_name=f"{kind}-row",
         )  # fmt: skip
 
     return rx.card(
@@ -145,6 +158,7 @@ def _history_table(
             ),
         ),
         width="100%",
+        id=f"{kind}s",
     )  # fmt: skip
 
 
@@ -190,6 +204,30 @@ def _chart() -> rx.Component:
     )  # fmt: skip
 
 
+def _position_chart() -> rx.Component:
+    """The position's value and its average price over time (issue 16), beside the price."""
+    h = PositionHistoryState
+    return rx.card(
+        rx.flex(
+            rx.heading("Position over time", size="4"),
+            range_selector(h.range_, h.set_range, "position"),
+            justify="between", align="center", width="100%", wrap="wrap", spacing="2",
+            margin_bottom="0.5em",
+        ),
+        rx.cond(
+            h.points.length() == 0,
+            rx.text("No position history yet.", color_scheme="gray", size="2"),
+            rx.vstack(
+                position_history_chart(h.points),
+                last_point_caption(h.last, POSITION_CAPTION, "position"),
+                width="100%", spacing="1",
+            ),
+        ),
+        width="100%",
+        id="position-history",
+    )  # fmt: skip
+
+
 def _body() -> rx.Component:
     s = T.summary
     return rx.vstack(
@@ -215,16 +253,22 @@ def _body() -> rx.Component:
             spacing="3", wrap="wrap", width="100%",
         ),
         _unvalued(),
-        _chart(),
+        rx.grid(
+            _chart(),
+            _position_chart(),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
+        ),
         _holdings(),
         _movements(),
         _history_table("Trades", TRADE_COLUMNS, T.trades,
                        pager(T.trades_page, T.trades_pages, T.trades_to(T.trades_page - 1),
-                             T.trades_to(T.trades_page + 1), "trades")),
+                             T.trades_to(T.trades_page + 1), "trades"), "trade"),
         _history_table("Transfers", TRANSFER_COLUMNS, T.transfers,
                        pager(T.transfers_page, T.transfers_pages,
                              T.transfers_to(T.transfers_page - 1),
-                             T.transfers_to(T.transfers_page + 1), "transfers")),
+                             T.transfers_to(T.transfers_page + 1), "transfers"), "transfer"),
         spacing="4",
         width="100%",
     )  # fmt: skip

@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--queues", nargs="*", default=None)
 
     sub.add_parser("scheduler", help="rq-scheduler with the periodic jobs registered")
+    sub.add_parser("prices", help="the price stream: watched assets' prices, evaluated live")
     sub.add_parser("migrate", help="alembic upgrade head")
     sub.add_parser("rotate-keys", help="re-encrypt every stored API key with the current key")
     sim = sub.add_parser(
@@ -69,6 +70,10 @@ def main(argv: Sequence[str]) -> int:
         from exstrat_app.runtime.workers import run_scheduler
 
         return run_scheduler()
+    if args.command == "prices":
+        from exstrat_app.runtime.price_stream import run_price_stream
+
+        return run_price_stream()
     if args.command == "migrate":
         from exstrat_app.infra.db.migrate import upgrade_to_head
 

@@ -1,8 +1,8 @@
 """`python -m exstrat_app up`: start every piece, restart what crashes, stop them together.
 
 Order: embedded Redis (when REDIS_URL is unset) -> migrations -> worker, scheduler,
-web (Reflex prod, one port). Ctrl-C / SIGTERM stops the children in reverse order,
-each with its whole process group, so nothing is left running.
+prices (the price stream), web (Reflex prod, one port). Ctrl-C / SIGTERM stops the children
+in reverse order, each with its whole process group, so nothing is left running.
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
 def plan_children(
     *, port: int, backend_only: bool, env: dict[str, str], host: str = "127.0.0.1"
 ) -> list[Child]:
-    """The worker, the scheduler and the web process; the web listens on `host` (Settings'
-    EXSTRAT_HOST: loopback unless told otherwise, never Reflex's own 0.0.0.0 default)."""
+    """The worker, the scheduler, the price stream and the web process; the web listens on
+    `host` (Settings' EXSTRAT_HOST: loopback unless told otherwise, never Reflex's own 0.0.0.0
+    default)."""
     python = sys.executable
     web = [python, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)]
     web += ["--backend-host", host]
@@ -103,6 +104,7 @@ def plan_children(
     return [
         Child("worker", [python, "-m", "exstrat_app", "worker"], env),
         Child("scheduler", [python, "-m", "exstrat_app", "scheduler"], env),
+        Child("prices", [python, "-m", "exstrat_app", "prices"], env),
         Child("web", web, env),
     ]
 
@@ -114,6 +116,9 @@ def demo_children(env: dict[str, str]) -> list[Child]:
     argv = [sys.executable, "-m", "exstrat_app", "sim-exchange", "--dataset", "demo"]
     argv += ["--port", env["EXSTRAT_DEMO_SIM_PORT"], "--walk-seconds", walk, "--seed", "7"]
     argv += ["--drift", drift]
+    ws_url = env.get("EXSTRAT_BINANCE_WS_URL", "")
+    if ws_url.startswith("ws://127.0.0.1:"):  # prepare_demo's: the sim serves the stream too
+        argv += ["--ws-port", ws_url.rsplit(":", 1)[1]]
     return [Child("sim-exchange", argv, env)]
 
 

@@ -1,4 +1,7 @@
-"""/login and /signup: the password is checked here, the cookie is set by the API.
+"""/login, /signup and /confirm: the password is checked here, the cookie is set by the API.
+
+Sign-up answers "check your inbox" for a new and a taken email alike (issue 12); the emailed
+link opens /confirm, where the account's password confirms the address and signs in.
 
 Reflex cannot set an httpOnly cookie, so a successful form stores a single-use ticket (Redis,
 60 s) and sends the browser to `/api/auth/complete?ticket=...`: that full page load sets the
@@ -18,7 +21,7 @@ import reflex as rx
 from exstrat_app import bootstrap, routes
 from exstrat_app.demo import mode as demo
 from exstrat_app.services import auth
-from exstrat_app.services.auth import second_step
+from exstrat_app.services.auth import confirmation, second_step
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.state.base import go_to
 
@@ -26,6 +29,8 @@ DEFAULT_NEXT = routes.PORTFOLIO
 # What `_login` returns instead of a URL when the user has two-factor on: this, then the
 # pending ticket (the browser gets neither; the code step sends it back to the server).
 SECOND_STEP = "second-step:"
+# What `_signup` returns when the page must say "check your inbox" (never a URL).
+CHECK_INBOX = "check-inbox:"
 EXPIRED = "Your sign-in link expired or was already used; please sign in again."
 SIGNUP_TAKEN = "An account with this email already exists."
 SIGNUP_TAKEN_FIELD = "This email is already registered."
@@ -39,13 +44,20 @@ def _complete_url(user_id: str, next_path: str) -> str:
 
 def _login(email: str, password: str, ip: str, next_path: str) -> str:
     throttle = bootstrap.auth_throttle()
+    link: str | None = None  # set: the address is not confirmed ("" = a link went out lately)
     with bootstrap.unit_of_work() as session:
         user = auth.login(session, email=email, password=password, ip=ip, throttle=throttle)
-        user_id = user.id
-        if second_step.needs_second_step(user):
+        user_id, address = user.id, user.email
+        if not auth.is_confirmed(user):
+            link = confirmation.issue_link(session, user_id, only_if_quiet=True) or ""
+        elif second_step.needs_second_step(user):
             return SECOND_STEP + second_step.start_second_step(
                 user_id=user_id, redis=bootstrap.redis()
             )
+    if link is not None:  # only after the right password: it reveals nothing
+        if link:
+            confirmation.send_link(bootstrap.settings(), address, link)
+        raise auth.EmailUnconfirmed(auth.CONFIRM_FIRST)
     # The ticket only once the unit of work is committed (a rehashed password is stored).
     return _complete_url(user_id, next_path)
 
@@ -61,17 +73,32 @@ def _second_step(ticket: str, code: str, ip: str, next_path: str) -> str:
 
 
 def _signup(email: str, password: str, ip: str) -> str:
+    """The hand-over URL when the new account may sign in now, else CHECK_INBOX (the same
+    for a new, a taken and a waiting address: only the email sent differs)."""
     bootstrap.auth_throttle().hit_ip("signup", ip)
+    settings = bootstrap.settings()
+    required = settings.require_email_confirmation
     with bootstrap.unit_of_work() as session:
-        outcome = auth.register(session, email=email, password=password)
-    if not outcome.created:
-        # The page signs a new account straight in, so it cannot answer a taken email the
-        # way the API does (same answer) without an email-confirmation step: it still says
-        # so (issue 12 follow-up), and now the owner is told by email.
-        auth.tell_owner_of_signup_attempt(bootstrap.settings(), outcome.email)
+        outcome = auth.register(
+            session, email=email, password=password, require_confirmation=required
+        )
+    # The emails and the ticket only once the account and its link are committed.
+    auth.tell_signup_outcome(settings, outcome)
+    if outcome.created and outcome.confirmed:  # the first account, or confirmation off
+        return _complete_url(outcome.user_id, DEFAULT_NEXT)
+    if not required and not outcome.confirmation_token:
+        # Confirmation off (the self-hoster's choice): the page signs new accounts straight
+        # in, so a taken email cannot get the same answer; it says so.
         raise ServiceError(SIGNUP_TAKEN, fields={"email": SIGNUP_TAKEN_FIELD})
-    # The ticket only once the account is committed: /api/auth/complete must find the user.
-    return _complete_url(outcome.user_id, DEFAULT_NEXT)
+    return CHECK_INBOX
+
+
+def _confirm(token: str, password: str, ip: str) -> str:
+    bootstrap.auth_throttle().hit_ip("confirm", ip)
+    with bootstrap.unit_of_work() as session:
+        user_id = confirmation.confirm(session, token=token, password=password).id
+    # The ticket only once the confirmation is committed.
+    return _complete_url(user_id, DEFAULT_NEXT)
 
 
 def _demo(ip: str) -> str:
@@ -87,6 +114,7 @@ class AuthFormState(rx.State):
     busy: bool = False
     demo_available: bool = False
     totp_step: bool = False  # the password was right; the form asks for the code
+    notice: str = ""  # "check your inbox" after a sign-up
     _pending_ticket: str = ""  # server side only (second_step.py), never sent to the browser
 
     @rx.var
@@ -108,7 +136,7 @@ class AuthFormState(rx.State):
     @rx.event
     def clear(self) -> None:
         self.error, self.field_errors, self.busy = "", {}, False
-        self.totp_step, self._pending_ticket = False, ""
+        self.totp_step, self._pending_ticket, self.notice = False, "", ""
         self.demo_available = demo.demo_enabled()
         if self.router.url.query_parameters.get("error") == "expired":
             self.error = EXPIRED
@@ -149,6 +177,14 @@ class AuthFormState(rx.State):
             yield event
 
     @rx.event
+    async def submit_confirm(self, form: dict[str, Any]) -> AsyncIterator[Any]:
+        """/confirm?token=…: the emailed link's token and the account's password."""
+        token = str(self.router.url.query_parameters.get("token", ""))[:200]
+        password = str(form.get("password", ""))
+        async for event in self._run(_confirm, token, password, self.router.session.client_ip):
+            yield event
+
+    @rx.event
     async def try_demo(self) -> AsyncIterator[Any]:
         async for event in self._run(_demo, self.router.session.client_ip):
             yield event
@@ -163,6 +199,9 @@ class AuthFormState(rx.State):
             self.busy, self.error, self.field_errors = False, exc.message, dict(exc.fields)
             if exc.message == second_step.PENDING_INVALID:  # the ticket is gone: start again
                 self.totp_step, self._pending_ticket = False, ""
+            return
+        if url == CHECK_INBOX:
+            self.busy, self.notice = False, auth.CHECK_INBOX
             return
         if url.startswith(SECOND_STEP):
             self._pending_ticket = url.removeprefix(SECOND_STEP)

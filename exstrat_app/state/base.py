@@ -32,6 +32,7 @@ from starlette.requests import cookie_parser
 from exstrat_app import bootstrap, routes
 from exstrat_app.services import auth
 from exstrat_app.services.errors import NotFound, ServiceError, Unauthorized
+from exstrat_app.state.door_registry import DoorSession
 from exstrat_app.state.guard import connection_session, forget_connection_session
 
 RECHECK_SECONDS = 30.0
@@ -103,10 +104,13 @@ def _verify(token: str) -> tuple[str, str] | None:
             return None
 
 
-def verified_user_id(token: str) -> str | None:
-    """The user id of a session token that still verifies (database check; runs in a thread)."""
-    found = _verify(token)
-    return found[0] if found else None
+def identity_verifies(identity: DoorSession) -> bool:
+    """Whether a socket's recorded session (its claims, state/door_registry.py) is still
+    good: not expired, not revoked, its user there (database check; runs in a thread)."""
+    with bootstrap.unit_of_work() as session:
+        return auth.verify_session_claims(
+            session, user_id=identity.user_id, jti=identity.jti, expires_at=identity.expires_at
+        )
 
 
 def _revoke(token: str) -> None:

@@ -47,6 +47,16 @@ SYNC_NOT_STARTED = (
 QUEUE_DOWN = "The sync could not start: the job queue is unreachable. Try again in a minute."
 
 
+def eta_text(seconds: int | None) -> str:
+    """The estimated time left, beside the progress (issue 17); nothing when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f" · about {max(1, seconds)} s left"
+    minutes, rest = divmod(seconds, 60)
+    return f" · about {minutes} min {rest:02d} s left" if minutes < 60 else " · over an hour left"
+
+
 def account_row(account: AccountView) -> dict[str, str]:
     done, total = account.progress_done or 0, account.progress_total or 0
     status = account.status or "connected"
@@ -61,7 +71,8 @@ def account_row(account: AccountView) -> dict[str, str]:
         "synced_at": account.last_sync_at.isoformat() if account.last_sync_at else "",
         "last_error": account.last_error or "",
         "progress": str(min(100, done * 100 // total) if total else 0),
-        "progress_text": f"{done} of {total} parts done" if total else "starting…",
+        "progress_text": (f"{done} of {total} parts done" if total else "starting…")
+        + eta_text(account.progress_eta_s if status == "syncing" else None),
         # Demo accounts talk only to the simulated exchange; the page says so.
         "demo": "yes" if account.is_demo else "",
     }

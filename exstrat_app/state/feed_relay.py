@@ -6,9 +6,10 @@ subscribes, takes each event once across backend workers (`SET evt:<id> NX EX 60
 applies it to the user's shared feed through
 `app.modify_state(rx.BaseStateToken(ident=feed_token(<id>), cls=UserFeed))`; Reflex then sends
 the change to every tab linked to that token. Before each event, every tab linked to the feed
-is checked again (the session cookie its socket connected with must still verify, for the
-feed's owner): a tab signed out elsewhere, revoked or expired is unlinked first, so it never
-receives the alert, even if it sends no event of its own. It is an entry point over Redis, not
+is checked again (the session its socket connected with, as the door recorded it for every
+worker, must still verify for the feed's owner): a tab signed out elsewhere, revoked or
+expired is unlinked first, so it never receives the alert, even if it sends no event of its
+own. It is an entry point over Redis, not
 state: the feed itself (and how an event changes it) lives in `state/feed.py`.
 """
 
@@ -28,7 +29,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from exstrat_app import bootstrap
 from exstrat_app.services.notifications.push import PUSH_CHANNEL, PushEvent, parse_event
-from exstrat_app.state.base import verified_user_id
+from exstrat_app.state.base import identity_verifies
 from exstrat_app.state.feed import (
     UserFeed,
     apply_push_event,
@@ -37,7 +38,7 @@ from exstrat_app.state.feed import (
     forget_link_of,
     load_snapshot,
 )
-from exstrat_app.state.guard import connection_session
+from exstrat_app.state.guard import connection_identity
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,9 @@ async def apply_to_app(app: Any, event: PushEvent) -> None:
 
 
 def still_owner(client_token: str, user_id: str) -> bool:
-    """Whether the socket of this tab is still signed in as `user_id`."""
-    session = connection_session(client_token)
-    return bool(session) and verified_user_id(session) == user_id
+    """Whether the socket of this tab, in any web worker, is still signed in as `user_id`."""
+    identity = connection_identity(client_token)
+    return identity is not None and identity.user_id == user_id and identity_verifies(identity)
 
 
 async def unlink_client(app: Any, client_token: str) -> None:

@@ -9,7 +9,8 @@ It also takes the session cookie (and any Authorization header) *out* of the han
 Reflex sees it: Reflex keeps handshake headers in `router_data`, which it pickles into its
 saved states and prints in some log lines. The cookie stays in this process's memory, per
 client token, for the life of the connection (`connection_session`), which is where the
-sign-in check (state/base.py) reads it.
+sign-in check (state/base.py) reads it; its verified claims (never the cookie) are also
+recorded in Redis for the other web workers (`connection_identity`, state/door_registry.py).
 
 `EventGuard` (a Reflex middleware: `preprocess` runs before every handler, under the state
 lock): per event, in this order:
@@ -52,8 +53,10 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exstrat_app import bootstrap
+from exstrat_app.infra.db.text import UNSTORABLE_MESSAGE, unstorable_reason
 from exstrat_app.services import auth
 from exstrat_app.services.errors import Unauthorized
+from exstrat_app.state import door_registry
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,6 @@ MAX_TEXT = 4096  # characters in any one string of a payload (an API secret PEM:
 MAX_PAYLOAD_BYTES = 64 * 1024  # the /api body limit
 
 RATE_MESSAGE = "Too many requests; please slow down."  # the API's 429 message
-UNSTORABLE_MESSAGE = "Text must not contain NUL characters or invalid Unicode."  # the API's
 TOO_LONG_MESSAGE = f"Text is too long (at most {MAX_TEXT} characters)."
 TOO_LARGE_MESSAGE = f"The request is too large (at most {MAX_PAYLOAD_BYTES // 1024} KB)."
 
@@ -82,18 +84,31 @@ TOO_LARGE_MESSAGE = f"The request is too large (at most {MAX_PAYLOAD_BYTES // 10
 
 @dataclass
 class Connection:
-    session_token: str  # the session cookie's value ("" when none)
+    session_token: str  # the session cookie's value ("" when none); this process's memory only
     ip: str
+    identity: door_registry.DoorSession | None = None  # its verified claims (shared in Redis)
+    nonce: str = field(default_factory=door_registry.new_nonce)
     opened: float = field(default_factory=time.monotonic)
 
 
-_CONNECTIONS: dict[str, Connection] = {}  # client token -> its live connection
+_CONNECTIONS: dict[str, Connection] = {}  # client token -> its live connection (this worker)
 
 
 def connection_session(client_token: str) -> str:
-    """The session cookie the socket of this client token connected with ("" if none)."""
+    """The session cookie the socket of this client token connected with ("" if none), for a
+    socket of this process (where its event handlers run)."""
     found = _CONNECTIONS.get(client_token)
     return found.session_token if found else ""
+
+
+def connection_identity(client_token: str) -> door_registry.DoorSession | None:
+    """The signed-in session of this client token's socket, whichever web worker holds it
+    (this process's memory, else the door's record in Redis); None when signed out. Blocking
+    (Redis): call it in a thread. The caller still checks revocation in the database."""
+    found = _CONNECTIONS.get(client_token)
+    if found is not None:
+        return found.identity if found.identity and found.identity.live() else None
+    return door_registry.lookup(bootstrap.redis(), client_token)
 
 
 def connection_ip(client_token: str) -> str:
@@ -102,10 +117,13 @@ def connection_ip(client_token: str) -> str:
 
 
 def forget_connection_session(client_token: str) -> None:
-    """After a sign-out on this connection: it holds no session any more."""
+    """After a sign-out on this connection: it holds no session any more (here and in the
+    record other workers read)."""
     found = _CONNECTIONS.get(client_token)
     if found is not None:
-        found.session_token = ""
+        found.session_token, identity, found.identity = "", found.identity, None
+        if identity is not None:
+            door_registry.withdraw(bootstrap.redis(), client_token, found.nonce)
 
 
 def is_client_token(token: str) -> bool:
@@ -148,9 +166,11 @@ class SocketDoor:
         if scope["type"] != "websocket":  # polling is not enabled; pass it on, cookieless
             await self.app(scope, receive, send)
             return
-        mine = Connection(session_token, _client_ip(scope, headers))
+        identity = door_registry.identity_of(bootstrap.settings(), session_token)
+        mine = Connection(session_token, _client_ip(scope, headers), identity)
         _CONNECTIONS[token] = mine
         names = [token]
+        await _share(mine, token)
 
         async def watch(message: Message) -> None:
             # A duplicated tab's token is replaced by Reflex (`new_token`): the connection
@@ -161,6 +181,7 @@ class SocketDoor:
                 if found and is_client_token(found.group(1)):
                     _CONNECTIONS[found.group(1)] = mine
                     names.append(found.group(1))
+                    await _share(mine, found.group(1))
             await send(message)
 
         try:
@@ -169,6 +190,23 @@ class SocketDoor:
             for name in names:
                 if _CONNECTIONS.get(name) is mine:
                     del _CONNECTIONS[name]
+            if mine.identity is not None:
+                for name in names:
+                    await asyncio.to_thread(
+                        door_registry.withdraw, bootstrap.redis(), name, mine.nonce
+                    )
+
+
+async def _share(connection: Connection, client_token: str) -> None:
+    """Record a signed-in connection for the other web workers (state/door_registry.py)."""
+    if connection.identity is not None:
+        await asyncio.to_thread(
+            door_registry.publish,
+            bootstrap.redis(),
+            client_token,
+            connection.nonce,
+            connection.identity,
+        )
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
@@ -191,12 +229,8 @@ async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def text_problem(text: str) -> str | None:
-    """Why `text` may not enter (the /api rule, plus a length), or None."""
-    if "\x00" in text:
-        return UNSTORABLE_MESSAGE
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
+    """Why `text` may not enter (the /api rule of infra/db/text.py, plus a length), or None."""
+    if unstorable_reason(text) is not None:
         return UNSTORABLE_MESSAGE
     if len(text) > MAX_TEXT:
         return TOO_LONG_MESSAGE

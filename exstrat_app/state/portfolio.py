@@ -32,10 +32,12 @@ from exstrat_app.state.display import (
     signed_money_text,
     sort_key,
 )
+from exstrat_app.state.history import PortfolioHistoryState
 
 QUOTES = ("USDT", "USDC")
 SORTABLE = ("asset", "quantity", "avgPrice", "price", "value", "pnlPct")
 CHART_SLICES = 7
+FIRST_SCREEN_ROWS = 40  # a tall window shows ~25 rows
 CHART_COLORS = ("#12a594", "#3e63dd", "#f76b15", "#8e4ec6", "#e5484d", "#ffc53d", "#30a46c",
                 "#8b8d98")  # fmt: skip
 
@@ -136,6 +138,7 @@ def totals_text(totals: PortfolioTotals) -> dict[str, str]:
 class PortfolioState(rx.State):
     quote: str = "USDT"
     rows: list[dict[str, str]] = []
+    asset_count: int = 0
     totals: dict[str, str] = {}
     chart: list[dict[str, Any]] = []
     sort_column: str = "value"
@@ -146,6 +149,7 @@ class PortfolioState(rx.State):
     last_sync: str = ""
     error: str = ""
     _figures: dict[str, PortfolioRow] = {}  # asset -> the service's row (exact Decimals)
+    _rows: list[dict[str, str]] = []  # every display row (`rows` may hold the first screen)
 
     def _row_of(self, asset: str) -> PortfolioRow | None:
         """The service's row of one asset (exact Decimals), e.g. for the strategy dialog."""
@@ -173,13 +177,40 @@ class PortfolioState(rx.State):
         async with self:
             if quote != self.quote:  # switched again meanwhile; that load will land
                 return
-            self._figures = figures
-            self.rows = sorted_rows(rows, figures, self.sort_column, self.sort_desc)
+            self._figures, self._rows = figures, rows
+            ordered = sorted_rows(rows, figures, self.sort_column, self.sort_desc)
+            # Measured (issue 16): the browser's time goes into rendering rows. Rows the tab
+            # already shows (a second visit) are only sent again when they changed; a first
+            # visit gets the first screen in a delta of its own, drawn while the rest of a
+            # big portfolio is still on its way.
+            in_steps = not self.rows and len(ordered) > FIRST_SCREEN_ROWS
+            if in_steps:
+                self.rows = ordered[:FIRST_SCREEN_ROWS]
+            elif ordered != self.rows:
+                self.rows = ordered
+            self.asset_count = len(ordered)
             self.chart = allocation(figures)
             self.totals = totals_text(page.totals)
             self.has_accounts = page.has_accounts
             self.last_sync = ago_text(page.last_sync_at) if page.last_sync_at else "never"
-            self.loading, self.loaded, self.error = False, True, ""
+            self.loaded, self.error = True, ""
+            self.loading = in_steps
+        if in_steps:
+            async with self:
+                if quote == self.quote:  # in the order chosen meanwhile, if any
+                    self.rows = sorted_rows(
+                        self._rows, self._figures, self.sort_column, self.sort_desc
+                    )
+                self.loading = False
+        # The history chart loads after the rows, not beside them: two background tasks of
+        # one tab wait on each other's state lock (seen: the rows stuck for seconds).
+        return PortfolioHistoryState.load
+
+    @rx.event
+    def leave(self) -> None:
+        """The page unmounted: the browser forgets the rows (a big table is drawn again in
+        two steps on the next visit); the server keeps them for sorting and the dialog."""
+        self.rows, self.loaded = [], False
 
     @rx.event
     def set_quote(self, quote: str | list[str]) -> Any:
@@ -196,7 +227,7 @@ class PortfolioState(rx.State):
             self.sort_desc = not self.sort_desc
         else:
             self.sort_column, self.sort_desc = column, column != "asset"
-        self.rows = sorted_rows(self.rows, self._figures, self.sort_column, self.sort_desc)
+        self.rows = sorted_rows(self._rows, self._figures, self.sort_column, self.sort_desc)
 
 
 def _problem(exc: Exception) -> str:

@@ -1,4 +1,5 @@
-"""/security: two-factor sign-in (services/auth/totp.py): set it up, see it on, turn it off.
+"""/security: two-factor sign-in (services/auth/totp.py): set it up, see it on, make new
+recovery codes (the old die), turn it off.
 
 Set-up shows the new secret (its QR code and the text to type) until the first code from the
 app confirms it; the ten recovery codes are shown once, then dropped from the state as soon as
@@ -46,6 +47,19 @@ def _disable(user_id: str, password: str, code: str) -> totp.TotpStatus:
             code=code,
         )
         return totp.status(session, user_id)
+
+
+def _regenerate(user_id: str, password: str, code: str) -> tuple[list[str], totp.TotpStatus]:
+    with bootstrap.unit_of_work() as session:
+        codes = totp.regenerate_recovery_codes(
+            session,
+            bootstrap.secret_box(),
+            bootstrap.redis(),
+            user_id,
+            password=password,
+            code=code,
+        )
+        return codes, totp.status(session, user_id)
 
 
 @user_data
@@ -145,6 +159,25 @@ class SecurityState(rx.State):
             self,
             lambda user_id: _disable(user_id, password, code),
             self._show_disabled,
+            failed=self._failed,
+            start=self._begin,
+        )
+
+    def _show_regenerated(self, result: tuple[list[str], totp.TotpStatus]) -> None:
+        codes, view = result
+        self._show_status(view)
+        self.recovery_codes = codes
+        self.notice = "New recovery codes made: the old ones no longer work."
+
+    @rx.event
+    async def regenerate(self, form: dict[str, Any]) -> Any:
+        """Ten new recovery codes for the password and a current code from the app."""
+        password = str(form.get("password", ""))[:4096]
+        code = str(form.get("code", ""))[:64]
+        return await load_for_user(
+            self,
+            lambda user_id: _regenerate(user_id, password, code),
+            self._show_regenerated,
             failed=self._failed,
             start=self._begin,
         )

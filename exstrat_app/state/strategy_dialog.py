@@ -4,6 +4,10 @@ Every edit asks `strategies.preview_strategy` (the same validation and ladder ma
 `create_strategy` and the API) for the target prices, lot-rounded quantities, proceeds and
 what remains, and shows its field errors next to the inputs. Save calls `create_strategy`.
 The inputs are text: amounts go to the service as the strings typed, never as floats.
+Issue 14: each step's target is a % of the reference or an absolute price, optionally trailing
+(its trail %); the strategy may have a stop-loss (a price or a % below the reference) that
+moves to break-even once the first step fired. The preview says each step's rule (where it
+alerts, or where it arms and the lowest price it fires at) and the stop's price and result.
 """
 
 from __future__ import annotations
@@ -28,38 +32,25 @@ from exstrat_app.state.field_limits import (
 )
 from exstrat_app.state.portfolio import PortfolioState
 from exstrat_app.state.strategies import StrategiesState
-
-MAX_STEPS = 20
-DEFAULT_STEPS = (("10", "20"), ("40", "59"))
-STEP_FIELDS = {"target_pct": "targetPct", "sell_pct": "sellPct"}
-BLANK_PREVIEW = {"target_price": "—", "qty_to_sell": "—", "proceeds": "—"}
-
-
-def _blank_step(target: str = "", sell: str = "") -> dict[str, str]:
-    return {"target_pct": target, "sell_pct": sell, "target_error": "", "sell_error": "",
-            **BLANK_PREVIEW}  # fmt: skip
-
-
-def _request(form: dict[str, Any]) -> dict[str, Any]:
-    """The service's keyword arguments from the form's text."""
-    reference: dict[str, Any] = {"type": form["ref_type"]}
-    if form["ref_type"] == "custom":
-        reference["price"] = form["custom_price"]
-    return {
-        "asset": form["asset"],
-        "reference": reference,
-        "base_qty": form["base_qty"].strip() or None,  # blank: the quantity held
-        "steps": [{"targetPct": s["target_pct"], "sellPct": s["sell_pct"]} for s in form["steps"]],
-        "notify": {"email": form["notify_email"], "inApp": form["notify_in_app"]},
-        "name": form["name"].strip() or None,
-    }
+from exstrat_app.state.strategy_form import (
+    BLANK_PREVIEW,
+    DEFAULT_STEPS,
+    MAX_STEPS,
+    STEP_FIELDS,
+    STOP_KINDS,
+    TARGET_KINDS,
+    blank_step,
+    request,
+    step_rule,
+    stop_texts,
+)
 
 
 def _preview(user_id: str, form: dict[str, Any]) -> StrategyView:
     lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
     with bootstrap.unit_of_work() as session:
         return strategies.preview_strategy(
-            session, user_id=user_id, lot_step_lookup=lots, **_request(form)
+            session, user_id=user_id, lot_step_lookup=lots, **request(form)
         )
 
 
@@ -68,7 +59,7 @@ def _create(user_id: str, form: dict[str, Any]) -> str:
     cap = bootstrap.settings().max_strategies_per_user
     with bootstrap.unit_of_work() as session:
         view = strategies.create_strategy(
-            session, user_id=user_id, lot_step_lookup=lots, max_strategies=cap, **_request(form)
+            session, user_id=user_id, lot_step_lookup=lots, max_strategies=cap, **request(form)
         )
     return view.id or ""
 
@@ -85,13 +76,20 @@ class StrategyDialogState(rx.State):
     name: str = ""
     notify_email: bool = True
     notify_in_app: bool = True
-    steps: list[dict[str, str]] = [_blank_step(t, s) for t, s in DEFAULT_STEPS]
+    steps: list[dict[str, str]] = [blank_step(t, s) for t, s in DEFAULT_STEPS]
+    stop_on: bool = False
+    stop_kind: str = "pct"
+    stop_value: str = "10"
+    stop_break_even: bool = False
     # preview
     remaining: str = "—"
     proceeds: str = "—"
     ref_used: str = "—"
     base_used: str = "—"
     lot_step: str = ""
+    stop_price: str = "—"
+    stop_result: str = "—"
+    stop_rule: str = ""
     errors: dict[str, str] = {}
     message: str = ""
     previewing: bool = False
@@ -127,9 +125,10 @@ class StrategyDialogState(rx.State):
         for name in ("asset", "asset_locked", "avg_price", "ref_type", "custom_price",
                      "base_qty", "name", "notify_email", "notify_in_app", "remaining",
                      "proceeds", "ref_used", "base_used", "lot_step", "errors", "message",
-                     "previewing", "saving"):  # fmt: skip
+                     "previewing", "saving", "stop_on", "stop_kind", "stop_value",
+                     "stop_break_even", "stop_price", "stop_result", "stop_rule"):  # fmt: skip
             setattr(self, name, StrategyDialogState.get_fields()[name].default_value())
-        self.steps = [_blank_step(t, s) for t, s in DEFAULT_STEPS]
+        self.steps = [blank_step(t, s) for t, s in DEFAULT_STEPS]
 
     # ---- edits (each one refreshes the preview; a value over its limit is not kept)
 
@@ -196,10 +195,51 @@ class StrategyDialogState(rx.State):
             self.steps = steps
         return StrategyDialogState.preview
 
+    def _set_in_step(self, index: Any, field: str, value: str) -> None:
+        if isinstance(index, int) and 0 <= index < len(self.steps):
+            steps = list(self.steps)
+            steps[index] = {**steps[index], field: value}
+            self.steps = steps
+
+    @rx.event
+    def set_step_kind(self, index: int, kind: str | list[str]) -> Any:
+        """% of the reference or an absolute price (issue 14)."""
+        if isinstance(kind, str) and kind in TARGET_KINDS:  # a segmented control: one value
+            self._set_in_step(index, "target_kind", kind)
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_step_trailing(self, index: int, on: bool) -> Any:
+        self._set_in_step(index, "trailing", "1" if on is True else "")
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_stop_on(self, value: bool) -> Any:
+        self.stop_on = value is True
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_stop_kind(self, value: str | list[str]) -> Any:
+        if isinstance(value, str) and value in STOP_KINDS:
+            self.stop_kind = value
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_stop_value(self, value: str) -> Any:
+        if self._refused("stopLoss.value", "The stop-loss", value, AMOUNT_MAX_CHARS):
+            return None
+        self.stop_value = value
+        return StrategyDialogState.preview
+
+    @rx.event
+    def set_stop_break_even(self, value: bool) -> Any:
+        self.stop_break_even = value is True
+        return StrategyDialogState.preview
+
     @rx.event
     def add_step(self) -> Any:
         if len(self.steps) < MAX_STEPS:
-            self.steps = [*self.steps, _blank_step()]
+            self.steps = [*self.steps, blank_step()]
         return StrategyDialogState.preview
 
     @rx.event
@@ -220,6 +260,10 @@ class StrategyDialogState(rx.State):
             "notify_email": self.notify_email,
             "notify_in_app": self.notify_in_app,
             "name": self.name,
+            "stop_on": self.stop_on,
+            "stop_kind": self.stop_kind,
+            "stop_value": self.stop_value,
+            "stop_break_even": self.stop_break_even,
         }
 
     @rx.event(background=True)
@@ -250,13 +294,16 @@ class StrategyDialogState(rx.State):
             shown = computed[i] if i < len(computed) else None
             steps.append({
                 **step,
-                "target_error": errors.get(f"steps.{i}.targetPct", ""),
+                "target_error": errors.get(f"steps.{i}.targetPct", "")
+                or errors.get(f"steps.{i}.targetPrice", ""),
                 "sell_error": errors.get(f"steps.{i}.sellPct", ""),
+                "trail_error": errors.get(f"steps.{i}.trailPct", ""),
                 **(
                     {
                         "target_price": price_text(shown.target_price),
                         "qty_to_sell": qty_text(shown.qty_to_sell, places),
                         "proceeds": money_text(shown.proceeds),
+                        "rule": step_rule(shown),
                     }
                     if shown
                     else BLANK_PREVIEW
@@ -271,6 +318,10 @@ class StrategyDialogState(rx.State):
             self.lot_step = fmt(result.lot_step) if result.lot_step is not None else ""
         else:
             self.remaining = self.proceeds = self.ref_used = self.base_used = "—"
+        stop = result.stop if result is not None else None
+        texts = stop_texts(stop, result.quote if result is not None else "", places)
+        self.stop_price, self.stop_result = texts["stop_price"], texts["stop_result"]
+        self.stop_rule = texts["stop_rule"]
 
     @rx.event
     async def save(self) -> Any:
@@ -305,6 +356,14 @@ class StrategyDialogState(rx.State):
     @rx.var
     def error_for_base(self) -> str:
         return self.errors.get("baseQty", "")
+
+    @rx.var
+    def error_for_stop(self) -> str:
+        return (
+            self.errors.get("stopLoss.value", "")
+            or self.errors.get("stopLoss.type", "")
+            or self.errors.get("stopLoss", "")
+        )
 
     @rx.var
     def error_for_steps(self) -> str:

@@ -41,6 +41,7 @@ from exstrat_app.state.display import (
     signed_money_text,
     when_text,
 )
+from exstrat_app.state.history import PositionHistoryState
 
 PAGE_SIZE = 10
 CHART_DAYS = 120
@@ -242,9 +243,13 @@ class TokenState(rx.State):
                 return
         async with self:
             if asset != self._asset:
-                return
+                return None
             self.loading = False
             self._fill(asset, result)
+            found = self.found
+        # Then the position's history, once the page's own figures are shown (a third
+        # background task beside them held them up: see PortfolioState.load).
+        return PositionHistoryState.load if found else None
 
     def _fill(self, asset: str, result: TokenPage | None) -> None:
         view = result.view if result is not None else None

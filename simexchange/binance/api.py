@@ -20,12 +20,13 @@ from .earn import EarnEndpoints
 from .errors import BinanceError
 from .exchange_info import ExchangeInfo
 from .market_data import MarketData
+from .orders import OrderEndpoints
 from .retail import RetailEndpoints
 from .symbols import BinanceMarkets
 from .wallet import WalletEndpoints
 from .weights import WeightMeter
 
-Handler = Callable[[Request], Response]
+Handler = Callable[[Request], Response | None]
 
 
 class BinanceAPI:
@@ -39,6 +40,7 @@ class BinanceAPI:
         retail = RetailEndpoints(host)
         earn = EarnEndpoints(host)
         self.weights = WeightMeter()
+        self.orders = OrderEndpoints(host, self.markets)
         self.routes: dict[str, tuple[Handler, bool]] = {
             # path: (handler, signed)
             "/api/v3/ping": (market.ping, False),
@@ -69,16 +71,21 @@ class BinanceAPI:
             "/sapi/v1/simple-earn/flexible/history/rewardsRecord": (earn.flexible_rewards, True),
             "/sapi/v1/simple-earn/locked/history/rewardsRecord": (earn.locked_rewards, True),
             "/sapi/v1/asset/get-funding-asset": (earn.funding_asset, True),
+            "/api/v3/order": (self.orders.dispatch, True),
+            "/api/v3/order/test": (self.orders.test_order, True),
         }
         # endpoints Binance serves on POST only (the others answer GET)
         self.post_only = {"/sapi/v1/asset/get-funding-asset"}
+        # endpoints answering several methods (orders: place, query, cancel)
+        self.methods = {"/api/v3/order": {"GET", "POST", "DELETE"}, "/api/v3/order/test": {"POST"}}
 
-    def handle(self, req: Request) -> Response:
+    def handle(self, req: Request) -> Response | None:
         route = self.routes.get(req.path)
         if route is None:
             return Response(404, b"", "text/html")
         handler, signed = route
-        if (req.method == "POST") != (req.path in self.post_only):
+        allowed = self.methods.get(req.path) or {"POST" if req.path in self.post_only else "GET"}
+        if req.method not in allowed:
             return Response(404, b"", "text/html")
         if req.method == "POST" and req.body:
             # SIGNED POST: the parameters (signature included) come form-encoded in the body;
@@ -90,6 +97,7 @@ class BinanceAPI:
         try:
             if signed:
                 req.account = authenticate(req, self.host.dataset.accounts, self.host.now_ms())
+                self.orders.match(req.account)  # resting orders the price has reached fill
             headers, wait = self.weights.charge(
                 req.path,
                 req.client,
@@ -108,6 +116,8 @@ class BinanceAPI:
                 resp.headers.append(("Retry-After", str(wait)))
                 return resp
             resp = handler(req)
+            if resp is None:  # an order accepted, its answer dropped (fault switch)
+                return None
             resp.headers.extend(headers)
             return resp
         except BinanceError as e:

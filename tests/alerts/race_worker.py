@@ -16,11 +16,8 @@ from decimal import Decimal
 from exstrat_app import bootstrap
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.services.portfolio.prices import Quote
-from exstrat_app.services.strategies.watcher import (
-    _fire_in_transaction,
-    run_watch_cycle,
-    trigger_step,
-)
+from exstrat_app.services.strategies.touches import rest_watch_cycle
+from exstrat_app.services.strategies.watcher import _fire_in_transaction, trigger_step
 
 
 def main(mode: str, barrier: str, rounds: int, price: str, step_ids: list[str]) -> int:
@@ -45,7 +42,7 @@ def main(mode: str, barrier: str, rounds: int, price: str, step_ids: list[str]) 
                 if _fire_in_transaction(engine, sid, quote, public_url=public_url)
             )
         elif i % 2 == 0:
-            cycle = run_watch_cycle(engine, redis, provider=provider, public_url=public_url)
+            cycle = rest_watch_cycle(engine, redis, provider=provider, public_url=public_url)
             fired += len(cycle.fired)
         else:
             fired += sum(

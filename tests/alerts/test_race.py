@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from exstrat_app.infra.queue import get_queue
 from exstrat_app.models import Notification, StrategyExecution, StrategyStep
+from exstrat_app.services.notifications.channel_delivery import fan_out_job_id
 from exstrat_app.services.notifications.push import PUSH_CHANNEL
 from simexchange import SimExchange
 from tests.alerts.conftest import create_seed_strategy, worker_env
@@ -81,8 +82,10 @@ def test_eight_processes_fire_each_step_exactly_once(
         if message is not None:
             events.append(json.loads(message["data"]))
     assert sorted(e["notification"]["stepId"] for e in events) == sorted(step_ids)
+    # ... and one channel fan-out job per step (the user's web push / Apprise channels).
     assert sorted(get_queue("notify", connection=redis).job_ids) == sorted(
-        f"notify-email-{n.id}" for n in notifications
+        [f"notify-email-{n.id}" for n in notifications]
+        + [fan_out_job_id(n.id) for n in notifications]
     )
 
 

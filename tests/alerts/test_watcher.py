@@ -18,12 +18,15 @@ from sqlmodel import Session, col, select
 
 from exstrat_app import bootstrap
 from exstrat_app.api.strategy_schemas import strategy_json
+from exstrat_app.domain.touch import PriceTouch
+from exstrat_app.infra.db.types import utcnow
 from exstrat_app.infra.exchanges import fetch_binance_tickers
 from exstrat_app.models import Notification, Strategy, StrategyExecution, StrategyStep
 from exstrat_app.services import strategies as svc
 from exstrat_app.services.notifications.push import PUSH_CHANNEL
 from exstrat_app.services.portfolio.prices import PriceProvider
-from exstrat_app.services.strategies.watcher import crossed_steps, run_watch_cycle, watched_assets
+from exstrat_app.services.strategies.touches import rest_watch_cycle
+from exstrat_app.services.strategies.watcher import crossed_steps, watched_assets
 from simexchange import SimExchange
 from tests.alerts.conftest import (
     add_position,
@@ -38,6 +41,10 @@ def watch_deps(**overrides: Any) -> dict[str, Any]:
     """What the watch job hands the watcher (the app's price provider and public URL)."""
     deps = {"provider": bootstrap.price_provider(), "public_url": bootstrap.settings().public_url}
     return {**deps, **overrides}
+
+
+def touch(asset: str, price: str) -> PriceTouch:
+    return PriceTouch.at_price(asset, Decimal(price), utcnow())
 
 
 def fresh(engine: Any) -> Session:
@@ -195,12 +202,12 @@ def test_a_stale_price_fires_nothing(
         frozen.tick(timedelta(seconds=61))  # > 2 x PRICE_CACHE_SECONDS, upstream still down
         svc.resume_strategy(db, user_id=alice.id, strategy_id=strategy.id)
         db.commit()
-        report = run_watch_cycle(engine, redis, **watch_deps(provider=provider))
+        report = rest_watch_cycle(engine, redis, **watch_deps(provider=provider))
         assert (report.assets, report.priced, report.fired) == (1, 0, [])
         assert executions(engine) == []
         binance.clear_faults()  # the upstream is back: the fresh price fires
         redis.delete(provider._cooldown_key)
-        report = run_watch_cycle(engine, redis, **watch_deps(provider=provider))
+        report = rest_watch_cycle(engine, redis, **watch_deps(provider=provider))
         assert len(report.fired) == 1
 
 
@@ -220,11 +227,11 @@ def test_the_watch_query_uses_the_index_and_skips_other_assets(
         assert watched_assets(s) == ["BTC", "ETH"]
         event.listen(engine, "before_cursor_execute", capture)
         try:
-            crossed = crossed_steps(s, {"ETH": Decimal("2800"), "BTC": Decimal("2800")})
+            crossed = crossed_steps(s, {"ETH": touch("ETH", "2800"), "BTC": touch("BTC", "2800")})
         finally:
             event.remove(engine, "before_cursor_execute", capture)
         assert [(c.asset, c.position) for c in crossed] == [("ETH", 0), ("ETH", 1)]
-        assert [c.position for c in crossed_steps(s, {"ETH": Decimal("2799.99")})] == [0]
+        assert [c.position for c in crossed_steps(s, {"ETH": touch("ETH", "2799.99")})] == [0]
     [(statement, params)] = statements
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as conn:
@@ -269,11 +276,11 @@ def test_a_failing_step_does_not_hold_back_the_others(
 
     monkeypatch.setattr(watcher, "_fire_in_transaction", flaky)
     binance.set_price("ETH/USDT", "3000")
-    report = run_watch_cycle(engine, redis, **watch_deps())
+    report = rest_watch_cycle(engine, redis, **watch_deps())
     assert (report.errors, len(report.fired)) == (1, 1)
     assert [s.state for s in steps(engine, strategy.id)] == ["pending", "triggered"]
     monkeypatch.setattr(watcher, "_fire_in_transaction", real)
-    assert run_watch_cycle(engine, redis, **watch_deps()).fired == [first.id]  # retried next cycle
+    assert rest_watch_cycle(engine, redis, **watch_deps()).fired == [first.id]  # retried next cycle
 
 
 def test_a_push_or_queue_outage_never_undoes_the_alert(
@@ -294,7 +301,7 @@ def test_a_push_or_queue_outage_never_undoes_the_alert(
     monkeypatch.setattr("exstrat_app.infra.queue.enqueue_unique", down)
     create_seed_strategy(db, alice.id)
     binance.set_price("ETH/USDT", "2200")
-    assert len(run_watch_cycle(engine, redis, **watch_deps()).fired) == 1
+    assert len(rest_watch_cycle(engine, redis, **watch_deps()).fired) == 1
     [note] = notifications(engine)
     assert (note.in_app, note.email_status, note.read_at) == (True, "pending", None)
     assert len(executions(engine)) == 1
@@ -313,7 +320,7 @@ def test_executions_and_chart_targets_are_read_from_the_fired_rows(
 
     strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     binance.set_price("ETH/USDT", "2500")
-    assert len(run_watch_cycle(engine, redis, **watch_deps()).fired) == 1
+    assert len(rest_watch_cycle(engine, redis, **watch_deps()).fired) == 1
     with fresh(engine) as s:
         [execution] = svc.list_executions(s, user_id=alice.id, strategy_id=strategy.id)
         targets = svc.ladder_targets(s, user_id=alice.id, asset="ETH")

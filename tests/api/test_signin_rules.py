@@ -146,10 +146,14 @@ def test_taken_and_new_email_answers_have_the_same_shape(client, make_user, tmp_
     assert set(new.json()) == set(taken.json()) == {"id", "email"}
     assert len(new.json()["id"]) == len(taken.json()["id"])
     assert new.headers.get("content-type") == taken.headers.get("content-type")
-    # Only the taken address is emailed; the new account signs in as before.
+    # The owner of the taken address is told; the new one gets its confirmation link (and
+    # signs in once it is confirmed: tests/api/test_confirmation.py).
     mails = [m.read_text() for m in (tmp_path / "outbox").glob("*.eml")]
-    assert len(mails) == 1 and "To: taken@example.com" in mails[0]
-    assert login(client, "new@example.com").status_code == 200
+    taken_mails = [m for m in mails if "To: taken@example.com" in m]
+    new_mails = [m for m in mails if "To: new@example.com" in m]
+    assert len(mails) == 2 and len(taken_mails) == len(new_mails) == 1
+    assert "tried to create" in taken_mails[0] and "/confirm?token=" in new_mails[0]
+    assert login(client, "new@example.com").status_code == 403  # not confirmed yet
 
 
 # ------------------------------------------------------------------ ticket hand-over

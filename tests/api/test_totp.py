@@ -125,3 +125,41 @@ def test_login_without_totp_is_unchanged(client, make_user):
     resp = login(client, "plain@example.com")
     assert resp.status_code == 200
     assert set(resp.json()) == {"id", "email"}
+
+
+def test_new_recovery_codes_need_password_and_app_code_and_the_old_die(client, make_user):
+    user = make_user("regen@example.com")
+    sign_in(client, user.id)
+    secret, old_codes = enrol(client)
+    url = "/api/auth/totp/recovery-codes"
+    wrong_pw = client.post(url, json={"password": "not the password", "code": next_code(secret)})
+    assert wrong_pw.status_code == 401
+    assert wrong_pw.json()["error"]["fields"] == {"password": "The password is not right."}
+    # A recovery code is no way to mint ten more.
+    with_recovery = client.post(url, json={"password": PASSWORD, "code": old_codes[0]})
+    assert with_recovery.status_code == 422
+    assert "authenticator app" in with_recovery.json()["error"]["fields"]["code"]
+    assert client.post(url, json={"password": PASSWORD, "code": "000000"}).status_code == 401
+
+    fresh = client.post(url, json={"password": PASSWORD, "code": next_code(secret)})
+    assert fresh.status_code == 200, fresh.text
+    new_codes = fresh.json()["recoveryCodes"]
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+    assert client.get("/api/auth/totp").json()["recoveryCodesLeft"] == 10
+
+    client.cookies.clear()
+    for code, status in ((old_codes[1], 401), (new_codes[0], 200)):
+        ticket = login(client, "regen@example.com").json()["ticket"]
+        done = client.post("/api/auth/login/totp", json={"ticket": ticket, "code": code})
+        assert done.status_code == status, done.text
+
+
+def test_new_recovery_codes_refused_when_two_factor_is_off(client, make_user):
+    user = make_user("never@example.com")
+    sign_in(client, user.id)
+    resp = client.post(
+        "/api/auth/totp/recovery-codes", json={"password": PASSWORD, "code": "123456"}
+    )
+    assert resp.status_code == 409
+    client.cookies.clear()
+    assert client.post("/api/auth/totp/recovery-codes", json={}).status_code == 401

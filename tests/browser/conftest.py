@@ -212,6 +212,9 @@ def app(sim: Any) -> Iterator[RunningApp]:
         log_path=log_path,
         sim=sim,
     )
+    from tests.browser.helpers import OUTBOXES
+
+    OUTBOXES[running.url] = data_dir / "outbox"  # where sign-up's confirmation links go
     try:
         started = time.monotonic()
         _wait_until_ready(running)

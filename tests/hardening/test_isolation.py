@@ -18,9 +18,11 @@ from sqlmodel import select
 
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.models import (
+    Channel,
     ExchangeAccount,
     Notification,
     OpeningPosition,
+    Order,
     Position,
     Strategy,
     StrategyStep,
@@ -84,8 +86,21 @@ def alice(db: Any) -> dict[str, str]:
         at=datetime(2019, 6, 1, tzinfo=UTC),
     )  # fmt: skip
     db.add(opening)
+    order = Order(
+        user_id=user.id, strategy_id=strategy.id, step_id=step.id, client_order_id=f"xs-{step.id}",
+        symbol="ETH/USDT", status="open", qty=Decimal("0.8"), price=Decimal("2200"),
+        trigger_price=Decimal("2200"),
+    )  # fmt: skip
+    db.add(order)
+    channel = Channel(
+        user_id=user.id, kind="apprise", label="Alice's webhook", hint="json://127.0.0.1…",
+        secret_enc=b"sealed", key_id=box.current_key_id, fingerprint="f" * 64,
+    )  # fmt: skip
+    db.add(channel)
     db.commit()
     return {
+        "channel_id": channel.id,
+        "order_id": order.id,
         "user_id": user.id,
         "opening_id": opening.id,
         "account_id": account.id,
@@ -93,6 +108,7 @@ def alice(db: Any) -> dict[str, str]:
         "step_id": step.id,
         "notification_id": note.id,
         "asset": "ETH",
+        "kind": "trades",  # an export: not an id, the user's own rows
     }
 
 
@@ -126,6 +142,7 @@ def _alice_unchanged(db: Any, alice: dict[str, str]) -> None:
     assert db.get(StrategyStep, alice["step_id"]).state == "triggered"
     assert db.get(Notification, alice["notification_id"]).read_at is None
     assert db.get(OpeningPosition, alice["opening_id"]) is not None
+    assert db.get(Channel, alice["channel_id"]) is not None
     assert db.exec(select(Trade).where(Trade.exchange_trade_id == ALICE_TRADE_ID)).one()
 
 
@@ -145,8 +162,8 @@ def test_every_api_route_with_an_id_is_404_for_another_users_id(
         # Nothing of Alice's ever comes back, whatever the status.
         for secret_or_data in (ALICE_TRADE_ID, "Alice main", "alice-key", "alice-secret", "8000"):
             assert secret_or_data not in text, (method, url)
-        if path == "/api/tokens/{asset}":
-            # Bob may ask about any asset: he sees his own (empty) history, never Alice's.
+        if path in ("/api/tokens/{asset}", "/api/tokens/{asset}/history", "/api/export/{kind}.csv"):
+            # Bob may ask about any asset or export: he sees his own (empty) rows, never Alice's.
             assert response.status_code in (200, 404), (method, url, response.status_code)
         else:
             assert response.status_code == 404, (method, url, response.status_code, text)

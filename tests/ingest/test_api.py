@@ -38,7 +38,8 @@ def test_add_sync_read_and_delete_an_account_over_http(client, sim, make_user, r
 
     shown = client.get(f"/api/exchanges/{account_id}").json()
     assert shown["status"] == "connected" and shown["lastError"] is None
-    assert shown["lastSyncAt"] and shown["progress"] == {"done": 7, "total": 7}
+    assert shown["lastSyncAt"]
+    assert shown["progress"] == {"done": 7, "total": 7, "etaSeconds": None}
     assert [a["id"] for a in client.get("/api/exchanges").json()] == [account_id]
 
     # Current prices come from the provider (the simulator's ticker): ETH 3500, BTC 67000,

@@ -117,3 +117,18 @@ def test_load_shows_the_accounts_as_rows(db, sim, signed_in, add_account) -> Non
         "Connected",
     )
     assert (row["last_sync"], row["progress_text"], row["demo"]) == ("never", "starting…", "")
+
+
+def test_a_syncing_row_shows_the_time_left_beside_the_progress(
+    db, sim, signed_in, add_account
+) -> None:
+    account = add_account(signed_in, nickname="main")
+    account.status, account.progress_done, account.progress_total = "syncing", 3, 10
+    account.progress_eta_s = 75
+    db.add(account)
+    db.commit()
+    state = new_state()
+    run_coroutine(ExchangesState.load.fn(state))
+    [row] = state.accounts
+    assert row["progress"] == "30"
+    assert row["progress_text"] == "3 of 10 parts done · about 1 min 15 s left"

@@ -1,5 +1,6 @@
-"""Requests to one exchange take turns across processes (services.throttle): two worker
-processes pinging the simulator at once are spaced as one ccxt instance would be."""
+"""Requests to Binance take turns across processes (infra.exchanges.throttle): two worker
+processes spend one IP budget between them, read as the waits the budget hands out (Redis'
+clock), never as timed sleeps."""
 
 from __future__ import annotations
 
@@ -14,42 +15,33 @@ from redis.retry import Retry
 
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.exchanges.throttle import SharedThrottle
-from tests.ingest.throttle_worker import RATE_LIMIT_MS, SLOT_MS, ping_times
+from tests.ingest.test_ip_window import fresh_minute
+from tests.ingest.throttle_worker import BURST_SLOTS, RATE_LIMIT_MS, SLOT_MS, ping_waits
 
-PINGS = 40  # per process: about 1 s of requests at one per slot
+PINGS = 40  # per process: 80 in all against a budget of 50
 SPACING_S = SLOT_MS / 1000
-# Timing on a shared VM: a sleep can end late, never early, so the shared schedule is checked
-# with a lower bound: all 80 slots one after the other (>= 79 slots minus one late wake-up),
-# where two unshared instances take ~40 slots side by side (~1 s when the machine is quiet).
-LATE_S = 0.05
 
 
-def _two_processes(shared: bool) -> list[float]:
+@pytest.mark.usefixtures("redis")
+def test_two_processes_share_one_ip_budget(redis: Any) -> None:
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    start_at = time.time() + 3  # after both have imported ccxt
-    procs = [
-        ctx.Process(target=ping_times, args=(shared, PINGS, start_at, queue)) for _ in range(2)
-    ]
+    queue, ready, go = ctx.Queue(), ctx.Semaphore(0), ctx.Event()
+    procs = [ctx.Process(target=ping_waits, args=(PINGS, ready, go, queue)) for _ in range(2)]
     for proc in procs:
         proc.start()
-    stamps = [t for _ in procs for t in queue.get(timeout=60)]
+    for _ in procs:  # both have imported ccxt and built their instance
+        assert ready.acquire(timeout=60)
+    redis.delete("exstrat:throttle:binance:ip")
+    fresh_minute(redis, needed_s=5)  # all 80 requests (well under a second) in one minute
+    go.set()
+    waits = [w for _ in procs for w in queue.get(timeout=60)]
     for proc in procs:
         proc.join(timeout=30)
         assert proc.exitcode == 0
-    return sorted(stamps)
-
-
-def _duration(stamps: list[float]) -> float:
-    return stamps[-1] - stamps[0]
-
-
-@pytest.mark.usefixtures("sim", "redis")
-def test_two_processes_share_one_schedule() -> None:
-    stamps = _two_processes(shared=True)
-    assert len(stamps) == 2 * PINGS
-    # 80 requests, each a slot after the previous one, whichever process sent it: ~2 s.
-    assert _duration(stamps) >= (2 * PINGS - 1) * SPACING_S - LATE_S
+    assert len(waits) == 2 * PINGS
+    # One budget for both: 50 pings go at once, whichever process sent them; the other 30
+    # for the next minute (two unshared budgets would have let all 80 through).
+    assert sum(1 for w in waits if w == 0) == BURST_SLOTS
 
 
 @pytest.mark.usefixtures("sim")

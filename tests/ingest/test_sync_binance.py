@@ -300,15 +300,18 @@ def test_progress_is_published_for_open_pages(db, redis, sim, make_user, add_acc
         "userId": user.id,
         "done": 0,
         "total": 0,
+        "etaSeconds": None,
         "status": "syncing",
     }
-    # One message per symbol done while syncing, e.g. 3 of 7.
+    # One message per symbol done while syncing, e.g. 3 of 7, with the time left (issue 17).
     assert any(m["done"] == 3 and m["total"] == 7 and m["status"] == "syncing" for m in messages)
+    assert any(isinstance(m["etaSeconds"], int) and m["status"] == "syncing" for m in messages)
     assert messages[-1] == {
         "accountId": account.id,
         "userId": user.id,
         "done": 7,
         "total": 7,
+        "etaSeconds": None,
         "status": "connected",
     }
 

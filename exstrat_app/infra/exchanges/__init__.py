@@ -12,8 +12,10 @@ modules behind it:
 - `binance_retail.py` Binance Convert, card/fiat, dust, distributions, Simple Earn, Funding
 - `weights.py`  Binance's documented request weights (the throttle spaces requests by them)
 - `permissions.py` what a key may do, asked of its exchange
-- `candles.py` candle closes; `markets.py` the cached market list and lot sizes
+- `candles.py` candle closes and 1-minute extremes; `markets.py` the cached market list
+  and lot sizes
 - `tickers.py` every Binance last price in one HTTP request
+- `orders.py`  order rules, free balance, one limit sell placed/found/followed/cancelled
 """
 
 from exstrat_app.infra.exchanges.binance import (
@@ -43,7 +45,13 @@ from exstrat_app.infra.exchanges.binance_retail import (
     binance_funding_balances,
 )
 from exstrat_app.infra.exchanges.binance_retail import Page as RetailPage
-from exstrat_app.infra.exchanges.candles import CANDLES_LIMIT, fetch_candles, fetch_daily_closes
+from exstrat_app.infra.exchanges.candles import (
+    CANDLES_LIMIT,
+    MinuteExtremes,
+    fetch_candles,
+    fetch_daily_closes,
+    fetch_minute_extremes,
+)
 from exstrat_app.infra.exchanges.client import (
     SUPPORTED_EXCHANGES,
     Credentials,
@@ -69,6 +77,18 @@ from exstrat_app.infra.exchanges.errors import (
     UnsupportedExchange,
 )
 from exstrat_app.infra.exchanges.markets import ensure_markets, lot_step_for
+from exstrat_app.infra.exchanges.orders import (
+    MarketRules,
+    OrderRefused,
+    OrderState,
+    Wire,
+    cancel_order,
+    find_order,
+    free_balance,
+    market_rules,
+    order_status,
+    place_limit_sell,
+)
 from exstrat_app.infra.exchanges.permissions import key_permissions
 from exstrat_app.infra.exchanges.retry import MAX_ATTEMPTS
 from exstrat_app.infra.exchanges.rows import (
@@ -83,6 +103,7 @@ from exstrat_app.infra.exchanges.rows import (
 from exstrat_app.infra.exchanges.tickers import (
     TickerUnavailable,
     binance_base_url,
+    fetch_binance_day_ranges,
     fetch_binance_tickers,
 )
 from exstrat_app.infra.exchanges.weights import BINANCE_WEIGHTS, Weight
@@ -113,13 +134,18 @@ __all__ = [
     "ExchangeTemporaryError",
     "KeyPermissions",
     "LedgerPage",
+    "MarketRules",
     "MarketsUnavailable",
+    "MinuteExtremes",
+    "OrderRefused",
+    "OrderState",
     "RetailPage",
     "TickerUnavailable",
     "TradeRow",
     "TransferRow",
     "UnsupportedExchange",
     "Weight",
+    "Wire",
     "balances_of",
     "binance_base_url",
     "binance_card_payments",
@@ -134,18 +160,26 @@ __all__ = [
     "binance_trades_page",
     "binance_transfers",
     "call",
+    "cancel_order",
     "coinbase_balances",
     "coinbase_convert_row",
     "coinbase_fills_page",
     "coinbase_ledger_page",
     "dt_to_ms",
     "ensure_markets",
+    "fetch_binance_day_ranges",
     "fetch_binance_tickers",
     "fetch_candles",
     "fetch_daily_closes",
+    "fetch_minute_extremes",
+    "find_order",
+    "free_balance",
     "key_permissions",
     "lot_step_for",
     "make_exchange",
+    "market_rules",
     "ms_to_dt",
+    "order_status",
+    "place_limit_sell",
     "trade_row",
 ]

@@ -89,7 +89,7 @@ def make_exchange(
             instance.urls["api"] = {"rest": settings.coinbase_url.rstrip("/")}
     instance.number = str  # never let ccxt parse money into floats
     if rate_limit and redis is not None:
-        share_throttle(instance, exchange, redis)
+        share_throttle(instance, exchange, redis, ip_weight=settings.binance_ip_weight)
     elif rate_limit and exchange == "binance":
         apply_binance_weights(instance)  # Binance's documented weights (`weights.py`)
     return instance

@@ -4,15 +4,17 @@ ccxt's `enableRateLimit` spaces the requests of one instance: each waits `rateLi
 after the previous one. But every job builds its own instance and production runs any number
 of workers, so N workers syncing N accounts would together send N times what Binance allows
 (its request weights are counted per IP, whatever the key). `SharedThrottle` replaces an
-instance's `throttle`: each request reserves the next free slot of the exchange's schedule in
-Redis (one atomic script, on Redis' clock) and sleeps until it. The schedule is the one ccxt
-would keep for a single instance; all processes now share it.
+instance's `throttle`: each request reserves its turn in Redis (one atomic script, on Redis'
+clock) and sleeps until it. Coinbase keeps the even schedule ccxt would keep for one instance,
+now shared by all processes.
 
-Binance requests are spaced by their documented weights (`weights.py`): the IP weight on the
-shared schedule, the UID weight from the account's own budget (`_UID_TAKE`: a bucket of one
-minute's 180000 UID weight, refilled at 3000 a second, one per API key, against Binance
-itself), so a Convert or fiat history walk waits on its account's budget without holding up
-any other account.
+Binance requests are costed by their documented weights (`weights.py`): the IP weight from a
+per-minute budget every process shares (`_IP_WINDOW`: a minute's budget may go at once, as Binance
+allows, and the `X-MBX-USED-WEIGHT-1M` header lowers what is left when another process on the
+IP spends it; 429/418 Retry-After is honoured by `retry.py`), the UID weight from the
+account's own budget (`_UID_TAKE`: a bucket of one minute's 180000 UID weight, refilled at
+3000 a second, one per API key, against Binance itself), so a Convert or fiat history walk
+waits on its account's budget without holding up any other account.
 
 If Redis cannot be reached, the request falls back to ccxt's own per-instance spacing: a
 sync is never stopped by the limiter itself.
@@ -30,7 +32,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from exstrat_app.infra.exchanges.weights import (
+    API_IP_PER_MINUTE,
     CCXT_COST_PER_MINUTE,
+    SAPI_IP_PER_MINUTE,
     SAPI_UID_PER_MINUTE,
     ip_cost,
     lookup,
@@ -74,6 +78,73 @@ return math.ceil(-tokens * 1000000 / rate)
 """
 
 
+# Binance counts IP weight per minute ("REQUEST_WEIGHT", interval MINUTE, in exchangeInfo's
+# `rateLimits`; `X-MBX-USED-WEIGHT-1M` is "the weight used in the current minute", reset as
+# the minute turns) and answers 429 past it. A token bucket refilled at budget/60 a second
+# would let its capacity *plus* a minute's refill through in one minute (up to twice the
+# budget); a rolling 60 s window is safe but makes a sync just over one budget wait a whole
+# minute. So the IP weight is counted per minute of Redis' clock (a hash, field = minute
+# number): a request goes in the first minute with room for it, so a minute's budget may go at
+# once. Weights are in microseconds of ccxt's schedule (rateLimit * cost): a budget is 60 s.
+# ARGV: the request's weight, the capacity, and the weight the exchange says this IP used this
+# minute (the header): when it is more than we counted, another process on the IP (or a clock
+# a little off Binance's) spent it, and the difference is charged to the current minute.
+# Requests are reserved in order (`last`), so a later caller queues behind an earlier one.
+# Returns the wait in microseconds, on Redis' clock.
+_IP_WINDOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local w, cap, seen, len = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), 60000000
+w = math.min(w, cap)
+local start = math.max(now, tonumber(redis.call('HGET', KEYS[1], 'last') or '0'))
+local this = math.floor(now / len)
+local counted = tonumber(redis.call('HGET', KEYS[1], tostring(this)) or '0')
+if seen > counted then
+  redis.call('HINCRBY', KEYS[1], tostring(this), seen - counted)
+end
+local m = math.floor(start / len)
+local used = tonumber(redis.call('HGET', KEYS[1], tostring(m)) or '0')
+while used + w > cap do
+  m = m + 1
+  used = tonumber(redis.call('HGET', KEYS[1], tostring(m)) or '0')
+end
+start = math.max(start, m * len)
+redis.call('HINCRBY', KEYS[1], tostring(m), w)
+redis.call('HSET', KEYS[1], 'last', string.format('%d', start))
+redis.call('PEXPIRE', KEYS[1], math.ceil((start - now) / 1000) + 120000)
+if redis.call('HLEN', KEYS[1]) > 10 then
+  for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if f ~= 'last' and tonumber(f) < this then redis.call('HDEL', KEYS[1], f) end
+  end
+end
+return start - now
+"""
+
+WINDOW_S = 60
+# Kept off the IP's budget: requests the throttle does not see (another tool on the host) and
+# Binance's own minute boundaries; 5 % of a minute is 300 weight of /api.
+SAFETY_MARGIN = 0.05
+
+
+def used_ip_weight(instance: Any) -> float:
+    """The IP weight Binance said was used this minute, in ccxt's cost units (from the last
+    response's `X-MBX-USED-WEIGHT-1M` / `X-SAPI-USED-IP-WEIGHT-1M`; 0 when absent)."""
+    headers = getattr(instance, "last_response_headers", None) or {}
+    seen = 0.0
+    for name, per_minute in (
+        ("X-MBX-USED-WEIGHT-1M", API_IP_PER_MINUTE),
+        ("X-SAPI-USED-IP-WEIGHT-1M", SAPI_IP_PER_MINUTE),
+    ):
+        raw = headers.get(name) or headers.get(name.lower())
+        if raw:
+            try:
+                used = float(raw)
+            except ValueError:  # a garbled header never stops a sync
+                continue
+            seen = max(seen, used * CCXT_COST_PER_MINUTE / per_minute)
+    return seen
+
+
 class Cost(float):
     """ccxt's cost of one request (its IP weight) carrying the request's UID weight."""
 
@@ -81,7 +152,11 @@ class Cost(float):
 
 
 class SharedThrottle:
-    """A drop-in for `ccxt.Exchange.throttle(cost)` that spaces requests across processes."""
+    """A drop-in for `ccxt.Exchange.throttle(cost)` that spaces requests across processes.
+
+    With `window_key` (Binance), IP weight is spent from a per-minute budget shared by every
+    process (`_IP_WINDOW`): a minute's budget at once, then the next minute's; other
+    exchanges keep ccxt's even spacing (`_RESERVE`)."""
 
     def __init__(
         self,
@@ -89,13 +164,20 @@ class SharedThrottle:
         exchange: str,
         rate_limit_ms: Callable[[], float],
         fallback: Callable[[float | None], None],
+        used_weight: Callable[[], float] | None = None,
     ) -> None:
         self.key = KEY_PREFIX + exchange
         self._rate_limit_ms = rate_limit_ms
         self._fallback = fallback
         self._reserve = redis.register_script(_RESERVE)
         self._uid_take = redis.register_script(_UID_TAKE)
+        self._ip_window = redis.register_script(_IP_WINDOW)
         self.uid_key: str | None = None  # the account's UID budget (Binance, with a key)
+        # Binance: the minute's budget (its key, its capacity in microseconds of ccxt's
+        # schedule) and the IP weight the exchange last said was used, in ccxt's cost units.
+        self.window_key: str | None = None
+        self.capacity_us = round(WINDOW_S * 1_000_000 * (1 - SAFETY_MARGIN))
+        self._used_weight = used_weight
         self._warned = False  # one warning per instance, not one per request of a long sync
 
     def take_uid(self, uid: int) -> int:
@@ -104,13 +186,25 @@ class SharedThrottle:
         args = [uid, SAPI_UID_PER_MINUTE, rate]
         return int(self._uid_take(keys=[self.uid_key], args=args))
 
-    def __call__(self, cost: float | None = None) -> None:
+    def take(self, cost: float | None = None) -> int:
+        """Reserve one request of `cost` (ccxt's units); the wait in microseconds before it may
+        go (Redis' clock). Tests read these waits instead of timing sleeps."""
         spacing_us = round(self._rate_limit_ms() * (1 if cost is None else cost) * 1000)
-        uid = getattr(cost, "uid", 0)
-        try:
+        if self.window_key is None:
             wait_us = int(self._reserve(keys=[self.key], args=[spacing_us]))
-            if uid and self.uid_key:
-                wait_us = max(wait_us, self.take_uid(uid))
+        else:
+            seen = self._used_weight() if self._used_weight else 0.0
+            seen_us = round(self._rate_limit_ms() * seen * 1000)
+            args = [spacing_us, self.capacity_us, seen_us]
+            wait_us = int(self._ip_window(keys=[self.window_key], args=args))
+        uid = getattr(cost, "uid", 0)
+        if uid and self.uid_key:
+            wait_us = max(wait_us, self.take_uid(uid))
+        return wait_us
+
+    def __call__(self, cost: float | None = None) -> None:
+        try:
+            wait_us = self.take(cost)
         except RedisError:
             if not self._warned:
                 log.warning("shared throttle unavailable (Redis); spacing this instance only")
@@ -121,17 +215,23 @@ class SharedThrottle:
             time.sleep(wait_us / 1_000_000)
 
 
-def share_throttle(instance: object, exchange: str, redis: Redis) -> None:
-    """Make a ccxt instance (with `enableRateLimit`) take its turns from the shared schedule."""
+def share_throttle(
+    instance: object, exchange: str, redis: Redis, *, ip_weight: int = API_IP_PER_MINUTE
+) -> None:
+    """Make a ccxt instance (with `enableRateLimit`) take its turns from the shared schedule.
+    `ip_weight`: the IP's request weight per minute (Binance: 6000; settings can lower it)."""
     fallback = instance.throttle  # type: ignore[attr-defined]
 
     def rate_limit_ms() -> float:  # read at each request, as ccxt does
         return float(instance.rateLimit)  # type: ignore[attr-defined]
 
     # An instance attribute wins over the class method ccxt's fetch2 calls.
-    throttle = SharedThrottle(redis, exchange, rate_limit_ms, fallback)
+    used = (lambda: used_ip_weight(instance)) if exchange == "binance" else None
+    throttle = SharedThrottle(redis, exchange, rate_limit_ms, fallback, used)
     instance.throttle = throttle  # type: ignore[attr-defined]
     if exchange == "binance":
+        throttle.window_key = f"{KEY_PREFIX}binance:ip"
+        throttle.capacity_us = round(throttle.capacity_us * ip_weight / API_IP_PER_MINUTE)
         api_key = getattr(instance, "apiKey", "") or ""
         if api_key and _talks_to_binance(instance):
             digest = hashlib.sha256(api_key.encode()).hexdigest()[:16]

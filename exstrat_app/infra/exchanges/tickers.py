@@ -16,6 +16,7 @@ from exstrat_app.settings import Settings
 
 DEFAULT_BINANCE_URL = "https://api.binance.com"
 TICKER_PATH = "/api/v3/ticker/price"
+DAY_PATH = "/api/v3/ticker/24hr?type=MINI"  # every market, weight 80: highs and lows of 24 h
 
 
 class TickerUnavailable(Exception):
@@ -69,3 +70,32 @@ def _parse_ticker_rows(rows: list[Any]) -> dict[str, Decimal]:
         if price.is_finite() and price > 0:
             prices[row["symbol"]] = price
     return prices
+
+
+def fetch_binance_day_ranges(
+    base_url: str | None = None, *, timeout: float = 10.0
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Every market's 24-hour (high, low) in one request: {market id: (high, low)}. Through
+    the kept client like the ticker (going through ccxt's throttle, its weight 80 would make
+    the next request of the shared schedule wait 0.8 s); once per REST watch cycle it is
+    ~5 % of Binance's 6000-a-minute IP budget. `base_url` defaults to the settings'."""
+    if base_url is None:
+        from exstrat_app.settings import get_settings
+
+        base_url = binance_base_url(get_settings())
+    try:
+        response = _http_client().get(f"{base_url}{DAY_PATH}", timeout=timeout)
+        response.raise_for_status()
+        rows = json.loads(response.text, parse_float=Decimal)
+    except (httpx.HTTPError, ValueError) as exc:
+        raise TickerUnavailable(f"24 h ticker request failed: {exc}") from exc
+    if not isinstance(rows, list):
+        raise TickerUnavailable("24 h ticker answer is not a list")
+    ranges: dict[str, tuple[Decimal, Decimal]] = {}
+    for row in rows:
+        try:
+            high, low = Decimal(str(row["highPrice"])), Decimal(str(row["lowPrice"]))
+            ranges[str(row["symbol"])] = (high, low)
+        except (KeyError, TypeError, ArithmeticError):
+            continue
+    return ranges

@@ -66,6 +66,12 @@ def _account_menu() -> rx.Component:
                 id="menu-security",
             ),
             rx.menu.item(
+                rx.icon("bell_ring", size=14),
+                "Alert channels",
+                on_click=rx.redirect(routes.CHANNELS),
+                id="menu-channels",
+            ),
+            rx.menu.item(
                 rx.icon("log_out", size=14),
                 "Sign out",
                 # The tab stops following the user's alerts before the session ends.

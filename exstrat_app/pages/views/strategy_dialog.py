@@ -1,4 +1,5 @@
-"""The "Create strategy" dialog: reference, base quantity, steps, and the live preview."""
+"""The "Create strategy" dialog: reference, base quantity, steps (a % or a price, optionally
+trailing), the stop-loss, and the live preview."""
 
 from __future__ import annotations
 
@@ -23,16 +24,67 @@ def _text_input(value: rx.Var[str], on_change: object, **props: object) -> rx.Co
     )
 
 
+def _kind_switch(
+    value: rx.Var[str], on_change: object, pct_label: str, **props: object
+) -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item(pct_label, value="pct"),
+        rx.segmented_control.item("price", value="price"),
+        value=value, on_change=on_change, size="1", **props,
+    )  # fmt: skip
+
+
+def _target(step: rx.Var[dict[str, str]], i: rx.Var[int]) -> rx.Component:
+    """The target as a % of the reference or as an absolute price (issue 14)."""
+    return rx.vstack(
+        _kind_switch(step["target_kind"], lambda v: S.set_step_kind(i, v), "+%",
+                     class_name="step-kind"),
+        rx.cond(
+            step["target_kind"] == "price",
+            _text_input(step["target_abs"], lambda v: S.set_step(i, "target_abs", v),
+                        aria_label="Target price", class_name="step-target-price",
+                        width="100%"),
+            _text_input(step["target_pct"], lambda v: S.set_step(i, "target_pct", v),
+                        aria_label="Target percent", class_name="step-target", width="100%"),
+        ),
+        field_error(step["target_error"]),
+        spacing="1",
+    )  # fmt: skip
+
+
+def _trailing(step: rx.Var[dict[str, str]], i: rx.Var[int]) -> rx.Component:
+    """Trailing toggle + trail %, and the step's rule in words from the preview."""
+    return rx.vstack(
+        rx.hstack(
+            rx.el.label(
+                rx.switch(checked=step["trailing"] == "1",
+                          on_change=lambda v: S.set_step_trailing(i, v), size="1",
+                          class_name="step-trailing"),
+                "Trailing", display="flex", align_items="center", gap="0.5em",
+                font_size="var(--font-size-1)", cursor="pointer",
+            ),
+            rx.cond(
+                step["trailing"] == "1",
+                rx.hstack(
+                    rx.text("trail %", size="1", color_scheme="gray"),
+                    _text_input(step["trail_pct"], lambda v: S.set_step(i, "trail_pct", v),
+                                aria_label="Trail percent", class_name="step-trail",
+                                width="5em", size="1"),
+                    align="center", spacing="1",
+                ),
+            ),
+            spacing="3", align="center", wrap="wrap",
+        ),
+        field_error(step["trail_error"]),
+        rx.text(step["rule"], size="1", color_scheme="gray", class_name="step-rule"),
+        spacing="1", width="100%",
+    )  # fmt: skip
+
+
 def _step(step: rx.Var[dict[str, str]], i: rx.Var[int]) -> rx.Component:
     return rx.box(
         rx.grid(
-            rx.vstack(
-                rx.text("Target +%", size="1", color_scheme="gray"),
-                _text_input(step["target_pct"], lambda v: S.set_step(i, "target_pct", v),
-                            aria_label="Target percent", class_name="step-target", width="100%"),
-                field_error(step["target_error"]),
-                spacing="1",
-            ),
+            _target(step, i),
             rx.vstack(
                 rx.text("Sell % of base", size="1", color_scheme="gray"),
                 _text_input(step["sell_pct"], lambda v: S.set_step(i, "sell_pct", v),
@@ -69,6 +121,7 @@ def _step(step: rx.Var[dict[str, str]], i: rx.Var[int]) -> rx.Component:
             width="100%",
             align_items="start",
         ),
+        _trailing(step, i),
         padding="0.75em",
         border=BORDER,
         border_radius="var(--radius-3)",
@@ -118,6 +171,43 @@ def _reference() -> rx.Component:
         field_error(S.error_for_reference),
         spacing="2",
         width="100%",
+    )  # fmt: skip
+
+
+def _stop_loss() -> rx.Component:
+    """The stop-loss: a price or a % below the reference, break-even once a step fired."""
+    return rx.vstack(
+        rx.el.label(
+            rx.switch(checked=S.stop_on, on_change=S.set_stop_on, id="stop-on"),
+            rx.text.span("Stop-loss", weight="medium"),
+            display="flex", align_items="center", gap="0.5em", font_size="var(--font-size-2)",
+            cursor="pointer",
+        ),
+        rx.cond(
+            S.stop_on,
+            rx.vstack(
+                rx.hstack(
+                    _kind_switch(S.stop_kind, S.set_stop_kind, "% below", id="stop-kind"),
+                    _text_input(S.stop_value, S.set_stop_value, aria_label="Stop-loss value",
+                                id="stop-value", width="8em"),
+                    rx.checkbox("Move to break-even after the first step",
+                                checked=S.stop_break_even, on_change=S.set_stop_break_even,
+                                id="stop-break-even"),
+                    spacing="3", align="center", wrap="wrap",
+                ),
+                field_error(S.error_for_stop),
+                rx.hstack(
+                    rx.text("Stop at", size="1", color_scheme="gray"),
+                    rx.text(S.stop_price, weight="bold", class_name="num", id="stop-price"),
+                    rx.text("realises", size="1", color_scheme="gray"),
+                    rx.text(S.stop_result, weight="bold", class_name="num", id="stop-result"),
+                    spacing="2", align="center", wrap="wrap",
+                ),
+                rx.text(S.stop_rule, size="1", color_scheme="gray", id="stop-rule"),
+                spacing="2", width="100%",
+            ),
+        ),
+        spacing="2", width="100%", id="stop-loss",
     )  # fmt: skip
 
 
@@ -187,6 +277,7 @@ def strategy_dialog() -> rx.Component:
                               on_click=S.add_step, id="add-step"),
                     spacing="2", width="100%",
                 ),
+                _stop_loss(),
                 _summary(),
                 rx.input(
                     value=S.name,

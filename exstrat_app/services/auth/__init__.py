@@ -4,12 +4,19 @@
     user = auth.login(session, email=..., password=..., ip=..., throttle=throttle)
 
 passwords (rules, bcrypt), users (sign-up, sign-in, look-up), sessions (JWTs, revocation, the
-cookie's name), tickets (the pages' sign-in hand-over), throttle (per-IP and per-email limits).
+cookie's name), tickets (the pages' sign-in hand-over), confirmation (the sign-up's emailed
+link), throttle (per-IP and per-email limits).
 The caller owns the unit of work: nothing here commits.
 """
 
 from __future__ import annotations
 
+from exstrat_app.services.auth.confirmation import (
+    CHECK_INBOX,
+    CONFIRM_FIRST,
+    EmailUnconfirmed,
+    is_confirmed,
+)
 from exstrat_app.services.auth.passwords import hash_password
 from exstrat_app.services.auth.sessions import (
     NOT_SIGNED_IN,
@@ -17,6 +24,7 @@ from exstrat_app.services.auth.sessions import (
     decode_session_token,
     issue_session_token,
     revoke_session_token,
+    verify_session_claims,
     verify_session_token,
 )
 from exstrat_app.services.auth.throttle import (
@@ -37,19 +45,24 @@ from exstrat_app.services.auth.users import (
     register,
     signup,
     tell_owner_of_signup_attempt,
+    tell_signup_outcome,
 )
 
 __all__ = [
+    "CHECK_INBOX",
+    "CONFIRM_FIRST",
     "LOGIN_TICKET_PREFIX",
     "NOT_SIGNED_IN",
     "SESSION_COOKIE",
     "AuthThrottle",
+    "EmailUnconfirmed",
     "SignupOutcome",
     "authenticate",
     "create_login_ticket",
     "decode_session_token",
     "get_user",
     "hash_password",
+    "is_confirmed",
     "issue_session_token",
     "limits_storage_uri",
     "login",
@@ -59,5 +72,7 @@ __all__ = [
     "revoke_session_token",
     "signup",
     "tell_owner_of_signup_attempt",
+    "tell_signup_outcome",
+    "verify_session_claims",
     "verify_session_token",
 ]

@@ -86,6 +86,18 @@ def verify_session_token(session: Session, settings: Settings, token: str) -> st
     return str(claims["sub"])
 
 
+def verify_session_claims(
+    session: Session, *, user_id: str, jti: str, expires_at: int, now: datetime | None = None
+) -> bool:
+    """Whether a session whose signature was verified earlier (the claims a socket's door
+    kept, never the token) is still good: not expired, not revoked, its user still there."""
+    if expires_at <= int((now or utcnow()).timestamp()):
+        return False
+    if session.get(RevokedToken, jti) is not None:
+        return False
+    return session.get(User, user_id) is not None
+
+
 def revoke_session_token(session: Session, settings: Settings, token: str) -> None:
     """Revoke a token (logout). Invalid or expired tokens need nothing: a no-op."""
     try:

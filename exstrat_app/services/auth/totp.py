@@ -14,8 +14,9 @@ by a conditional UPDATE too. Wrong codes count per user in Redis: after `MAX_FAI
 `FAILURE_WINDOW_SECONDS` every code is refused until the window ends (only someone who has
 the password can get that far).
 
-`disable` needs the password and a code. The caller owns the unit of work: these add, update
-and flush, never commit.
+`disable` needs the password and a code; `regenerate_recovery_codes` the password and a
+current code from the app (old recovery codes die, the new ones are shown once). The caller
+owns the unit of work: these add, update and flush, never commit.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ SEALED_AS = "totp_secret"  # the associated data: "<user id>:totp_secret"
 
 WRONG_CODE = "That code is not right, or it was already used. Try the newest code from your app."
 CODE_REQUIRED = "Enter the 6-digit code from your authenticator app, or a recovery code."
+APP_CODE_REQUIRED = "Enter the current 6-digit code from your authenticator app."
 TOO_MANY = "Too many wrong codes; wait a while, then sign in again."
 NOT_STARTED = "Start the set-up again: no two-factor secret is waiting for confirmation."
 ALREADY_ON = "Two-factor sign-in is already on; turn it off first to set it up again."
@@ -208,6 +210,30 @@ def disable(
     session.add(user)
     session.exec(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))  # type: ignore[call-overload]
     session.flush()
+
+
+def regenerate_recovery_codes(
+    session: Session,
+    box: SecretBox,
+    redis: Redis,
+    user_id: str,
+    *,
+    password: str,
+    code: str,
+    now: float | None = None,
+) -> list[str]:
+    """New recovery codes (shown once); every old one, used or not, dies. Needs the password
+    and a current code from the app: a recovery code is refused here, so one stolen code
+    cannot mint ten more."""
+    user = _user(session, user_id)
+    if not is_enabled(user):
+        raise Conflict(NOT_ON)
+    if not verify_password(password or "", user.password_hash):
+        raise Unauthorized(WRONG_PASSWORD, fields={"password": WRONG_PASSWORD})
+    if not _is_totp_shape(_clean(code)):
+        raise InvalidInput(APP_CODE_REQUIRED, fields={"code": APP_CODE_REQUIRED})
+    verify_code(session, box, redis, user_id, code, now=now)
+    return new_recovery_codes(session, user_id)
 
 
 def status(session: Session, user_id: str) -> TotpStatus:

@@ -2,7 +2,8 @@
 
 `register` is the sign-up that does not tell whether an email is taken (issue 12): a taken
 email gets the same answer as a new one (a made-up id that was never stored), costs the same
-bcrypt time, and `tell_owner_of_signup_attempt` emails the owner instead.
+bcrypt time, and `tell_signup_outcome` emails the owner instead; a new account waits for its
+emailed confirmation link (confirmation.py) before it can sign in.
 
 The caller owns the unit of work: these add and flush, never commit.
 """
@@ -18,6 +19,7 @@ from sqlmodel import Session, select
 
 from exstrat_app.infra import mail
 from exstrat_app.models import User, new_id
+from exstrat_app.services.auth import confirmation
 from exstrat_app.services.auth.passwords import (
     dummy_hash,
     hash_password,
@@ -76,31 +78,72 @@ def _validated(email: str, password: str) -> str:
 
 @dataclass(frozen=True)
 class SignupOutcome:
-    """What a sign-up answers. `created` False: the email was taken and nothing was stored
-    (`user_id` is then a made-up id); the caller answers the same and tells the owner."""
+    """What a sign-up did. The answer to the stranger is the same in every case; what differs
+    is the email: `confirmation_token` set -> send the confirmation link (a new account, or
+    an unconfirmed one signed up again); `created` and `confirmed` both False and no token ->
+    the email belongs to a confirmed account (`user_id` is then a made-up id, nothing was
+    stored): tell the owner. `confirmed`: the new account may sign in now (the first account
+    of an instance, or confirmation is off)."""
 
     user_id: str
     email: str
     created: bool
+    confirmed: bool = False
+    confirmation_token: str | None = None
 
 
-def register(session: Session, *, email: str, password: str) -> SignupOutcome:
+def _first_account(session: Session) -> bool:
+    """No account but the demo's yet: the instance's owner is signing up."""
+    return session.exec(select(User.id).where(User.is_demo == False).limit(1)).first() is None  # noqa: E712
+
+
+def register(
+    session: Session, *, email: str, password: str, require_confirmation: bool = True
+) -> SignupOutcome:
     """Create an account, answering the same whether or not the email is taken.
 
+    With `require_confirmation` the account waits for its emailed link (confirmation.py),
+    except the instance's first account: nobody else's address can be learnt from an empty
+    instance, and its owner may have no mail set up yet. An unconfirmed account signed up
+    again takes the new password and a new link (the one who confirms chose the password).
     InvalidInput for bad fields (those answers depend on the input only). Flushes in a
     savepoint, so a concurrent sign-up of the same email is the taken case too."""
     norm = _validated(email, password)
     password_hash = hash_password(password)  # spent either way: same time when taken
-    if session.exec(select(User.id).where(User.email == norm)).first() is None:
+    existing = session.exec(select(User).where(User.email == norm)).first()
+    if existing is None:
+        confirmed = not require_confirmation or _first_account(session)
         user = User(email=norm, password_hash=password_hash)
         try:
             with session.begin_nested():
                 session.add(user)
+                session.flush()
+                if not confirmed:
+                    # After the insert: a None at insert time is the column default's cue.
+                    user.email_confirmed_at = None
+                    session.flush()
         except IntegrityError:
             pass
         else:
-            return SignupOutcome(user_id=user.id, email=norm, created=True)
+            token = None if confirmed else confirmation.issue_link(session, user.id)
+            return SignupOutcome(
+                user_id=user.id, email=norm, created=True, confirmed=confirmed,
+                confirmation_token=token,
+            )  # fmt: skip
+    elif not confirmation.is_confirmed(existing):
+        existing.password_hash = password_hash
+        session.add(existing)
+        token = confirmation.issue_link(session, existing.id)
+        return SignupOutcome(user_id=new_id(), email=norm, created=False, confirmation_token=token)
     return SignupOutcome(user_id=new_id(), email=norm, created=False)
+
+
+def tell_signup_outcome(settings: Settings, outcome: SignupOutcome) -> None:
+    """The one email of a sign-up: the confirmation link, the owner's notice, or none."""
+    if outcome.confirmation_token:
+        confirmation.send_link(settings, outcome.email, outcome.confirmation_token)
+    elif not outcome.created:
+        tell_owner_of_signup_attempt(settings, outcome.email)
 
 
 SIGNUP_ATTEMPT_SUBJECT = "Someone tried to create an exstrat account with your email"

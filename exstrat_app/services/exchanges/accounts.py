@@ -21,9 +21,11 @@ from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.models import (
     Balance,
     ExchangeAccount,
+    Order,
     Strategy,
     SyncCursor,
     Trade,
+    TradingKey,
     Transfer,
     UnvaluedItem,
     new_id,
@@ -55,6 +57,7 @@ class AccountView:
     last_error: str | None  # a sentence for the user, never a stack trace
     progress_done: int
     progress_total: int
+    progress_eta_s: int | None  # estimated seconds left while syncing (None: unknown)
     is_demo: bool  # talks only to the simulated exchange
     created_at: datetime
 
@@ -70,6 +73,7 @@ class AccountView:
             last_error=account.last_error,
             progress_done=account.progress_done,
             progress_total=account.progress_total,
+            progress_eta_s=account.progress_eta_s,
             is_demo=account.is_demo,
             created_at=account.created_at,
         )
@@ -227,8 +231,14 @@ def delete_account(session: Session, *, user_id: str, account_id: str) -> None:
     The rebuild runs in a savepoint: if it fails, only it is undone and the deletion stands
     (the next sync rebuilds the positions)."""
     account = get_account(session, user_id=user_id, account_id=account_id)
-    for model in (Balance, Trade, Transfer, SyncCursor, UnvaluedItem):
+    for model in (Balance, Trade, Transfer, SyncCursor, UnvaluedItem, TradingKey):
         session.execute(delete(model).where(model.exchange_account_id == account.id))  # type: ignore[attr-defined]
+    # Its orders stay in the history and the audit trail (issue 15), no longer tied to it.
+    session.execute(
+        update(Order)
+        .where(Order.exchange_account_id == account.id)  # type: ignore[arg-type]
+        .values(exchange_account_id=None)
+    )
     # A strategy tied to this account stays (it is about an asset), just no longer tied.
     session.execute(
         update(Strategy)

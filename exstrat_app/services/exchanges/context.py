@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from sqlmodel import Session
 
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.crypto import SecretBox
+from exstrat_app.infra.exchanges.throttle import SAFETY_MARGIN
+from exstrat_app.infra.exchanges.weights import API_IP_PER_MINUTE
 from exstrat_app.models import ExchangeAccount
 from exstrat_app.settings import Settings
 
@@ -73,11 +76,17 @@ class StepContext:
             self._instance = self.make_instance()
         return self._instance
 
-    def progress(self, *, done: int | None = None, total: int | None = None) -> None:
+    def progress(
+        self, *, done: int | None = None, total: int | None = None, eta_s: int | None = -1
+    ) -> None:
+        """Record how far the run is; `eta_s` (seconds left, None = unknown) is kept unless
+        given."""
         if done is not None:
             self.account.progress_done = done
         if total is not None:
             self.account.progress_total = total
+        if eta_s is None or eta_s >= 0:
+            self.account.progress_eta_s = eta_s
         self.session.add(self.account)
         self.session.commit()
         publish_progress(self.redis, self.account)
@@ -86,12 +95,30 @@ class StepContext:
         return xa.ensure_markets(self.instance, redis=self.redis)
 
 
+# Binance's IP weight a minute as the shared throttle spends it (`infra.exchanges.throttle`).
+IP_BUDGET_PER_MINUTE = API_IP_PER_MINUTE * (1 - SAFETY_MARGIN)
+
+
+def eta_seconds(
+    remaining_weight: float,
+    remaining_requests: int,
+    seconds_per_request: float,
+    budget_per_minute: float = IP_BUDGET_PER_MINUTE,
+) -> int:
+    """Seconds left: the longer of what the weight budget allows (a minute's budget at once,
+    then a minute's worth a minute) and the pace so far (requests left x seconds each)."""
+    by_weight = max(0.0, remaining_weight - budget_per_minute) * 60 / budget_per_minute
+    by_pace = remaining_requests * seconds_per_request
+    return math.ceil(max(by_weight, by_pace))
+
+
 def progress_payload(account: ExchangeAccount) -> dict[str, Any]:
     return {
         "accountId": account.id,
         "userId": account.user_id,
         "done": account.progress_done,
         "total": account.progress_total,
+        "etaSeconds": account.progress_eta_s,
         "status": account.status,
     }
 

@@ -32,6 +32,7 @@ from exstrat_app.services.exchanges import sync_binance, sync_coinbase
 from exstrat_app.services.exchanges.context import STEPS, StepContext, SyncEnv
 from exstrat_app.services.exchanges.demo_guard import DemoOnly, assert_demo_target
 from exstrat_app.services.exchanges.sealing import credentials_for
+from exstrat_app.services.portfolio.history import request_history_build
 from exstrat_app.services.portfolio.rebuild import recompute_for_user
 
 log = logging.getLogger(__name__)
@@ -64,13 +65,15 @@ def _step_function(exchange: str, step: str) -> StepFunction:
 def _recompute(ctx: StepContext) -> None:
     recompute_for_user(ctx.session, ctx.account.user_id, redis=ctx.redis)
     ctx.session.commit()
+    # Issue 16: the value history follows the positions (its own job, from the changed day on).
+    request_history_build(ctx.account.user_id, redis=ctx.redis)
 
 
 def _begin(ctx: StepContext) -> None:
     account = ctx.account
     account.status = "syncing"
     account.last_error = None
-    ctx.progress(done=0, total=0)
+    ctx.progress(done=0, total=0, eta_s=None)
 
 
 def _resume(ctx: StepContext) -> None:
@@ -84,7 +87,7 @@ def _finish(ctx: StepContext) -> None:
     account.status = "connected"
     account.last_error = None
     account.last_sync_at = utcnow()
-    ctx.progress(done=account.progress_total)
+    ctx.progress(done=account.progress_total, eta_s=None)
 
 
 def fail(ctx: StepContext, message: str) -> None:
@@ -96,7 +99,7 @@ def fail(ctx: StepContext, message: str) -> None:
     ctx.account = account
     account.status = "error"
     account.last_error = message[:1000]
-    ctx.progress()
+    ctx.progress(eta_s=None)
 
 
 def error_message(exchange: str, exc: BaseException) -> str:

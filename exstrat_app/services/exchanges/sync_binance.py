@@ -14,14 +14,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, union
 
 from exstrat_app.infra import exchanges as xa
+from exstrat_app.infra.exchanges.weights import BINANCE_WEIGHTS
 from exstrat_app.models import Balance, Trade, Transfer
 from exstrat_app.services.exchanges import sync_binance_retail
-from exstrat_app.services.exchanges.context import StepContext
+from exstrat_app.services.exchanges.context import StepContext, eta_seconds
 from exstrat_app.services.exchanges.store import (
     get_cursor,
     replace_balances,
@@ -96,21 +98,31 @@ def _transfers_start(ctx: StepContext, kind: str) -> int:
 
 # --- trades ---------------------------------------------------------------------------------
 
+MY_TRADES_WEIGHT = BINANCE_WEIGHTS[("private", "myTrades")].ip  # 20 of 6000 a minute
+
 
 def sync_trades(ctx: StepContext) -> None:
     symbols = candidate_symbols(ctx.markets(), account_assets(ctx))
-    ctx.progress(done=0, total=len(symbols))
+    ctx.progress(done=0, total=len(symbols), eta_s=None)
+    started, pages = time.monotonic(), 0
     for done, symbol in enumerate(symbols, start=1):
-        _sync_symbol(ctx, symbol)
-        ctx.progress(done=done)
+        pages += _sync_symbol(ctx, symbol)
+        # at least one myTrades page per symbol left, at Binance's weight and our pace so far
+        left = len(symbols) - done
+        pace = (time.monotonic() - started) / max(1, pages)
+        eta = eta_seconds(left * MY_TRADES_WEIGHT, left, pace)
+        ctx.progress(done=done, eta_s=eta if left else None)
 
 
-def _sync_symbol(ctx: StepContext, symbol: str) -> None:
+def _sync_symbol(ctx: StepContext, symbol: str) -> int:
+    """Walk one symbol's trades from its cursor; the number of pages asked for."""
     account_id = ctx.account.id
     cursor = get_cursor(ctx.session, account_id, "trades", symbol)
     from_id = int(cursor.last_id) + 1 if cursor is not None and cursor.last_id else 0
+    pages = 0
     while True:
         rows = xa.binance_trades_page(ctx.instance, symbol, from_id)
+        pages += 1
         if rows:
             last_id = max(int(r.trade_id) for r in rows)
             store_trades(ctx.session, account_id, rows)
@@ -125,7 +137,7 @@ def _sync_symbol(ctx: StepContext, symbol: str) -> None:
             ctx.session.commit()  # the page and its cursor together: a crash resumes here
             from_id = last_id + 1
         if len(rows) < xa.BINANCE_TRADES_LIMIT:
-            return
+            return pages
 
 
 def account_assets(ctx: StepContext) -> set[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlmodel import Session
 
 from exstrat_app.models import ExchangeAccount, OpeningPosition, Trade, Transfer
@@ -52,57 +52,68 @@ def movements(
     page: int,
     page_size: int,
 ) -> tuple[tuple[MovementLine, ...], int]:
-    """One page of the asset's movements, newest first, and how many there are in all."""
-    head = page * page_size  # each source's newest `head` rows hold the page
-    lines: list[MovementLine] = []
-    total = 0
+    """One page of the asset's movements, newest first, and how many there are in all.
+
+    The page's keys (time, id, source) come from one UNION ALL ordered and cut in SQL, then
+    only those rows are read: the cost stays that of one page at any depth (merging each
+    source's newest page*size rows in Python took 0.9 s on page 2,000 of 20,000 trades)."""
+    sources = []
     if accounts:
-        t_where = (
-            Trade.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
-            or_(Trade.base == asset, Trade.quote == asset, Trade.fee_asset == asset),  # type: ignore[arg-type]
+        sources.append(
+            select(Trade.ts.label("ts"), Trade.id.label("id"), literal("t").label("src")).where(  # type: ignore[attr-defined]
+                Trade.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
+                or_(Trade.base == asset, Trade.quote == asset, Trade.fee_asset == asset),  # type: ignore[arg-type]
+            )
         )
-        total += session.execute(
-            select(func.count()).select_from(Trade).where(*t_where)
-        ).scalar_one()
+        sources.append(
+            select(
+                Transfer.ts.label("ts"), Transfer.id.label("id"), literal("x").label("src")
+            ).where(  # type: ignore[attr-defined]
+                Transfer.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
+                Transfer.asset == asset,
+            )
+        )
+    sources.append(
+        # Each select labels its columns: the union takes its names from the first one,
+        # and a user without accounts has only this one.
+        select(
+            OpeningPosition.at.label("ts"),
+            OpeningPosition.id.label("id"),
+            literal("o").label("src"),
+        ).where(  # type: ignore[attr-defined]
+            OpeningPosition.user_id == user_id, OpeningPosition.asset == asset
+        )
+    )
+    keys = union_all(*sources).subquery()
+    total = session.execute(select(func.count()).select_from(keys)).scalar_one()
+    picked = session.execute(
+        select(keys.c.id, keys.c.src)
+        .order_by(keys.c.ts.desc(), keys.c.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    wanted = {src: [i for i, s in picked if s == src] for src in ("t", "x", "o")}
+    lines: dict[str, MovementLine] = {}
+    if wanted["t"]:
         for trade, exchange in session.execute(
             select(Trade, ExchangeAccount.exchange)
             .join(ExchangeAccount, ExchangeAccount.id == Trade.exchange_account_id)  # type: ignore[arg-type]
-            .where(*t_where)
-            .order_by(Trade.ts.desc(), Trade.id.desc())  # type: ignore[attr-defined]
-            .limit(head)
+            .where(Trade.id.in_(wanted["t"]))  # type: ignore[attr-defined]
         ).all():
-            lines.append(_trade(trade, exchange, asset))
-        x_where = (
-            Transfer.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
-            Transfer.asset == asset,  # type: ignore[arg-type]
-        )
-        total += session.execute(
-            select(func.count()).select_from(Transfer).where(*x_where)
-        ).scalar_one()
+            lines[trade.id] = _trade(trade, exchange, asset)
+    if wanted["x"]:
         for transfer, exchange in session.execute(
             select(Transfer, ExchangeAccount.exchange)
             .join(ExchangeAccount, ExchangeAccount.id == Transfer.exchange_account_id)  # type: ignore[arg-type]
-            .where(*x_where)
-            .order_by(Transfer.ts.desc(), Transfer.id.desc())  # type: ignore[attr-defined]
-            .limit(head)
+            .where(Transfer.id.in_(wanted["x"]))  # type: ignore[attr-defined]
         ).all():
-            lines.append(_transfer(transfer, exchange))
-    o_where = (
-        OpeningPosition.user_id == user_id,  # type: ignore[arg-type]
-        OpeningPosition.asset == asset,  # type: ignore[arg-type]
-    )
-    total += session.execute(
-        select(func.count()).select_from(OpeningPosition).where(*o_where)
-    ).scalar_one()
-    for opening in session.execute(
-        select(OpeningPosition)
-        .where(*o_where)
-        .order_by(OpeningPosition.at.desc(), OpeningPosition.id.desc())  # type: ignore[attr-defined]
-        .limit(head)
-    ).scalars():
-        lines.append(_opening(opening))
-    lines.sort(key=lambda m: (m.ts, m.id), reverse=True)
-    return tuple(lines[(page - 1) * page_size : head]), total
+            lines[transfer.id] = _transfer(transfer, exchange)
+    if wanted["o"]:
+        for opening in session.execute(
+            select(OpeningPosition).where(OpeningPosition.id.in_(wanted["o"]))  # type: ignore[attr-defined]
+        ).scalars():
+            lines[opening.id] = _opening(opening)
+    return tuple(lines[i] for i, _ in picked if i in lines), total
 
 
 def _trade(trade: Trade, exchange: str, asset: str) -> MovementLine:

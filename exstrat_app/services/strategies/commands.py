@@ -40,6 +40,7 @@ def create_strategy(
     steps: Any,
     notify: Any = None,
     name: Any = None,
+    stop_loss: Any = None,
     lot_step_lookup: LotStepLookup,
     max_strategies: int | None = None,
 ) -> StrategyView:
@@ -57,6 +58,7 @@ def create_strategy(
         steps=steps,
         notify=notify,
         name=name,
+        stop_loss=stop_loss,
         lot_step_lookup=lot_step_lookup,
     )
     strategy = Strategy(
@@ -71,6 +73,10 @@ def create_strategy(
         notify_email=draft.notify_email,
         notify_in_app=draft.notify_in_app,
     )
+    if (stop := draft.stop) is not None:  # issue 14: watched from now on (exits.evaluate)
+        strategy.stop_kind, strategy.stop_value = stop.kind, stop.value
+        strategy.stop_price, strategy.stop_break_even = stop.stop_price, stop.break_even
+        strategy.stop_state = "active"
     session.add(strategy)
     session.flush()  # the steps reference its id
     rows = [
@@ -82,6 +88,8 @@ def create_strategy(
             sell_pct=planned.sell_pct,
             target_price=planned.target_price,
             qty_to_sell=planned.qty_to_sell,
+            target_kind=planned.target_kind,
+            trail_pct=planned.trail_pct,
         )
         for planned in draft.plan.steps
     ]
@@ -113,6 +121,7 @@ def preview_strategy(
     steps: Any,
     notify: Any = None,
     name: Any = None,
+    stop_loss: Any = None,
     lot_step_lookup: LotStepLookup,
 ) -> StrategyView:
     """What `create_strategy` would store (ids and times None, status "draft"), writing
@@ -127,6 +136,7 @@ def preview_strategy(
         steps=steps,
         notify=notify,
         name=name,
+        stop_loss=stop_loss,
         lot_step_lookup=lot_step_lookup,
     ).view()
 
@@ -181,4 +191,6 @@ def mark_step_done(
     session.refresh(step)
     if step.state == "pending":
         raise Conflict("This step's target has not been reached yet.")
+    if step.state == "armed":  # a trailing step past its target, still following the peak
+        raise Conflict("This trailing step has not fired yet.")
     return step_view(step)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from exstrat_app.domain.errors import LadderInvalid
+from exstrat_app.domain.exits import PlannedStop, StopSpec, plan_stop, stop_errors
 from exstrat_app.domain.ladder import LadderPlan, StepSpec, plan_ladder
 from exstrat_app.models import ExchangeAccount, Position
 from exstrat_app.services.exchanges.accounts import get_account
@@ -40,6 +41,7 @@ class StrategyDraft:
     notify_in_app: bool
     lot_step: Decimal | None
     plan: LadderPlan
+    stop: PlannedStop | None = None
 
     def view(self) -> StrategyView:
         return draft_view(
@@ -54,6 +56,7 @@ class StrategyDraft:
             notify_in_app=self.notify_in_app,
             lot_step=self.lot_step,
             plan=self.plan,
+            stop=self.stop,
         )
 
 
@@ -68,6 +71,7 @@ def draft_strategy(
     steps: Any,
     notify: Any = None,
     name: Any = None,
+    stop_loss: Any = None,
     lot_step_lookup: LotStepLookup,
 ) -> StrategyDraft:
     """Validate everything and compute the ladder; raises InvalidInput / NotFound / 503."""
@@ -81,6 +85,7 @@ def draft_strategy(
         steps=steps,
         notify=notify,
         name=name,
+        stop_loss=stop_loss,
     )
     errors.raise_if_any()
     assert body.asset is not None and body.ref_type is not None
@@ -98,6 +103,7 @@ def draft_strategy(
     exchange = account.exchange if account else DEFAULT_EXCHANGE
     lot = lot_step_of(exchange, body.asset, lot_step_lookup, errors)
     plan = _plan(body.ref_type, ref_price, base, body.steps, lot, errors)
+    stop = _stop(ref_price, base, body.stop_loss, errors)
     errors.raise_if_any()
     assert plan is not None
     return StrategyDraft(
@@ -112,7 +118,22 @@ def draft_strategy(
         notify_in_app=body.notify_in_app,
         lot_step=lot,
         plan=plan,
+        stop=stop,
     )
+
+
+def _stop(
+    ref_price: Decimal, base_qty: Decimal, spec: StopSpec | None, errors: FieldErrors
+) -> PlannedStop | None:
+    """The stop-loss (issue 14), below the reference; problems join the ladder's."""
+    if spec is None:
+        return None
+    problems = stop_errors(ref_price, spec)
+    for path, message in problems.items():
+        errors.add(path, message)
+    if problems or ref_price <= 0:
+        return None
+    return plan_stop(ref_price=ref_price, base_qty=base_qty, spec=spec)
 
 
 def _account(session: Session, user_id: str, account_id: str | None) -> ExchangeAccount | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from exstrat_app.domain.assets import is_ticker
 from exstrat_app.domain.errors import InvalidAmount
+from exstrat_app.domain.exits import STOP_KINDS, StopSpec
 from exstrat_app.domain.ladder import StepSpec
 from exstrat_app.domain.money import to_decimal
 from exstrat_app.services.errors import InvalidInput
@@ -52,6 +53,7 @@ class StrategyInput:
     notify_in_app: bool
     name: str | None
     exchange_account_id: str | None
+    stop_loss: StopSpec | None = None
 
 
 def parse_strategy_input(
@@ -64,6 +66,7 @@ def parse_strategy_input(
     steps: Any,
     notify: Any,
     name: Any,
+    stop_loss: Any = None,
 ) -> StrategyInput:
     """Every field parsed; problems go to `errors` (the caller raises them all at once).
 
@@ -72,6 +75,7 @@ def parse_strategy_input(
     ref_type, ref_price = parse_reference(reference, errors)
     base = parse_amount(base_qty, "baseQty", errors, required=False)
     specs = parse_steps(steps, errors)
+    stop = parse_stop_loss(stop_loss, errors)
     notify_email, notify_in_app = parse_notify(notify, errors)
     name_ = parse_name(name, errors)
     account_id: str | None = None
@@ -89,6 +93,7 @@ def parse_strategy_input(
         notify_in_app=notify_in_app,
         name=name_,
         exchange_account_id=account_id,
+        stop_loss=stop,
     )
 
 
@@ -135,18 +140,60 @@ def parse_reference(value: Any, errors: FieldErrors) -> tuple[str | None, Decima
 
 def parse_steps(value: Any, errors: FieldErrors) -> list[StepSpec]:
     if not isinstance(value, Sequence) or isinstance(value, str | bytes):
-        errors.add("steps", "must be a list of {targetPct, sellPct}")
+        errors.add("steps", "must be a list of {targetPct or targetPrice, sellPct, trailPct?}")
         return []
     specs: list[StepSpec] = []
     for i, item in enumerate(value):
         if not isinstance(item, Mapping):
-            errors.add(f"steps.{i}", "must be an object {targetPct, sellPct}")
+            errors.add(f"steps.{i}", "must be an object {targetPct or targetPrice, sellPct}")
             continue
-        target = parse_amount(item.get("targetPct"), f"steps.{i}.targetPct", errors)
-        sell = parse_amount(item.get("sellPct"), f"steps.{i}.sellPct", errors)
-        if target is not None and sell is not None:
-            specs.append(StepSpec(target_pct=target, sell_pct=sell))
+        if (spec := _parse_step(item, i, errors)) is not None:
+            specs.append(spec)
     return specs
+
+
+def _parse_step(item: Mapping[str, Any], i: int, errors: FieldErrors) -> StepSpec | None:
+    """{targetPct | targetPrice, sellPct, trailPct?}: a % of the reference or an absolute
+    price (issue 14), and an optional trail (a trailing take-profit)."""
+    has_price = _given(item.get("targetPrice"))
+    if has_price and _given(item.get("targetPct")):
+        errors.add(f"steps.{i}.targetPrice", "give targetPct or targetPrice, not both")
+        return None
+    target = price = None
+    if has_price:
+        price = parse_amount(item.get("targetPrice"), f"steps.{i}.targetPrice", errors)
+    else:
+        target = parse_amount(item.get("targetPct"), f"steps.{i}.targetPct", errors)
+    sell = parse_amount(item.get("sellPct"), f"steps.{i}.sellPct", errors)
+    trail = parse_amount(item.get("trailPct"), f"steps.{i}.trailPct", errors, required=False)
+    bad_trail = _given(item.get("trailPct")) and trail is None
+    if (target is None and price is None) or sell is None or bad_trail:
+        return None
+    return StepSpec(target_pct=target, sell_pct=sell, price=price, trail_pct=trail)
+
+
+def _given(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def parse_stop_loss(value: Any, errors: FieldErrors) -> StopSpec | None:
+    """None (no stop) or {type: pct | price, value, breakEven?}."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        errors.add("stopLoss", "must be {type: pct | price, value, breakEven} or null")
+        return None
+    kind = value.get("type")
+    if kind not in STOP_KINDS:
+        errors.add("stopLoss.type", "must be pct or price")
+    amount = parse_amount(value.get("value"), "stopLoss.value", errors)
+    break_even = value.get("breakEven", False)
+    if not isinstance(break_even, bool):
+        errors.add("stopLoss.breakEven", "must be true or false")
+        return None
+    if kind not in STOP_KINDS or amount is None:
+        return None
+    return StopSpec(kind=kind, value=amount, break_even=break_even)
 
 
 def parse_notify(value: Any, errors: FieldErrors) -> tuple[bool, bool]:

@@ -1,12 +1,16 @@
 """The price watcher: one batched cycle fires every take-profit step whose target is reached.
 
-A cycle (run every PRICE_POLL_SECONDS by `jobs.watch.watch_prices`):
-1. the distinct assets that have pending steps (one indexed query);
-2. their prices in ONE provider call (one upstream request per cache period, stale ones
-   dropped: a stale price never triggers);
-3. the pending steps of active strategies with `target_price <= last` of their asset, through
+A cycle evaluates one `PriceTouch` per asset (the last price and the high and low since the
+previous evaluation), from either price path: the stream (`runtime/price_stream.py`, on every
+change) or the REST fallback (`touches.rest_watch_cycle`, every PRICE_POLL_SECONDS: ticker +
+1-minute klines since the last evaluation). Then:
+1. (the caller) the distinct assets that have pending steps (`watched_assets`) and their touches;
+2. a stale price never triggers: the callers leave stale assets out;
+3. the pending steps of active strategies with `target_price <= high` of their asset, through
    the (asset, state, target_price) index (one range per asset, batched into few statements),
-   lowest target first: a price that jumped past several steps fires each, in order;
+   lowest target first: a price that jumped past several steps fires each, in order. A step
+   reached only by a spike (last < target <= high) fires at the high, "touched ... at ...",
+   unless its strategy was created after the spike began;
 4. each step fires exactly once (SPEC §6): a Redis lock `step:{id}` (SET NX EX) so workers
    don't pile onto the same row, AND a conditional `UPDATE ... WHERE state='pending'` that
    only one transaction can win; the winner writes the StrategyExecution (type `alert`) and
@@ -23,6 +27,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -34,9 +39,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from exstrat_app.infra.db.types import Money, utcnow
+from exstrat_app.domain.touch import PriceTouch
+from exstrat_app.infra.db.types import Money, UTCDateTime, utcnow
 from exstrat_app.infra.locks import acquire_lock, release_lock
 from exstrat_app.models import Notification, Strategy, StrategyExecution, StrategyStep
+from exstrat_app.services.execution.placement import enqueue_step_order
+from exstrat_app.services.notifications.channel_delivery import enqueue_fan_out
 from exstrat_app.services.notifications.delivery import enqueue_email
 from exstrat_app.services.notifications.push import publish_alert
 from exstrat_app.services.notifications.wording import (
@@ -45,14 +53,13 @@ from exstrat_app.services.notifications.wording import (
     alert_facts,
     alert_title,
 )
-from exstrat_app.services.portfolio.prices import PriceProvider, Quote
-from exstrat_app.services.strategies.inputs import QUOTE
+from exstrat_app.services.portfolio.prices import Quote
 from exstrat_app.services.strategies.queries import step_count
 
 log = logging.getLogger(__name__)
 
 STEP_LOCK_SECONDS = 30
-CROSS_CHUNK = 100  # assets per crossed-steps statement (2 parameters each)
+CROSS_CHUNK = 100  # assets per crossed-steps statement (4 parameters each)
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Fired:
     notify_email: bool
     notify_in_app: bool
     notification: Notification
+    execution_mode: str = "alert"  # alert | confirm | auto (issue 15)
 
 
 @dataclass
@@ -101,47 +109,58 @@ class CycleReport:
 
 
 def watched_assets(session: Session) -> list[str]:
-    """Assets with at least one pending step of an active strategy."""
+    """Assets with at least one pending or armed (trailing) step, or an active stop-loss, of
+    an active strategy."""
     active = (
         select(Strategy.id)
         .where(col(Strategy.id) == col(StrategyStep.strategy_id), Strategy.status == "active")
         .exists()
     )
-    query = select(StrategyStep.asset).where(StrategyStep.state == "pending", active).distinct()
-    return sorted(session.exec(query))
+    open_steps = col(StrategyStep.state).in_(("pending", "armed"))
+    query = select(StrategyStep.asset).where(open_steps, active).distinct()
+    stops = select(Strategy.asset).where(
+        Strategy.status == "active", Strategy.stop_state == "active"
+    )
+    return sorted(set(session.exec(query)) | set(session.exec(stops.distinct())))
 
 
-def crossed_steps(session: Session, last_prices: Mapping[str, Decimal]) -> list[Candidate]:
-    """Pending steps of active strategies whose target is at or below their asset's last price,
-    per asset lowest target first.
+def crossed_steps(session: Session, touches: Mapping[str, PriceTouch]) -> list[Candidate]:
+    """Pending steps of active strategies whose target is at or below their asset's high, per
+    asset lowest target first. A step above the last price (reached by a spike only) is left
+    out when its strategy was created after the spike's moment: that spike came before it.
 
-    Each asset is one `asset = :a AND target_price <= :last` range on the (asset, state,
+    Each asset is one `asset = :a AND target_price <= :high` range on the (asset, state,
     target_price) index; up to CROSS_CHUNK of them go in one statement as an OR, which SQLite
     and PostgreSQL both answer with one index range per asset (a query per asset costs ~10 x
     more in round trips at 500 assets). On SQLite the Money column is an order-preserving text,
     so the comparison is exact there too.
     """
-    items = sorted(last_prices.items())
+    items = sorted(touches.items())
     found: list[Candidate] = []
     for start in range(0, len(items), CROSS_CHUNK):
         found += _crossed_chunk(session, items[start : start + CROSS_CHUNK])
     return sorted(found, key=lambda c: (c.asset, c.target_price, c.position))
 
 
-def _crossed_chunk(session: Session, items: list[tuple[str, Decimal]]) -> list[Candidate]:
+def _crossed_chunk(session: Session, items: list[tuple[str, PriceTouch]]) -> list[Candidate]:
     params: dict[str, Any] = {}
-    for i, (asset, last) in enumerate(items):
-        params[f"a{i}"], params[f"p{i}"] = asset, last
+    for i, (asset, touch) in enumerate(items):
+        params[f"a{i}"], params[f"h{i}"], params[f"l{i}"] = asset, touch.high, touch.last
+        params[f"t{i}"] = touch.high_seen_at
     return [Candidate(*row) for row in session.execute(_crossed_query(len(items)), params)]
 
 
 @lru_cache(maxsize=8)
 def _crossed_query(n: int) -> Any:
-    """The statement for `n` assets, with bound parameters a0/p0 … (built once per size:
+    """The statement for `n` assets, with bound parameters a0/h0/l0/t0 … (built once per size:
     building 100 OR-ed expressions every cycle cost more than running them)."""
     ranges = [
         (col(StrategyStep.asset) == bindparam(f"a{i}"))
-        & (col(StrategyStep.target_price) <= bindparam(f"p{i}", type_=Money()))
+        & (col(StrategyStep.target_price) <= bindparam(f"h{i}", type_=Money()))
+        & (
+            (col(StrategyStep.target_price) <= bindparam(f"l{i}", type_=Money()))
+            | (col(Strategy.created_at) <= bindparam(f"t{i}", type_=UTCDateTime()))
+        )
         for i in range(n)
     ]
     return (
@@ -153,7 +172,13 @@ def _crossed_query(n: int) -> Any:
             StrategyStep.target_price,
         )
         .join(Strategy, col(Strategy.id) == col(StrategyStep.strategy_id))
-        .where(StrategyStep.state == "pending", Strategy.status == "active", or_(*ranges))
+        .where(
+            StrategyStep.state == "pending",
+            Strategy.status == "active",
+            # Trailing steps arm at their target instead of firing: `exits.evaluate` (issue 14).
+            col(StrategyStep.trail_pct).is_(None),
+            or_(*ranges),
+        )
     )
 
 
@@ -161,10 +186,17 @@ def _crossed_query(n: int) -> Any:
 
 
 def trigger_step(
-    engine: Engine, redis: Redis, step_id: str, quote: Quote, *, public_url: str
+    engine: Engine,
+    redis: Redis,
+    step_id: str,
+    quote: Quote,
+    *,
+    public_url: str,
+    touched: bool = False,
 ) -> Fired | None:
     """Fire one step if nobody else has: lock, conditional update, rows, commit, then notify.
-    `public_url` is the site's address, for the link in the alert.
+    `public_url` is the site's address, for the link in the alert. `touched`: the quote is a
+    spike's high seen at `quote.at`, the price already back below (the alert says so).
 
     Returns what was fired, or None if another worker holds/fired it, its strategy is not
     active any more, or the price is below its target.
@@ -174,7 +206,7 @@ def trigger_step(
     if token is None:
         return None
     try:
-        fired = _fire_in_transaction(engine, step_id, quote, public_url=public_url)
+        fired = _fire_in_transaction(engine, step_id, quote, public_url=public_url, touched=touched)
     finally:
         try:
             release_lock(redis, lock_key, token)
@@ -186,7 +218,7 @@ def trigger_step(
 
 
 def _fire_in_transaction(
-    engine: Engine, step_id: str, quote: Quote, *, public_url: str
+    engine: Engine, step_id: str, quote: Quote, *, public_url: str, touched: bool = False
 ) -> Fired | None:
     with Session(engine, expire_on_commit=False) as session:
         if not _claim(session, step_id, quote):
@@ -196,7 +228,14 @@ def _fire_in_transaction(
         assert step is not None
         strategy = session.get(Strategy, step.strategy_id)
         assert strategy is not None
-        notification = _record(session, strategy, step, quote.price, public_url=public_url)
+        notification = _record(
+            session,
+            strategy,
+            step,
+            quote.price,
+            public_url=public_url,
+            touched_at=quote.at if touched else None,
+        )
         session.commit()
         return Fired(
             step_id=step.id,
@@ -206,6 +245,7 @@ def _fire_in_transaction(
             notify_email=strategy.notify_email,
             notify_in_app=strategy.notify_in_app,
             notification=notification,
+            execution_mode=strategy.execution_mode,
         )
 
 
@@ -220,6 +260,7 @@ def _claim(session: Session, step_id: str, quote: Quote) -> bool:
             col(StrategyStep.id) == step_id,
             col(StrategyStep.state) == "pending",
             col(StrategyStep.target_price) <= quote.price,
+            col(StrategyStep.trail_pct).is_(None),  # trailing steps fire in `exits`
             strategy_active,
         )
         .values(state="triggered", triggered_at=utcnow(), triggered_price=quote.price)
@@ -228,7 +269,13 @@ def _claim(session: Session, step_id: str, quote: Quote) -> bool:
 
 
 def _record(
-    session: Session, strategy: Strategy, step: StrategyStep, price: Decimal, *, public_url: str
+    session: Session,
+    strategy: Strategy,
+    step: StrategyStep,
+    price: Decimal,
+    *,
+    public_url: str,
+    touched_at: datetime | None = None,
 ) -> Notification:
     facts = alert_facts(
         strategy,
@@ -236,6 +283,7 @@ def _record(
         step_total=step_count(session, strategy.id),
         last_price=price,
         public_url=public_url,
+        touched_at=touched_at,
     )
     session.add(
         StrategyExecution(
@@ -269,34 +317,45 @@ def after_commit(redis: Redis, fired: Fired) -> None:
             log.warning("live push failed for notification %s", fired.notification_id)
     if fired.notify_email:
         enqueue_email(redis, fired.notification_id)
+    # Web push and Apprise channels (issue 14): one fan-out job, best effort like the email;
+    # a lost one is enqueued again by the channel sweep.
+    enqueue_fan_out(redis, fired.notification_id)
+    # Order execution (issue 15): a confirm/auto strategy's step gets its order job (best
+    # effort too: the periodic track-orders queues again an order whose job was lost).
+    if fired.execution_mode != "alert":
+        enqueue_step_order(redis, fired.step_id)
 
 
 # ---------------------------------------------------------------- the cycle
 
 
+def quote_for(candidate: Candidate, touch: PriceTouch) -> tuple[Quote, bool]:
+    """The price a step fires at, and whether only a spike reached it: the last price when it
+    is at or above the target, else the high (a limit sell at the target would have filled)."""
+    if touch.last >= candidate.target_price:
+        return Quote(touch.last, touch.at), False
+    return Quote(touch.high, touch.high_seen_at), True
+
+
 def run_watch_cycle(
-    engine: Engine, redis: Redis, *, provider: PriceProvider, public_url: str
+    engine: Engine, redis: Redis, touches: Mapping[str, PriceTouch], *, public_url: str
 ) -> CycleReport:
-    """One cycle. It owns its short transactions by design (the exactly-once rule needs each
-    step's claim committed on its own), so it takes the engine, not a session."""
+    """Evaluate one touch per asset (from the stream or the REST fallback; stale prices already
+    left out by the caller). It owns its short transactions by design (the exactly-once rule
+    needs each step's claim committed on its own), so it takes the engine, not a session."""
     started = time.perf_counter()
-    report = CycleReport()
-    with Session(engine) as session:
-        assets = watched_assets(session)
-    report.assets = len(assets)
-    if not assets:
+    report = CycleReport(assets=len(touches), priced=len(touches))
+    if not touches:
         report.seconds = time.perf_counter() - started
         return report
-    # No transaction stays open across the (possibly slow) upstream request.
-    quotes = provider.last_prices(assets, QUOTE)
-    report.priced = len(quotes)
     with Session(engine) as session:
-        candidates = crossed_steps(session, {a: q.price for a, q in quotes.items()})
+        candidates = crossed_steps(session, touches)
     report.candidates = len(candidates)
     for candidate in candidates:
+        quote, touched = quote_for(candidate, touches[candidate.asset])
         try:
             fired = trigger_step(
-                engine, redis, candidate.step_id, quotes[candidate.asset], public_url=public_url
+                engine, redis, candidate.step_id, quote, public_url=public_url, touched=touched
             )
         except SQLAlchemyError:
             # One step's failed transaction (a lock timeout...) must not hold back the others;

@@ -1,0 +1,70 @@
+"""Response models of the value history (issue 16): decimals as strings, camelCase keys."""
+
+from __future__ import annotations
+
+from exstrat_app.api.schemas import Body, decimal_text
+from exstrat_app.domain.history import DayPoint
+from exstrat_app.domain.money import fmt
+from exstrat_app.services.portfolio.history import AssetDayPoint, AssetHistoryView, HistoryView
+
+
+class DayPointOut(Body):
+    day: str  # YYYY-MM-DD (UTC)
+    value: str
+    invested: str
+    realized: str
+    unrealized: str
+    income: str
+    unpriced: int
+
+    @classmethod
+    def of(cls, p: DayPoint) -> DayPointOut:
+        return cls(
+            day=p.day.isoformat(), value=fmt(p.value), invested=fmt(p.invested),
+            realized=fmt(p.realized), unrealized=fmt(p.unrealized), income=fmt(p.income),
+            unpriced=p.unpriced,
+        )  # fmt: skip
+
+
+class HistoryOut(Body):
+    quote: str
+    building: bool
+    progress: str | None
+    points: list[DayPointOut]
+
+    @classmethod
+    def of(cls, view: HistoryView) -> HistoryOut:
+        return cls(
+            quote=view.quote,
+            building=view.building,
+            progress=decimal_text(view.progress),
+            points=[DayPointOut.of(p) for p in view.points],
+        )
+
+
+class AssetDayPointOut(Body):
+    day: str
+    quantity: str
+    price: str | None
+    value: str | None
+    avg_price: str | None
+    cost: str
+
+    @classmethod
+    def of(cls, p: AssetDayPoint) -> AssetDayPointOut:
+        return cls(
+            day=p.day.isoformat(), quantity=fmt(p.quantity), price=decimal_text(p.price),
+            value=decimal_text(p.value), avg_price=decimal_text(p.avg_price), cost=fmt(p.cost),
+        )  # fmt: skip
+
+
+class AssetHistoryOut(Body):
+    asset: str
+    quote: str
+    points: list[AssetDayPointOut]
+
+    @classmethod
+    def of(cls, view: AssetHistoryView) -> AssetHistoryOut:
+        return cls(
+            asset=view.asset, quote=view.quote, points=[AssetDayPointOut.of(p) for p in view.points]
+        )

@@ -1,0 +1,53 @@
+"""A strategy's execution mode: `alert` (the default: never trades), `confirm` or `auto`, and
+its paper flag. Changing them needs the password again: it decides whether exstrat may sell
+on the person's behalf. The caller owns the unit of work."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from exstrat_app.infra.db.types import utcnow
+from exstrat_app.models import Strategy, User
+from exstrat_app.services.auth.passwords import verify_password
+from exstrat_app.services.errors import InvalidInput, NotFound
+from exstrat_app.services.execution.placement import MODES
+from exstrat_app.services.execution.trading_keys import trading_key_of
+
+WRONG_PASSWORD = "That is not your password: the execution mode was not changed."  # noqa: S105
+
+
+def set_execution_mode(
+    session: Session,
+    *,
+    user_id: str,
+    strategy_id: str,
+    mode: str,
+    password: str,
+    paper: bool | None = None,
+) -> Strategy:
+    strategy = session.get(Strategy, strategy_id)
+    if strategy is None or strategy.user_id != user_id:
+        raise NotFound("No such strategy.")
+    if mode not in MODES:
+        raise InvalidInput(
+            "Choose alert, confirm or auto.", fields={"mode": "alert, confirm or auto"}
+        )
+    user = session.get(User, user_id)
+    if user is None or not verify_password(password or "", user.password_hash):
+        raise InvalidInput(WRONG_PASSWORD, fields={"password": WRONG_PASSWORD})
+    new_paper = strategy.paper if paper is None else paper
+    if mode != "alert" and not new_paper and not _has_trading_key(session, strategy):
+        # A real order needs an account with a trading key: say so now, not at 3 a.m.
+        message = "Add a trading key to this strategy's exchange account first, or use paper mode."
+        raise InvalidInput(message, fields={"mode": message})
+    strategy.execution_mode = mode
+    strategy.paper = new_paper
+    strategy.updated_at = utcnow()
+    session.add(strategy)
+    session.flush()
+    return strategy
+
+
+def _has_trading_key(session: Session, strategy: Strategy) -> bool:
+    account_id = strategy.exchange_account_id
+    return account_id is not None and trading_key_of(session, account_id) is not None

@@ -1,0 +1,57 @@
+"""The order's rows: its audit trail (every request and answer, no secrets), the exchange's
+view applied to it, and the filled order's consequences (the step done, the `order`
+execution row). The caller owns the transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from exstrat_app.infra import exchanges as xa
+from exstrat_app.infra.db.types import utcnow
+from exstrat_app.models import Order, OrderAudit, StrategyExecution, StrategyStep
+
+
+def audit(session: Session, order: Order, wire: xa.Wire) -> None:
+    session.add(
+        OrderAudit(
+            order_id=order.id, user_id=order.user_id, action=wire.action,
+            request=wire.request, response=wire.response, ok=wire.ok,
+        )
+    )  # fmt: skip
+
+
+def mark_filled(session: Session, order: Order) -> None:
+    """The step is done and its `order` execution row written (one per step, ever)."""
+    now = utcnow()
+    order.status = "filled"
+    order.updated_at = now
+    session.add(order)
+    session.execute(
+        update(StrategyStep)
+        .where(col(StrategyStep.id) == order.step_id, col(StrategyStep.state) == "triggered")
+        .values(state="done", done_at=now)
+    )
+    session.add(
+        StrategyExecution(
+            strategy_id=order.strategy_id,
+            step_id=order.step_id,
+            executed_qty=order.filled_qty,
+            price=order.avg_fill_price or order.price or order.trigger_price,
+            execution_type="order",
+            status="filled",
+        )
+    )
+
+
+def apply_state(session: Session, order: Order, state: xa.OrderState) -> None:
+    """The exchange's view of the order onto its row (filled -> the step is done)."""
+    order.exchange_order_id = state.exchange_order_id
+    order.filled_qty = state.filled
+    order.avg_fill_price = state.average
+    order.updated_at = utcnow()
+    if state.status == "filled" and order.status != "filled":
+        mark_filled(session, order)
+    elif state.status != "filled":
+        order.status = state.status
+    session.add(order)

@@ -1,0 +1,127 @@
+"""CSV exports (issue 16): trades, transfers, positions and the value history, of one of the
+user's accounts or all of them. Decimals are written as exact strings (`fmt`: no exponent),
+times as ISO 8601 UTC; the columns are documented in docs/export.md."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from exstrat_app.domain.money import fmt
+from exstrat_app.models import ExchangeAccount, Position, Trade, Transfer
+from exstrat_app.services.errors import InvalidInput, NotFound
+from exstrat_app.services.portfolio.history import value_history
+from exstrat_app.services.portfolio.loaders import account_ids
+
+KINDS = ("trades", "transfers", "positions", "history")
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "trades": ("account_id", "exchange", "trade_id", "ts", "symbol", "base", "quote", "side",
+               "amount", "price", "cost", "fee_asset", "fee_cost", "kind"),
+    "transfers": ("account_id", "exchange", "transfer_id", "ts", "type", "source", "asset",
+                  "amount", "fee_asset", "fee_cost", "status", "txid"),
+    "positions": ("asset", "quote", "quantity", "computed_qty", "cost_basis", "avg_price",
+                  "realized_pnl", "unknown_cost_qty", "income"),
+    "history": ("day", "value", "invested", "realized", "unrealized", "income", "unpriced"),
+}  # fmt: skip
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "is_finite"):  # a Decimal
+        return fmt(value)  # type: ignore[arg-type]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[no-any-return]
+    return str(value)
+
+
+def export_csv(session: Session, user_id: str, kind: str, *, account: str | None = None) -> str:
+    """The CSV text of `kind` for the user (one account with `account`, else all)."""
+    if kind not in KINDS:
+        raise InvalidInput("Unknown export.", fields={"kind": f"One of {', '.join(KINDS)}."})
+    accounts = account_ids(session, user_id)
+    if account:
+        if account not in accounts:
+            raise NotFound("Exchange account not found.")
+        accounts = [account]
+    if kind == "trades":
+        rows = _trades(session, accounts)
+    elif kind == "transfers":
+        rows = _transfers(session, accounts)
+    elif kind == "positions":
+        rows = _positions(session, user_id)
+    else:
+        rows = _history(session, user_id)
+    return _write(COLUMNS[kind], rows)
+
+
+def _write(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_text(v) for v in row])
+    return out.getvalue()
+
+
+def _exchanges(session: Session, accounts: list[str]) -> dict[str, str]:
+    rows = session.execute(
+        select(ExchangeAccount.id, ExchangeAccount.exchange).where(
+            ExchangeAccount.id.in_(accounts or [""])  # type: ignore[attr-defined]
+        )
+    )
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+def _trades(session: Session, accounts: list[str]) -> list[tuple[object, ...]]:
+    names = _exchanges(session, accounts)
+    rows = session.execute(
+        select(Trade)
+        .where(Trade.exchange_account_id.in_(accounts or [""]))  # type: ignore[attr-defined]
+        .order_by(Trade.ts, Trade.exchange_account_id, Trade.symbol, Trade.exchange_trade_id)  # type: ignore[arg-type]
+    ).scalars()
+    return [
+        (t.exchange_account_id, names.get(t.exchange_account_id), t.exchange_trade_id, t.ts,
+         t.symbol, t.base, t.quote, t.side, t.amount, t.price, t.cost, t.fee_asset, t.fee_cost,
+         t.kind)
+        for t in rows
+    ]  # fmt: skip
+
+
+def _transfers(session: Session, accounts: list[str]) -> list[tuple[object, ...]]:
+    names = _exchanges(session, accounts)
+    rows = session.execute(
+        select(Transfer)
+        .where(Transfer.exchange_account_id.in_(accounts or [""]))  # type: ignore[attr-defined]
+        .order_by(Transfer.ts, Transfer.exchange_account_id, Transfer.exchange_transfer_id)  # type: ignore[arg-type]
+    ).scalars()
+    return [
+        (t.exchange_account_id, names.get(t.exchange_account_id), t.exchange_transfer_id, t.ts,
+         t.type, t.source, t.asset, t.amount, t.fee_asset, t.fee_cost, t.status, t.txid)
+        for t in rows
+    ]  # fmt: skip
+
+
+def _positions(session: Session, user_id: str) -> list[tuple[object, ...]]:
+    """The stored positions (all accounts together: a position is per user)."""
+    rows = session.execute(
+        select(Position).where(Position.user_id == user_id).order_by(Position.asset)  # type: ignore[arg-type]
+    ).scalars()
+    return [
+        (p.asset, p.quote, p.quantity, p.computed_qty, p.cost_basis, p.avg_price,
+         p.realized_pnl, p.unknown_cost_qty, p.income)
+        for p in rows
+    ]  # fmt: skip
+
+
+def _history(session: Session, user_id: str) -> list[tuple[object, ...]]:
+    """The value history (all accounts together: it is per user)."""
+    view = value_history(session, user_id)
+    return [
+        (p.day, p.value, p.invested, p.realized, p.unrealized, p.income, p.unpriced)
+        for p in view.points
+    ]

@@ -1,0 +1,165 @@
+"""The value history's storage and inputs (issue 16), for `history.py`: the user's events in
+replay order (with fiat cash movements), the per-day digests that find the first changed day,
+the inputs' fingerprint, and the day rows and snapshots written with bulk statements."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from exstrat_app.domain.history import (
+    DayPoint,
+    Event,
+    Snapshot,
+    day_of,
+    sort_events,
+)
+from exstrat_app.domain.money import FIAT
+from exstrat_app.domain.positions import Fill, Movement
+from exstrat_app.infra.db.bulk import upsert
+from exstrat_app.models import (
+    Transfer,
+    ValueHistoryDay,
+    ValueHistorySnapshot,
+)
+from exstrat_app.services.portfolio.loaders import (
+    account_ids,
+    load_fills,
+    load_movements,
+    load_openings,
+)
+from exstrat_app.services.portfolio.rebuild import inputs_fingerprint
+
+DAY = timedelta(days=1)
+HISTORY_VERSION = "1"  # bump when the history's rules change: every history is rebuilt
+EMPTY_DIGEST = hashlib.blake2b(b"", digest_size=16).hexdigest()
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+def load_events(session: Session, user_id: str) -> list[Event]:
+    """Every event of the user in replay order: the positions rebuild's fills and movements,
+    plus fiat cash movements (the rebuild skips them: fiat has no position; the history
+    follows fiat held as cash)."""
+    accounts = account_ids(session, user_id)
+    fills = load_fills(session, accounts)
+    moves = load_movements(session, accounts) + load_openings(session, user_id)
+    moves += _fiat_movements(session, accounts)
+    return sort_events(fills, moves)
+
+
+def _fiat_movements(session: Session, accounts: list[str]) -> list[Movement]:
+    if not accounts:
+        return []
+    rows = session.execute(
+        select(
+            Transfer.ts, Transfer.exchange_account_id, Transfer.exchange_transfer_id,
+            Transfer.type, Transfer.asset, Transfer.amount, Transfer.fee_cost,
+        ).where(
+            Transfer.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
+            Transfer.asset.in_(sorted(FIAT)),  # type: ignore[attr-defined]
+            Transfer.status == "ok",  # type: ignore[arg-type]
+        )
+    )  # fmt: skip
+    moves = []
+    for ts, acc, tid, kind, asset, amount, fee in rows:
+        if kind == "unclassified" and amount:
+            kind, amount = ("deposit", amount) if amount > 0 else ("withdrawal", -amount)
+        if kind not in ("deposit", "withdrawal"):
+            continue
+        charged = fee if kind == "withdrawal" and fee else Decimal(0)
+        moves.append(Movement(ts, f"{acc}:{tid}", asset, kind, amount, charged))
+    return moves
+
+
+def day_digests(events: list[Event]) -> dict[date, str]:
+    """A digest of each day's events (what they are, not where they are stored)."""
+    hashes: dict[date, Any] = {}
+    for e in events:
+        day = day_of(e.ts)
+        h = hashes.get(day)
+        if h is None:
+            h = hashes[day] = hashlib.blake2b(digest_size=16)
+        h.update(repr(e).encode())
+    return {day: h.hexdigest() for day, h in hashes.items()}
+
+
+def fingerprint(session: Session, user_id: str) -> str:
+    accounts = account_ids(session, user_id)
+    raw = f"h{HISTORY_VERSION}|" + inputs_fingerprint(session, accounts, user_id)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def event_assets(events: list[Event]) -> set[str]:
+    assets: set[str] = set()
+    for e in events:
+        if isinstance(e, Fill):
+            assets.update((e.base, e.quote))
+            if e.fee_asset:
+                assets.add(e.fee_asset)
+        else:
+            assets.add(e.asset)
+    return assets
+
+
+def store_points(
+    session: Session, user_id: str, points: list[DayPoint], digests: dict[date, str], today: date
+) -> None:
+    rows = [
+        {
+            "user_id": user_id, "day": p.day, "value": p.value, "invested": p.invested,
+            "realized": p.realized, "unrealized": p.unrealized, "income": p.income,
+            "unpriced": p.unpriced, "digest": digests.get(p.day, EMPTY_DIGEST),
+            "final": p.day < today,
+        }
+        for p in points
+    ]  # fmt: skip
+    columns = (
+        "value", "invested", "realized", "unrealized", "income", "unpriced", "digest", "final",
+    )  # fmt: skip
+    for i in range(0, len(rows), 500):
+        upsert(session, ValueHistoryDay, rows[i : i + 500], ("user_id", "day"), update=columns)
+
+
+def save_snapshot(session: Session, user_id: str, snapshot: Snapshot) -> None:
+    row = {"user_id": user_id, "day": snapshot.day, "state": json.dumps(snapshot.to_json())}
+    upsert(session, ValueHistorySnapshot, [row], ("user_id", "day"), update=("state",))
+
+
+def latest_snapshot(session: Session, user_id: str, *, before: date) -> Snapshot | None:
+    row = session.execute(
+        select(ValueHistorySnapshot.state)
+        .where(
+            ValueHistorySnapshot.user_id == user_id,  # type: ignore[arg-type]
+            ValueHistorySnapshot.day < before,  # type: ignore[operator]
+        )
+        .order_by(ValueHistorySnapshot.day.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if row is None else Snapshot.from_json(json.loads(row))
+
+
+def drop_snapshots(session: Session, user_id: str, since: date | None) -> None:
+    stmt = delete(ValueHistorySnapshot).where(ValueHistorySnapshot.user_id == user_id)  # type: ignore[arg-type]
+    if since is not None:
+        stmt = stmt.where(ValueHistorySnapshot.day >= since)  # type: ignore[operator]
+    session.execute(stmt)
+
+
+def prune_snapshots(session: Session, user_id: str, *, keep: date) -> None:
+    """Keep the month checkpoints and the last day's; drop older last-day ones."""
+    rows = session.execute(
+        select(ValueHistorySnapshot.id, ValueHistorySnapshot.day).where(
+            ValueHistorySnapshot.user_id == user_id  # type: ignore[arg-type]
+        )
+    ).all()
+    stale = [i for i, day in rows if day.day != 1 and day != keep]
+    if stale:
+        session.execute(delete(ValueHistorySnapshot).where(ValueHistorySnapshot.id.in_(stale)))  # type: ignore[attr-defined]

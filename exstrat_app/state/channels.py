@@ -1,0 +1,190 @@
+"""/channels: where alerts go besides the tab and the inbox (services/notifications/channels).
+
+The list holds what the service shows (label, masked hint, kind): an Apprise URL passes only
+through the `add` handler's form argument (an uncontrolled password input) into the sealed
+row and is never kept here. Web push is turned on in the browser (`assets/exstrat-push.js`:
+service worker, permission, `PushManager.subscribe`, then `POST /api/push/subscriptions`);
+this state only hears how that went.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from exstrat_app import bootstrap
+from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.notifications import channels as channels_service
+from exstrat_app.services.notifications.channels import ChannelView, SendConfig
+from exstrat_app.state.base import load_for_user, user_data
+from exstrat_app.state.display import ago_text
+from exstrat_app.state.field_limits import text_refusal
+
+URL_MAX_CHARS = channels_service.MAX_URL_LENGTH
+LABEL_MAX_CHARS = channels_service.MAX_LABEL_LENGTH
+KIND_NAMES = {"webpush": "Web push", "apprise": "Apprise"}
+# The page's script, loaded on demand (a module: nothing runs until a handler asks).
+PUSH_MODULE = "import('/exstrat-push.js')"
+REGISTER_SCRIPT = f"{PUSH_MODULE}.then((m) => m.register())"
+SUBSCRIBE_SCRIPT = f"{PUSH_MODULE}.then((m) => m.subscribe())"
+PUSH_STATES = {
+    "unsupported": "This browser cannot receive web push.",
+    "denied": "Notifications are blocked for this site: allow them in the browser's settings.",
+    "ready": "",
+    "subscribed": "",
+}
+
+
+def _list(user_id: str) -> list[ChannelView]:
+    with bootstrap.unit_of_work() as session:
+        return channels_service.list_channels(session, user_id)
+
+
+def _add(user_id: str, url: str, label: str) -> list[ChannelView]:
+    with bootstrap.unit_of_work() as session:
+        channels_service.add_apprise_channel(
+            session, bootstrap.secret_box(), user_id=user_id, url=url, label=label
+        )
+    return _list(user_id)
+
+
+def _remove(user_id: str, channel_id: str) -> list[ChannelView]:
+    with bootstrap.unit_of_work() as session:
+        channels_service.remove_channel(session, user_id=user_id, channel_id=channel_id)
+    return _list(user_id)
+
+
+def _test(user_id: str, channel_id: str) -> ChannelView:
+    with bootstrap.unit_of_work() as session:
+        return channels_service.send_test_message(
+            session,
+            bootstrap.secret_box(),
+            SendConfig.from_settings(bootstrap.settings()),
+            user_id=user_id,
+            channel_id=channel_id,
+        )
+
+
+def _row(c: ChannelView) -> dict[str, str]:
+    return {
+        "id": c.id,
+        "kind": KIND_NAMES.get(c.kind, c.kind),
+        "label": c.label,
+        "hint": c.hint,
+        "added": ago_text(c.created_at),
+    }
+
+
+@user_data
+class ChannelsState(rx.State):
+    rows: list[dict[str, str]] = []
+    loaded: bool = False
+    busy: bool = False
+    error: str = ""
+    field_errors: dict[str, str] = {}
+    notice: str = ""
+    # The browser's side of web push: unknown | unsupported | denied | ready | subscribed.
+    push_state: str = "unknown"
+    push_message: str = ""
+
+    @rx.var
+    def url_error(self) -> str:
+        return self.field_errors.get("url", "")
+
+    @rx.var
+    def label_error(self) -> str:
+        return self.field_errors.get("label", "")
+
+    def _begin(self) -> None:
+        self.busy, self.error, self.field_errors, self.notice = True, "", {}, ""
+
+    def _failed(self, exc: ServiceError) -> None:
+        self.busy, self.error, self.field_errors = False, exc.message, dict(exc.fields)
+
+    def _show(self, views: list[ChannelView]) -> None:
+        self.rows = [_row(v) for v in views]
+        self.loaded, self.busy = True, False
+
+    @rx.event
+    async def load(self) -> Any:
+        self.error, self.field_errors, self.notice = "", {}, ""
+        events = await load_for_user(self, _list, self._show, failed=self._failed)
+        if events is not None:
+            return events  # signed out: to /login, nothing else
+        # The service worker registers on every visit (it must be there for a push to show).
+        return rx.call_script(REGISTER_SCRIPT, callback=ChannelsState.push_checked)
+
+    @rx.event
+    def push_checked(self, result: Any) -> None:
+        state = str(result) if str(result) in PUSH_STATES else "unsupported"
+        self.push_state, self.push_message = state, PUSH_STATES[state]
+
+    @rx.event
+    def subscribe_push(self) -> Any:
+        self.push_message = "Asking the browser…"
+        return rx.call_script(SUBSCRIBE_SCRIPT, callback=ChannelsState.push_subscribed)
+
+    @rx.event
+    async def push_subscribed(self, result: Any) -> Any:
+        text = str(result)[:300]
+        if text != "ok":
+            self.push_message = text
+            return None
+        self.push_state, self.push_message = "subscribed", ""
+        self.notice = "Web push is on for this browser."
+        return await load_for_user(self, _list, self._show, failed=self._failed)
+
+    def _shown_added(self, views: list[ChannelView]) -> None:
+        self._show(views)
+        self.notice = "Channel added. Send a test to check it."
+
+    @rx.event
+    async def add(self, form: dict[str, Any]) -> Any:
+        url, label = form.get("url", ""), form.get("label", "")
+        refusals = {
+            name: why
+            for name, value, limit in (("url", url, URL_MAX_CHARS), ("label", label, 1000))
+            if (why := text_refusal(value, limit))
+        }
+        if refusals:
+            self.field_errors = {k: f"This {k} {why}." for k, why in refusals.items()}
+            return None
+        return await load_for_user(
+            self,
+            lambda user_id: _add(user_id, str(url), str(label)),
+            self._shown_added,
+            failed=self._failed,
+            start=self._begin,
+        )
+
+    def _shown_removed(self, views: list[ChannelView]) -> None:
+        self._show(views)
+        self.notice = "Channel removed."
+
+    @rx.event
+    async def remove(self, channel_id: str) -> Any:
+        channel_id = str(channel_id)[:32]
+        return await load_for_user(
+            self,
+            lambda user_id: _remove(user_id, channel_id),
+            self._shown_removed,
+            failed=self._failed,
+            start=self._begin,
+        )
+
+    def _shown_tested(self, view: ChannelView) -> None:
+        self.busy = False
+        self.notice = f"Test sent to {view.label}."
+
+    @rx.event(background=True)
+    async def send_test(self, channel_id: str) -> Any:
+        # A slow service must not hold the page's other events: a background handler.
+        channel_id = str(channel_id)[:32]
+        return await load_for_user(
+            self,
+            lambda user_id: _test(user_id, channel_id),
+            self._shown_tested,
+            failed=self._failed,
+            start=self._begin,
+        )

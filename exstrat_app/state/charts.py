@@ -1,0 +1,141 @@
+"""The history charts' points (issue 16): the service's day points (exact Decimals) as the
+numeric strings recharts scales, cut to the chosen range and thinned to what a chart can
+show; and the last day's figures as display text.
+
+The states keep every point on the server and send the browser one range at a time, so a
+range change costs no database read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Protocol, TypeVar
+
+from exstrat_app.state.display import chart_number, money_text, price_text, qty_text
+
+RANGE_DAYS = {"1M": 30, "3M": 91, "1Y": 365, "All": None}
+DEFAULT_RANGE = "1Y"
+MAX_POINTS = 400  # more than a chart's width in pixels shows nothing more
+CENT = Decimal("0.01")
+
+
+class DayFigures(Protocol):
+    """A portfolio day (services.portfolio.history's DayPoint)."""
+
+    @property
+    def day(self) -> date: ...
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def invested(self) -> Decimal: ...
+    @property
+    def realized(self) -> Decimal: ...
+    @property
+    def unrealized(self) -> Decimal: ...
+    @property
+    def income(self) -> Decimal: ...
+
+
+class AssetDay(Protocol):
+    """A token's day (services.portfolio.history's AssetDayPoint)."""
+
+    @property
+    def day(self) -> date: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def value(self) -> Decimal | None: ...
+    @property
+    def avg_price(self) -> Decimal | None: ...
+
+
+P = TypeVar("P", bound=DayFigures | AssetDay)
+
+
+def in_range(points: Sequence[P], range_: str) -> list[P]:
+    """The points of the range's last N days, counted back from the last point (All: all)."""
+    days = RANGE_DAYS.get(range_)
+    if days is None or not points:
+        return list(points)
+    start = points[-1].day - timedelta(days=days - 1)
+    return [p for p in points if p.day >= start]
+
+
+def thinned(points: Sequence[P], most: int = MAX_POINTS) -> list[P]:
+    """At most `most` points, evenly spaced, the last one always kept (it is today)."""
+    if len(points) <= most:
+        return list(points)
+    step = -(-len(points) // most)
+    kept = list(points[::-1][::step])[::-1]
+    return kept
+
+
+def _coordinate(value: Decimal | None, places: Decimal | None = CENT) -> str | None:
+    if value is None:
+        return None
+    return chart_number(value.quantize(places) if places is not None else value)
+
+
+def value_points(points: Sequence[DayFigures], range_: str) -> list[dict[str, str | None]]:
+    return [
+        {
+            "day": p.day.isoformat(),
+            "value": _coordinate(p.value),
+            "invested": _coordinate(p.invested),
+            "realized": _coordinate(p.realized),
+            "unrealized": _coordinate(p.unrealized),
+            "income": _coordinate(p.income),
+        }
+        for p in thinned(in_range(points, range_))
+    ]
+
+
+def position_points(points: Sequence[AssetDay], range_: str) -> list[dict[str, str | None]]:
+    return [
+        {
+            "day": p.day.isoformat(),
+            "value": _coordinate(p.value),
+            "avg": _coordinate(p.avg_price, None),
+            "price": _coordinate(p.price, None),
+            "quantity": _coordinate(p.quantity, None),
+        }
+        for p in thinned(in_range(points, range_))
+    ]
+
+
+def last_day_text(points: Sequence[DayFigures]) -> dict[str, str]:
+    """The last day's figures as the page writes them (empty when there is no point)."""
+    if not points:
+        return {}
+    p = points[-1]
+    return {
+        "day": p.day.isoformat(),
+        "value": money_text(p.value),
+        "invested": money_text(p.invested),
+        "realized": money_text(p.realized),
+        "unrealized": money_text(p.unrealized),
+        "income": money_text(p.income),
+    }
+
+
+def last_position_text(points: Sequence[AssetDay]) -> dict[str, str]:
+    if not points:
+        return {}
+    p = points[-1]
+    return {
+        "day": p.day.isoformat(),
+        "quantity": qty_text(p.quantity),
+        "value": money_text(p.value),
+        "avg": price_text(p.avg_price),
+    }
+
+
+def progress_text(progress: Decimal | None) -> str:
+    """0..1 -> "42" (whole percent) for the building state's bar."""
+    if progress is None:
+        return "0"
+    return str(int(max(Decimal(0), min(progress, Decimal(1))) * 100))
