@@ -439,7 +439,9 @@ def test_a_worker_killed_at_random_points_never_duplicates_nor_loses_rows(
         figure("sigkill-cycle", **c)
     # The kills landed mid-run, in different steps; not one row doubled or lost.
     assert len(mid_sync) >= KILL_CYCLES - 1
-    assert len({c["step_in_flight"] for c in cycles}) >= 3
+    # The steps that make the requests and the big commits are both hit (8-11 times each in a
+    # run); unpaced, the balances and positions steps last a few ms and are hit by chance only.
+    assert {"transfers", "trades"} <= {c["step_in_flight"] for c in cycles}
     assert sum(c["duplicates"] + c["missing"] + c["extra"] for c in cycles) == 0
 
 
