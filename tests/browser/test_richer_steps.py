@@ -4,14 +4,13 @@ strategy page shows the trailing step's armed state and peak."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
 from playwright.sync_api import expect
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Strategy, StrategyStep, User
 from tests.browser.helpers import new_page, sign_up, unique_email
 
@@ -80,15 +79,14 @@ def test_dialog_previews_a_trailing_step_and_a_stop_loss(browser: Any, app: Any)
             ).all()
             assert (first.trail_pct, first.target_price) == (Decimal("2"), Decimal("2200"))
             assert (second.target_kind, second.target_price) == ("price", Decimal("2800"))
-            # As if 2,300 had armed it and raised its peak (the watcher's part is tested in
-            # tests/alerts/test_exits.py): the page shows the peak and where it fires.
-            session.execute(
-                update(StrategyStep)
-                .where(col(StrategyStep.id) == first.id)
-                .values(state="armed", armed_at=utcnow(), peak_price=Decimal("2300"))
-            )
-            session.commit()
             strategy_id = strategy.id
+            first_id = first.id
+
+        # 2,300 is above the 2,200 target: the running watcher arms the step with peak 2,300
+        # (its floor 2,254 is below 2,300, so it stays armed). Writing "armed, peak 2,300" by
+        # hand while the price sat at 2,100 raced the watcher, which then fired it (CI).
+        app.sim.set_price("ETH/USDT", "2300")
+        _wait_armed(app.engine, first_id, Decimal("2300"))
 
         page.goto(f"{app.url}/strategies/{strategy_id}")
         rule = page.locator(".step-row .step-rule").first
@@ -98,3 +96,17 @@ def test_dialog_previews_a_trailing_step_and_a_stop_loss(browser: Any, app: Any)
         expect(page.locator("#strategy-stop")).to_contain_text("moves to break-even")
     finally:
         page.context.close()
+
+
+def _wait_armed(engine: Any, step_id: str, peak: Decimal, timeout_s: float = 60.0) -> None:
+    """Until the watcher has armed the step at `peak` (it looks every few seconds)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            step = session.get(StrategyStep, step_id)
+            assert step is not None
+            if step.state == "armed" and step.peak_price == peak:
+                return
+            assert step.state in ("pending", "armed"), step.state
+        time.sleep(0.5)
+    raise AssertionError(f"the watcher did not arm the step at {peak} in {timeout_s} s")
