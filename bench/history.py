@@ -5,6 +5,10 @@ days, counted), so the figures are the history's own cost. Printed, never assert
 
     python -m bench history                         # 20,000 trades
     EXSTRAT_BENCH_FULL=1 python -m bench history    # 100,000 trades
+
+Measured on the 2-core dev machine (100,000 trades, SQLite), before and after the loaders got
+a `since` (one more day reads only its own events, replayed from the last day's snapshot):
+first build 3.04 s -> 2.61 s; one more day 1.54 s -> 0.06 s.
 """
 
 from __future__ import annotations

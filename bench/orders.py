@@ -4,7 +4,8 @@
 
 For each of BENCH_ORDERS (default 60) triggered steps of an `auto` strategy, the time from
 the order job's start (the step has just fired) to the limit sell accepted by the simulated
-Binance: the order row, the claim, the trading key re-checked with the exchange, markets
+Binance, then the simulated Coinbase (BENCH_ORDERS_EXCHANGES=binance,coinbase): the order
+row, the claim, the trading key re-checked with the exchange, markets
 (cached in Redis after the first), the free balance, the order itself. Printed, not asserted.
 Throwaway data dir, SQLite (or BENCH_DATABASE_URL), embedded Redis.
 """
@@ -31,7 +32,7 @@ def _forget_cached_clients() -> None:
 
 def main() -> None:
     from exstrat_app.infra.redis import embedded_url, start_embedded
-    from simexchange import BINANCE_TRADING_KEY, SimExchange, small_dataset
+    from simexchange import BINANCE_TRADING_KEY, COINBASE_TRADING_KEY, SimExchange, small_dataset
 
     samples = int(os.environ.get("BENCH_ORDERS", "60"))
     data_dir = Path(tempfile.mkdtemp(prefix="exs-bench-orders-"))
@@ -42,6 +43,7 @@ def main() -> None:
         DATABASE_URL=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{data_dir / 'bench.db'}",
         REDIS_URL=embedded_url(data_dir),
         EXSTRAT_BINANCE_URL=sim.start(),
+        EXSTRAT_COINBASE_URL=sim.url,
     )
     os.environ.setdefault("ENCRYPTION_KEY", "22" * 32)
     _forget_cached_clients()
@@ -50,15 +52,21 @@ def main() -> None:
 
         upgrade_to_head()
         sim.set_price("ETH/USDT", "2000")
+        sim.set_price("ETH/USD", "2000")
         sim.set_balance(BINANCE_TRADING_KEY, "ETH", "100000")
-        step_ids = _seed(samples)
-        latencies = _run(step_ids)
-        posts = [r for r in sim.requests_log("/api/v3/order") if r.startswith("POST")]
-        p50 = statistics.median(latencies)
-        p95 = sorted(latencies)[max(0, int(len(latencies) * 0.95) - 1)]
-        print(f"trigger-to-order-sent over {len(latencies)} steps: p50 {p50 * 1000:.1f} ms, "
-              f"p95 {p95 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")  # fmt: skip
-        print(f"orders placed on the simulator: {len(posts)} (one per step)")
+        sim.set_balance(COINBASE_TRADING_KEY, "ETH", "100000")
+        wanted = os.environ.get("BENCH_ORDERS_EXCHANGES", "binance,coinbase").split(",")
+        for exchange in [e.strip() for e in wanted if e.strip()]:
+            step_ids = _seed(samples, exchange)
+            latencies = _run(step_ids)
+            path = "/api/v3/order" if exchange == "binance" else "/api/v3/brokerage/orders"
+            posts = [r for r in sim.requests_log(path) if r.split("?")[0] == f"POST {path}"]
+            p50 = statistics.median(latencies)
+            p95 = sorted(latencies)[max(0, int(len(latencies) * 0.95) - 1)]
+            print(f"{exchange} trigger-to-order-sent over {len(latencies)} steps: "
+                  f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
+                  f"max {max(latencies) * 1000:.1f} ms")  # fmt: skip
+            print(f"{exchange} orders placed on the simulator: {len(posts)} (one per step)")
     finally:
         _forget_cached_clients()
         sim.stop()
@@ -67,7 +75,7 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _seed(samples: int) -> list[str]:
+def _seed(samples: int, exchange: str = "binance") -> list[str]:
     from sqlmodel import Session
 
     from exstrat_app import bootstrap
@@ -81,31 +89,49 @@ def _seed(samples: int) -> list[str]:
         BINANCE_READONLY_SECRET,
         BINANCE_TRADING_KEY,
         BINANCE_TRADING_SECRET,
+        COINBASE_READONLY_KEY,
+        COINBASE_READONLY_SECRET,
+        COINBASE_TRADING_KEY,
+        COINBASE_TRADING_SECRET,
     )
+
+    read, trade = (
+        (
+            (BINANCE_READONLY_KEY, BINANCE_READONLY_SECRET),
+            (BINANCE_TRADING_KEY, BINANCE_TRADING_SECRET),
+        )
+        if exchange == "binance"
+        else (
+            (COINBASE_READONLY_KEY, COINBASE_READONLY_SECRET),
+            (COINBASE_TRADING_KEY, COINBASE_TRADING_SECRET),
+        )
+    )
+    quote = "USDT" if exchange == "binance" else "USD"
 
     box = bootstrap.secret_box()
     step_ids = []
     with Session(bootstrap.engine()) as session:
-        user = User(email="bench@bench.local", password_hash="x")
+        user = User(email=f"bench-{exchange}@bench.local", password_hash="x")
         session.add(user)
         session.flush()
         account_id = new_id()
-        creds = xa.Credentials(api_key=BINANCE_READONLY_KEY, secret=BINANCE_READONLY_SECRET)
+        creds = xa.Credentials(api_key=read[0], secret=read[1])
         session.add(
             ExchangeAccount(
-                id=account_id, user_id=user.id, exchange="binance", key_id=box.current_key_id,
+                id=account_id, user_id=user.id, exchange=exchange, key_id=box.current_key_id,
                 **sealed_columns(box, account_id=account_id, credentials=creds),
             )
         )  # fmt: skip
         session.flush()
         set_trading_key(
             session, box, user_id=user.id, account_id=account_id,
-            api_key=BINANCE_TRADING_KEY, api_secret=BINANCE_TRADING_SECRET,
+            api_key=trade[0], api_secret=trade[1],
         )  # fmt: skip
         for _ in range(samples):
             strategy = Strategy(
-                user_id=user.id, asset="ETH", ref_type="custom", ref_price=Decimal("2000"),
-                base_qty=Decimal("1"), exchange_account_id=account_id, execution_mode="auto",
+                user_id=user.id, asset="ETH", quote=quote, ref_type="custom",
+                ref_price=Decimal("2000"), base_qty=Decimal("1"), exchange_account_id=account_id,
+                execution_mode="auto",
             )  # fmt: skip
             session.add(strategy)
             session.flush()

@@ -8,15 +8,14 @@ The request's unit of work (`SessionDep`) commits what a route added once it has
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app import bootstrap
 from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep, SettingsDep
-from exstrat_app.api.schemas import Body
+from exstrat_app.api.schemas import Body, ViewBody
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.services.exchanges import accounts as accounts_service
 from exstrat_app.services.exchanges import scheduling
@@ -47,26 +46,13 @@ class ExchangeIn(BaseModel):
     nickname: str | None = Field(default=None, max_length=1000)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-class AccountSummaryOut(Body):
+class AccountSummaryOut(ViewBody):
     """An account as just added: who it is, never its key."""
 
     id: str
     exchange: str
     nickname: str | None
     status: str
-
-    @classmethod
-    def of(cls, account: AccountView) -> AccountSummaryOut:
-        return cls(
-            id=account.id,
-            exchange=account.exchange,
-            nickname=account.nickname,
-            status=account.status,
-        )
 
 
 class SyncProgressOut(Body):
@@ -84,21 +70,11 @@ class AccountDetailOut(AccountSummaryOut):
     created_at: str
 
     @classmethod
-    def of(cls, account: AccountView) -> AccountDetailOut:
-        return cls(
-            id=account.id,
-            exchange=account.exchange,
-            nickname=account.nickname,
-            status=account.status,
-            last_sync_at=_iso(account.last_sync_at),
-            last_error=account.last_error,
-            progress=SyncProgressOut(
-                done=account.progress_done,
-                total=account.progress_total,
-                eta_seconds=account.progress_eta_s,
-            ),
-            created_at=account.created_at.isoformat(),
+    def of(cls, view: AccountView, **given: object) -> Self:  # type: ignore[override]
+        progress = SyncProgressOut(
+            done=view.progress_done, total=view.progress_total, eta_seconds=view.progress_eta_s
         )
+        return super().of(view, progress=progress, **given)
 
 
 class SyncStartedOut(Body):

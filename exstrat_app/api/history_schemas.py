@@ -6,6 +6,7 @@ from exstrat_app.api.schemas import Body, decimal_text
 from exstrat_app.domain.history import DayPoint
 from exstrat_app.domain.money import fmt
 from exstrat_app.services.portfolio.history import AssetDayPoint, AssetHistoryView, HistoryView
+from exstrat_app.services.portfolio.history_gaps import QuantityGap
 
 
 class DayPointOut(Body):
@@ -26,11 +27,23 @@ class DayPointOut(Body):
         )  # fmt: skip
 
 
+class QuantityGapOut(Body):
+    asset: str
+    held: str  # live balances, all wallets
+    explained: str  # rebuilt from trades and transfers: what the history values
+    gap: str  # held - explained
+
+    @classmethod
+    def of(cls, g: QuantityGap) -> QuantityGapOut:
+        return cls(asset=g.asset, held=fmt(g.held), explained=fmt(g.explained), gap=fmt(g.gap))
+
+
 class HistoryOut(Body):
     quote: str
     building: bool
     progress: str | None
     points: list[DayPointOut]
+    gaps: list[QuantityGapOut]  # assets whose live quantity the history does not explain
 
     @classmethod
     def of(cls, view: HistoryView) -> HistoryOut:
@@ -39,6 +52,7 @@ class HistoryOut(Body):
             building=view.building,
             progress=decimal_text(view.progress),
             points=[DayPointOut.of(p) for p in view.points],
+            gaps=[QuantityGapOut.of(g) for g in view.gaps],
         )
 
 

@@ -24,10 +24,16 @@ from exstrat_app.api.schemas import Body, decimal_text
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.services.errors import InvalidInput
 from exstrat_app.services.execution import guardrails, lifecycle, modes, trading_keys, views
+from exstrat_app.services.execution.mode_throttle import ModePasswordThrottle
 from exstrat_app.services.execution.placement import enqueue_step_order
 
 router = APIRouter(tags=["orders"])
 SecretBoxDep = Annotated[SecretBox, Depends(bootstrap.secret_box)]
+
+
+def mode_throttle() -> ModePasswordThrottle:
+    """Wrong passwords at the mode change, counted in the sign-in throttle's storage."""
+    return ModePasswordThrottle(bootstrap.limits_storage())
 
 
 class OrderOut(Body):
@@ -172,7 +178,7 @@ def confirm_step(
     )
     out = OrderOut.of(views.OrderView.of(order))
     session.commit()  # the job must find the order `pending`: commit before enqueueing
-    enqueue_step_order(redis, step_id)
+    enqueue_step_order(redis, step_id, confirmed=True)
     return out
 
 
@@ -183,7 +189,7 @@ def set_execution(
     body = body or ExecutionIn()  # no body: still "not found" for another user's strategy
     strategy = modes.set_execution_mode(
         session, user_id=user_id, strategy_id=strategy_id, mode=body.mode,
-        password=body.password, paper=body.paper,
+        password=body.password, paper=body.paper, throttle=mode_throttle(),
     )  # fmt: skip
     return ExecutionOut(strategy_id=strategy.id, mode=strategy.execution_mode, paper=strategy.paper)
 

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from exstrat_app.domain.money import fmt
-from exstrat_app.services.portfolio.movements import MovementLine
-from exstrat_app.services.portfolio.openings import OpeningView
-from exstrat_app.services.portfolio.token import (
-    HoldingLine,
-    TokenView,
-    TradeLine,
-    TransferLine,
-    UnvaluedGroup,
-)
-from exstrat_app.services.portfolio.views import PortfolioRow, PortfolioTotals, PortfolioView
+from exstrat_app.services.portfolio.token import TokenView
+from exstrat_app.services.portfolio.views import PortfolioView
 
 # --- shared ------------------------------------------------------------------------------
 
@@ -42,10 +35,37 @@ def iso_text(value: datetime) -> str:
     return value.isoformat()
 
 
+def wire_value(value: object) -> object:
+    """A view's value as the body sends it: Decimal -> `fmt` string, datetime -> ISO 8601,
+    a tuple or list item by item; None, str, int and bool as they are."""
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [wire_value(item) for item in value]
+    return value
+
+
+class ViewBody(Body):
+    """A body that is a service view field for field: each field is the view's attribute of
+    the same name made wire-ready by `wire_value`, or the value `given` for it (a renamed
+    or nested field)."""
+
+    @classmethod
+    def of(cls, view: object, **given: object) -> Self:
+        return cls.model_validate(
+            {
+                name: given[name] if name in given else wire_value(getattr(view, name))
+                for name in cls.model_fields
+            }
+        )
+
+
 # --- portfolio (GET /api/portfolio, /api/portfolio/summary, /api/tokens/{asset}) ---------
 
 
-class PortfolioRowOut(Body):
+class PortfolioRowOut(ViewBody):
     asset: str
     quantity: str
     computed_quantity: str
@@ -59,40 +79,13 @@ class PortfolioRowOut(Body):
     cost_unknown_qty: str
     income: str  # income received (staking, Earn, distributions) at its value at receipt
 
-    @classmethod
-    def of(cls, row: PortfolioRow) -> PortfolioRowOut:
-        return cls(
-            asset=row.asset,
-            quantity=fmt(row.quantity),
-            computed_quantity=fmt(row.computed_quantity),
-            avg_price=decimal_text(row.avg_price),
-            price=decimal_text(row.price),
-            value=decimal_text(row.value),
-            pnl=decimal_text(row.pnl),
-            pnl_pct=decimal_text(row.pnl_pct),
-            realized_pnl=fmt(row.realized_pnl),
-            unexplained=fmt(row.unexplained),
-            cost_unknown_qty=fmt(row.cost_unknown_qty),
-            income=fmt(row.income),
-        )
 
-
-class PortfolioTotalsOut(Body):
+class PortfolioTotalsOut(ViewBody):
     value: str
     pnl: str
     realized_pnl: str
     unpriced: list[str]  # assets shown without a price
     income: str
-
-    @classmethod
-    def of(cls, totals: PortfolioTotals) -> PortfolioTotalsOut:
-        return cls(
-            value=fmt(totals.value),
-            pnl=fmt(totals.pnl),
-            realized_pnl=fmt(totals.realized_pnl),
-            unpriced=list(totals.unpriced),
-            income=fmt(totals.income),
-        )
 
 
 class PortfolioSummaryOut(Body):
@@ -109,7 +102,7 @@ class PortfolioSummaryOut(Body):
         )
 
 
-class TradeOut(Body):
+class TradeOut(ViewBody):
     id: str
     exchange: str
     account_id: str
@@ -122,24 +115,8 @@ class TradeOut(Body):
     fee_cost: str | None
     ts: str
 
-    @classmethod
-    def of(cls, trade: TradeLine) -> TradeOut:
-        return cls(
-            id=trade.id,
-            exchange=trade.exchange,
-            account_id=trade.account_id,
-            symbol=trade.symbol,
-            side=trade.side,
-            price=fmt(trade.price),
-            amount=fmt(trade.amount),
-            cost=fmt(trade.cost),
-            fee_asset=trade.fee_asset,
-            fee_cost=decimal_text(trade.fee_cost),
-            ts=iso_text(trade.ts),
-        )
 
-
-class TransferOut(Body):
+class TransferOut(ViewBody):
     id: str
     exchange: str
     account_id: str
@@ -152,22 +129,6 @@ class TransferOut(Body):
     txid: str | None
     ts: str
 
-    @classmethod
-    def of(cls, transfer: TransferLine) -> TransferOut:
-        return cls(
-            id=transfer.id,
-            exchange=transfer.exchange,
-            account_id=transfer.account_id,
-            type=transfer.type,
-            asset=transfer.asset,
-            amount=fmt(transfer.amount),
-            fee_cost=decimal_text(transfer.fee_cost),
-            fee_asset=transfer.fee_asset,
-            status=transfer.status,
-            txid=transfer.txid,
-            ts=iso_text(transfer.ts),
-        )
-
 
 class TokenPnlOut(Body):
     realized: str
@@ -175,7 +136,7 @@ class TokenPnlOut(Body):
     income: str
 
 
-class MovementOut(Body):
+class MovementOut(ViewBody):
     """One change of the asset's quantity with its kind (trade, convert, card, dust, simple,
     income, deposit, withdrawal, opening, unclassified); `amount` is signed (+ in, - out)."""
 
@@ -194,27 +155,8 @@ class MovementOut(Body):
     source: str | None
     ts: str
 
-    @classmethod
-    def of(cls, m: MovementLine) -> MovementOut:
-        return cls(
-            id=m.id,
-            kind=m.kind,
-            exchange=m.exchange,
-            account_id=m.account_id,
-            asset=m.asset,
-            amount=fmt(m.amount),
-            symbol=m.symbol,
-            side=m.side,
-            price=decimal_text(m.price),
-            cost=decimal_text(m.cost),
-            fee_asset=m.fee_asset,
-            fee_cost=decimal_text(m.fee_cost),
-            source=m.source,
-            ts=iso_text(m.ts),
-        )
 
-
-class HoldingOut(Body):
+class HoldingOut(ViewBody):
     """Where some of the coins sit: one wallet (spot, funding, earn_flexible, earn_locked)
     of one account."""
 
@@ -224,18 +166,8 @@ class HoldingOut(Body):
     wallet: str
     quantity: str
 
-    @classmethod
-    def of(cls, h: HoldingLine) -> HoldingOut:
-        return cls(
-            account_id=h.account_id,
-            exchange=h.exchange,
-            nickname=h.nickname,
-            wallet=h.wallet,
-            quantity=fmt(h.quantity),
-        )
 
-
-class UnvaluedOut(Body):
+class UnvaluedOut(ViewBody):
     """Items the last rebuild could not price (cost 0), grouped by role and asset."""
 
     role: str
@@ -244,14 +176,8 @@ class UnvaluedOut(Body):
     amount: str
     text: str  # "1 fee could not be valued: 0.01 OLDX"
 
-    @classmethod
-    def of(cls, u: UnvaluedGroup) -> UnvaluedOut:
-        return cls(
-            role=u.role, item_asset=u.item_asset, count=u.count, amount=fmt(u.amount), text=u.text
-        )
 
-
-class OpeningOut(Body):
+class OpeningOut(ViewBody):
     id: str
     asset: str
     quantity: str
@@ -260,19 +186,6 @@ class OpeningOut(Body):
     at: str
     note: str | None
     created_at: str
-
-    @classmethod
-    def of(cls, o: OpeningView) -> OpeningOut:
-        return cls(
-            id=o.id,
-            asset=o.asset,
-            quantity=fmt(o.quantity),
-            total_cost=fmt(o.total_cost),
-            quote=o.quote,
-            at=iso_text(o.at),
-            note=o.note,
-            created_at=iso_text(o.created_at),
-        )
 
 
 class TokenOut(Body):

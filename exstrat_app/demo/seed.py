@@ -1,5 +1,9 @@
 """Seeding the demo: the demo user, its synced simulated Binance account and two example
-strategies (run once by the `jobs.demo.seed` job that `up --demo` enqueues)."""
+strategies (run once by the `jobs.demo.seed` job that `up --demo` enqueues).
+
+The demo trades on paper only (issue 15): the demo user's global paper mode is on and its
+strategies are created in paper mode, so an order is simulated at the trigger price and a
+demo never calls an exchange's order endpoint, whatever mode the visitor picks."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ def seed_demo() -> str:
     from exstrat_app.services.auth import signup
     from exstrat_app.services.exchanges import accounts, runner
     from exstrat_app.services.exchanges.context import SyncEnv
+    from exstrat_app.services.execution import guardrails
     from simexchange import datasets
 
     assert_demo_target(bootstrap.settings())
@@ -60,6 +65,7 @@ def seed_demo() -> str:
     )
     runner.sync_account(account_id, env=env)
     with bootstrap.unit_of_work() as session:
+        guardrails.update_guardrails(session, user_id, paper=True)
         if not strategies.list_strategies(session, user_id=user_id):
             _example_strategies(session, user_id=user_id)
     return user_id
@@ -70,10 +76,11 @@ def _example_strategies(session: Session, *, user_id: str) -> None:
     average that moves to break-even after the first step: issue 14), and a BTC ladder whose
     first step is a whisker away."""
     from exstrat_app import bootstrap
+    from exstrat_app.models import Strategy
     from exstrat_app.services import strategies
 
     lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
-    strategies.create_strategy(
+    eth = strategies.create_strategy(
         session,
         user_id=user_id,
         asset="ETH",
@@ -90,7 +97,7 @@ def _example_strategies(session: Session, *, user_id: str) -> None:
     # Reference chosen so that +2 % sits 0.2 % above today's price: the random walk
     # crosses it within minutes, so the demo shows a live alert.
     reference = (btc * Decimal("1.002") / Decimal("1.02")).quantize(Decimal("0.01"))
-    strategies.create_strategy(
+    btc_strategy = strategies.create_strategy(
         session,
         user_id=user_id,
         asset="BTC",
@@ -99,3 +106,9 @@ def _example_strategies(session: Session, *, user_id: str) -> None:
         notify={"email": True, "inApp": True},
         lot_step_lookup=lots,
     )
+    for view in (eth, btc_strategy):
+        row = session.get(Strategy, view.id)
+        if row is not None:
+            row.paper = True  # simulated fills only: the demo never places a real order
+            session.add(row)
+    session.flush()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from exstrat_app import routes
-from exstrat_app.pages.components import auth_card, error_callout, field_error, labelled
+from exstrat_app.pages.components import auth_card, auth_form, error_callout, password_field
 from exstrat_app.pages.site import public_page
 from exstrat_app.state.auth_forms import AuthFormState
 
@@ -15,24 +15,13 @@ def confirm() -> rx.Component:
     return auth_card(
         "Confirm your email",
         error_callout(AuthFormState.error),
-        rx.form(
-            rx.vstack(
-                rx.text("Enter the password you chose when you signed up.", size="2",
-                        color_scheme="gray"),
-                labelled(
-                    "Password",
-                    rx.input(name="password", type="password", required=True,
-                             auto_complete="current-password", width="100%", size="3",
-                             id="password"),
-                    field_error(AuthFormState.password_error),
-                ),
-                rx.button("Confirm and sign in", type="submit", size="3", width="100%",
-                          loading=AuthFormState.busy, id="submit"),
-                spacing="3",
-                width="100%",
-            ),
+        auth_form(
+            rx.text("Enter the password you chose when you signed up.", size="2",
+                    color_scheme="gray"),
+            password_field("Password", AuthFormState.password_error),
+            submit="Confirm and sign in",
+            busy=AuthFormState.busy,
             on_submit=AuthFormState.submit_confirm,
-            width="100%",
         ),
         rx.text("Link expired? ", rx.link("Sign in", href=routes.LOGIN),
                 " to get a new one.", size="2"),

@@ -1,4 +1,5 @@
-"""/exchanges: connect a read-only key (tested at once), the accounts with live sync progress."""
+"""/exchanges: connect a read-only key (tested at once), the accounts with live sync progress,
+each with its optional trading key (issue 15)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from exstrat_app.pages.styles import (
     SUCCESS_SCHEME,
     scheme_of,
 )
+from exstrat_app.pages.views.trading_key import trading_key_section
 from exstrat_app.state.exchanges import EXCHANGES
 from exstrat_app.state.exchanges import ExchangesState as X
+from exstrat_app.state.trading_key import TradingKeyState as TK
 
 
 def _field(label: str, control: rx.Component, error: rx.Component | None = None) -> rx.Component:
@@ -140,6 +143,7 @@ def _account(a: rx.Var[dict[str, str]]) -> rx.Component:
                 ),
                 spacing="2",
             ),
+            trading_key_section(a["id"]),
             spacing="3",
             width="100%",
         ),
@@ -172,6 +176,7 @@ def exchanges() -> rx.Component:
     return rx.fragment(
         page_title("Exchanges"),
         error_callout(X.error),
+        error_callout(TK.load_error),
         rx.flex(
             _add_form(),
             _accounts(),
@@ -183,4 +188,4 @@ def exchanges() -> rx.Component:
     )
 
 
-PAGE = protected_page(routes.EXCHANGES, "Exchanges", exchanges, on_load=[X.load])
+PAGE = protected_page(routes.EXCHANGES, "Exchanges", exchanges, on_load=[X.load, TK.load])

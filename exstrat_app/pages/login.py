@@ -6,7 +6,15 @@ from __future__ import annotations
 import reflex as rx
 
 from exstrat_app import routes
-from exstrat_app.pages.components import auth_card, error_callout, field_error, labelled
+from exstrat_app.pages.components import (
+    auth_card,
+    auth_form,
+    email_field,
+    error_callout,
+    field_error,
+    labelled,
+    password_field,
+)
 from exstrat_app.pages.site import public_page
 from exstrat_app.state.auth_forms import AuthFormState
 from exstrat_app.state.base import SessionState
@@ -39,29 +47,13 @@ def _code_form() -> rx.Component:
 
 
 def _password_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            labelled(
-                "Email",
-                rx.input(name="email", type="email", required=True, auto_complete="email",
-                         placeholder="you@example.com", width="100%", size="3", id="email"),
-                field_error(AuthFormState.email_error),
-            ),
-            labelled(
-                "Password",
-                rx.input(name="password", type="password", required=True,
-                         auto_complete="current-password", width="100%", size="3",
-                         id="password"),
-                field_error(AuthFormState.password_error),
-            ),
-            rx.button("Sign in", type="submit", size="3", width="100%",
-                      loading=AuthFormState.busy, id="submit"),
-            spacing="3",
-            width="100%",
-        ),
+    return auth_form(
+        email_field(AuthFormState.email_error),
+        password_field("Password", AuthFormState.password_error),
+        submit="Sign in",
+        busy=AuthFormState.busy,
         on_submit=AuthFormState.submit_login,
-        width="100%",
-    )  # fmt: skip
+    )
 
 
 def login() -> rx.Component:

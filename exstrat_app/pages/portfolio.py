@@ -36,6 +36,7 @@ from exstrat_app.pages.styles import (
     SIGN_SCHEMES,
     chart_color,
 )
+from exstrat_app.pages.views.export_buttons import portfolio_exports
 from exstrat_app.pages.views.strategy_dialog import strategy_dialog
 from exstrat_app.state.history import PortfolioHistoryState
 from exstrat_app.state.portfolio import QUOTES, PortfolioState
@@ -240,6 +241,8 @@ def _history() -> rx.Component:
                 rx.vstack(
                     value_history_chart(h.points),
                     last_point_caption(h.last, HISTORY_CAPTION, "history"),
+                    rx.cond(h.gap_note != "", rx.text(h.gap_note, size="1", color_scheme="gray",
+                                                      id="history-gaps")),
                     rx.text.span(h.points.length().to_string(), id="history-points",
                                  display="none"),
                     width="100%", spacing="1",
@@ -342,6 +345,7 @@ def portfolio() -> rx.Component:
                 ),
             ),
         ),
+        rx.cond(PortfolioState.loaded & PortfolioState.has_accounts, portfolio_exports()),
         strategy_dialog(),
     )  # fmt: skip
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 import reflex as rx
 
 from exstrat_app import routes
-from exstrat_app.pages.components import auth_card, error_callout, field_error, labelled
+from exstrat_app.pages.components import (
+    auth_card,
+    auth_form,
+    email_field,
+    error_callout,
+    password_field,
+)
 from exstrat_app.pages.site import public_page
 from exstrat_app.pages.styles import SUCCESS_SCHEME
 from exstrat_app.state.auth_forms import AuthFormState
@@ -20,36 +26,16 @@ def _sent() -> rx.Component:
 
 
 def _form() -> rx.Component:
-    return rx.form(
-            rx.vstack(
-                labelled(
-                    "Email",
-                    rx.input(name="email", type="email", required=True, auto_complete="email",
-                             placeholder="you@example.com", width="100%", size="3", id="email"),
-                    field_error(AuthFormState.email_error),
-                ),
-                labelled(
-                    "Password (at least 10 characters)",
-                    rx.input(name="password", type="password", required=True, min_length=10,
-                             auto_complete="new-password", width="100%", size="3",
-                             id="password"),
-                    field_error(AuthFormState.password_error),
-                ),
-                labelled(
-                    "Repeat the password",
-                    rx.input(name="confirm", type="password", required=True,
-                             auto_complete="new-password", width="100%", size="3",
-                             id="confirm"),
-                    field_error(AuthFormState.confirm_error),
-                ),
-                rx.button("Create account", type="submit", size="3", width="100%",
-                          loading=AuthFormState.busy, id="submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=AuthFormState.submit_signup,
-            width="100%",
-        )  # fmt: skip
+    return auth_form(
+        email_field(AuthFormState.email_error),
+        password_field("Password (at least 10 characters)", AuthFormState.password_error,
+                       auto_complete="new-password", min_length=10),
+        password_field("Repeat the password", AuthFormState.confirm_error, name="confirm",
+                       auto_complete="new-password"),
+        submit="Create account",
+        busy=AuthFormState.busy,
+        on_submit=AuthFormState.submit_signup,
+    )  # fmt: skip
 
 
 def signup() -> rx.Component:

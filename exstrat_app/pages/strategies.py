@@ -32,7 +32,9 @@ from exstrat_app.pages.styles import (
     STRATEGY_STATUS_SCHEMES,
     scheme_of,
 )
+from exstrat_app.pages.views.execution import execution_card
 from exstrat_app.pages.views.strategy_dialog import strategy_dialog
+from exstrat_app.state.execution import ExecutionState
 from exstrat_app.state.strategies import StrategiesState, StrategyDetailState
 from exstrat_app.state.strategy_dialog import StrategyDialogState
 
@@ -301,6 +303,7 @@ def _detail_body() -> rx.Component:
             )),
             width="100%",
         ),
+        execution_card(),
         rx.card(
             rx.heading("Executions", size="4", margin_bottom="0.5em"),
             rx.cond(
@@ -341,5 +344,8 @@ LIST_PAGE = protected_page(
     routes.STRATEGIES, "Strategies", strategies_list, on_load=[StrategiesState.load]
 )
 DETAIL_PAGE = protected_page(
-    routes.STRATEGY_DETAIL, "Strategy", strategy_detail, on_load=[StrategyDetailState.load]
+    routes.STRATEGY_DETAIL,
+    "Strategy",
+    strategy_detail,
+    on_load=[StrategyDetailState.load, ExecutionState.load],
 )

@@ -29,6 +29,7 @@ from exstrat_app.pages.styles import (
     TARGET_LABEL,
     TARGET_LINE,
 )
+from exstrat_app.pages.views.export_buttons import token_exports
 from exstrat_app.pages.views.opening_dialog import opening_dialog
 from exstrat_app.state.history import PositionHistoryState
 from exstrat_app.state.token import TokenState as T
@@ -265,6 +266,7 @@ def _body() -> rx.Component:
         _history_table("Trades", TRADE_COLUMNS, T.trades,
                        pager(T.trades_page, T.trades_pages, T.trades_to(T.trades_page - 1),
                              T.trades_to(T.trades_page + 1), "trades"), "trade"),
+        token_exports(s["asset"]),
         _history_table("Transfers", TRANSFER_COLUMNS, T.transfers,
                        pager(T.transfers_page, T.transfers_pages,
                              T.transfers_to(T.transfers_page - 1),

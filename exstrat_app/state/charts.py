@@ -139,3 +139,24 @@ def progress_text(progress: Decimal | None) -> str:
     if progress is None:
         return "0"
     return str(int(max(Decimal(0), min(progress, Decimal(1))) * 100))
+
+
+class QuantityGapFigures(Protocol):
+    asset: str
+    held: Decimal
+    explained: Decimal
+
+
+def gap_text(gaps: Sequence[QuantityGapFigures]) -> str:
+    """One sentence naming what the history cannot explain (the page values the live
+    balances, the history what the trades and transfers explain), empty when nothing."""
+    if not gaps:
+        return ""
+    parts = [f"{qty_text(g.explained)} of the {qty_text(g.held)} {g.asset} held" for g in gaps[:5]]
+    more = f" and {len(gaps) - 5} more assets" if len(gaps) > 5 else ""
+    return (
+        "The history values what your trades and transfers explain: "
+        + "; ".join(parts)
+        + more
+        + " (the figures above value what the exchange holds today)."
+    )

@@ -26,14 +26,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from exstrat_app import bootstrap
 from exstrat_app.services.errors import NotFound
+from exstrat_app.services.execution.confirm_status import confirm_texts
 from exstrat_app.services.notifications import inbox
 from exstrat_app.services.notifications.push import PushEvent, notification_payload
 from exstrat_app.state.base import current_user_id, on_sign_out
 
 FEED_SIZE = 20  # newest notifications kept in the shared state (the drawer reads the DB)
+KIND_ORDER_CONFIRM = "order_confirm"  # services/execution/placement.py: "Sell 0.8 ETH now"
 
 
 def feed_token(user_id: str) -> str:
@@ -45,15 +48,39 @@ def feed_token(user_id: str) -> str:
 
 
 def feed_row(notification: dict[str, Any]) -> dict[str, str]:
-    """A notification as pushed (`push.notification_payload`) as a feed row."""
+    """A notification as pushed (`push.notification_payload`) as a feed row.
+
+    A confirm alert's "confirm" (the words next to it) and "canConfirm" (its button) come from
+    its order (`with_confirm_texts`); as pushed, just before that read, it is freshly valid."""
+    confirmable = notification.get("kind") == KIND_ORDER_CONFIRM and notification.get("stepId")
     return {
         "id": str(notification.get("id") or ""),
         "title": str(notification.get("title") or ""),
         "body": str(notification.get("body") or ""),
         "createdAt": str(notification.get("createdAt") or ""),
         "strategyId": str(notification.get("strategyId") or ""),
+        "stepId": str(notification.get("stepId") or ""),
+        "kind": str(notification.get("kind") or ""),
         "read": "1" if notification.get("read") else "",
+        "confirm": "Confirm" if confirmable else "",
+        "canConfirm": "1" if confirmable else "",
     }
+
+
+def with_confirm_texts(
+    session: Session, user_id: str, rows: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The rows with each confirm alert's words and button from its order, read now."""
+    steps = [r["stepId"] for r in rows if r["kind"] == KIND_ORDER_CONFIRM and r["stepId"]]
+    if not steps:
+        return rows
+    texts = confirm_texts(session, user_id=user_id, step_ids=steps)
+    out = []
+    for row in rows:
+        if (text := texts.get(row["stepId"])) is not None and row["kind"] == KIND_ORDER_CONFIRM:
+            row = {**row, "confirm": text.text, "canConfirm": "1" if text.can_confirm else ""}
+        out.append(row)
+    return out
 
 
 class UserFeed(rx.SharedState):
@@ -65,6 +92,9 @@ class UserFeed(rx.SharedState):
     latest_id: str = ""
     latest_title: str = ""
     latest_body: str = ""
+    latest_kind: str = ""  # "order_confirm": the toast carries a Confirm button
+    latest_strategy_id: str = ""
+    latest_step_id: str = ""
     toast_seq: int = 0  # bumped once per live alert
     _user_id: str = ""  # whose feed this is (set when first loaded)
 
@@ -115,11 +145,23 @@ def load_snapshot(user_id: str) -> FeedSnapshot:
     """The newest notifications and the unread count, from the database."""
     with bootstrap.unit_of_work() as session:
         views = inbox.list_notifications(session, user_id=user_id, limit=FEED_SIZE)
+        # Through the wire format, so a loaded row and a pushed one are the same row.
+        rows = [feed_row(notification_payload(v)) for v in views]
         return FeedSnapshot(
-            # Through the wire format, so a loaded row and a pushed one are the same row.
-            rows=[feed_row(notification_payload(v)) for v in views],
+            rows=with_confirm_texts(session, user_id, rows),
             unread=inbox.unread_count(session, user_id=user_id),
         )
+
+
+def load_confirm_rows(user_id: str, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows with their confirm alerts' words read from the orders now (after a push)."""
+    with bootstrap.unit_of_work() as session:
+        return with_confirm_texts(session, user_id, rows)
+
+
+def is_confirm_alert(event: PushEvent) -> bool:
+    notification = event.data.get("notification") or {}
+    return event.type == "alert" and notification.get("kind") == KIND_ORDER_CONFIRM
 
 
 def _mark_read(user_id: str, notification_id: str | None) -> None:
@@ -144,6 +186,9 @@ def apply_snapshot(feed: Any, user_id: str, snapshot: FeedSnapshot) -> None:
     feed.latest_id = newest["id"] if newest else ""
     feed.latest_title = newest["title"] if newest else ""
     feed.latest_body = newest["body"] if newest else ""
+    feed.latest_kind = newest.get("kind", "") if newest else ""
+    feed.latest_strategy_id = newest.get("strategyId", "") if newest else ""
+    feed.latest_step_id = newest.get("stepId", "") if newest else ""
 
 
 def apply_push_event(feed: Any, event: PushEvent) -> bool:
@@ -161,6 +206,8 @@ def _apply_alert(feed: Any, row: dict[str, str]) -> bool:
         if not row["read"]:
             feed.unread = feed.unread + 1
     feed.latest_id, feed.latest_title, feed.latest_body = row["id"], row["title"], row["body"]
+    feed.latest_kind, feed.latest_strategy_id = row.get("kind", ""), row.get("strategyId", "")
+    feed.latest_step_id = row.get("stepId", "")
     feed.toast_seq = feed.toast_seq + 1
     return not present
 

@@ -36,6 +36,8 @@ from exstrat_app.state.feed import (
     apply_snapshot,
     feed_token,
     forget_link_of,
+    is_confirm_alert,
+    load_confirm_rows,
     load_snapshot,
 )
 from exstrat_app.state.guard import connection_identity
@@ -89,6 +91,9 @@ async def apply_to_feed(feed: Any, event: PushEvent) -> None:
         snapshot = await asyncio.to_thread(load_snapshot, event.user_id)
         apply_snapshot(feed, event.user_id, snapshot)
     apply_push_event(feed, event)
+    if is_confirm_alert(event):  # "Confirm (15 min left)": the order's window, from the DB
+        rows = list(feed.latest)
+        feed.latest = await asyncio.to_thread(load_confirm_rows, event.user_id, rows)
 
 
 class _Backoff:

@@ -26,6 +26,7 @@ from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.charts import (
     DEFAULT_RANGE,
     RANGE_DAYS,
+    gap_text,
     last_day_text,
     last_position_text,
     position_points,
@@ -53,6 +54,7 @@ class PortfolioHistoryState(rx.State):
     progress: str = "0"
     loaded: bool = False
     error: str = ""
+    gap_note: str = ""  # the assets the history does not fully explain, in words
     _days: list[Any] = []  # the service's DayPoints, oldest first
 
     @rx.event
@@ -72,6 +74,7 @@ class PortfolioHistoryState(rx.State):
         self.building, self.progress = view.building, progress_text(view.progress)
         self.points = value_points(self._days, self.range_)
         self.last = last_day_text(self._days)
+        self.gap_note = gap_text(view.gaps)
         self.loaded, self.error = True, ""
         return None
 

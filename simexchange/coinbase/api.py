@@ -18,6 +18,7 @@ from .brokerage import BrokerageEndpoints
 from .errors import CoinbaseError, not_found_v2, not_found_v3
 from .fills import FillEndpoints
 from .market import MarketEndpoints
+from .orders import OrderEndpoints
 from .v2_accounts import AccountV2Endpoints
 from .v2_ledger import LedgerEndpoints
 from .v2_public import PublicV2Endpoints
@@ -37,8 +38,13 @@ class CoinbaseAPI:
         self.fills = FillEndpoints(host, self.venue)
         accounts_v2 = AccountV2Endpoints(self.venue)
         ledger = LedgerEndpoints(self.venue)
+        self.orders = OrderEndpoints(host, self.venue)
         b = "/api/v3/brokerage"
-        self.exact: dict[str, Callable[[Request], Response]] = {
+        self.exact: dict[str, Callable[[Request], Response | None]] = {
+            f"{b}/orders": self.orders.create,
+            f"{b}/orders/preview": self.orders.preview,
+            f"{b}/orders/historical/batch": self.orders.list,
+            f"{b}/orders/batch_cancel": self.orders.batch_cancel,
             f"{b}/time": market.time_v3,
             f"{b}/market/products": market.products,
             f"{b}/products": market.products,
@@ -56,6 +62,7 @@ class CoinbaseAPI:
             "/v2/user": accounts_v2.user,
         }
         self.patterns: list[tuple[re.Pattern[str], Callable[..., Response]]] = [
+            (re.compile(rf"^{b}/orders/historical/([^/]+)$"), self.orders.get),
             (re.compile(rf"^{b}/(?:market/)?products/([^/]+)/ticker$"), market.product_ticker),
             (re.compile(rf"^{b}/(?:market/)?products/([^/]+)/candles$"), market.candles),
             (re.compile(rf"^{b}/(?:market/)?products/([^/]+)$"), market.product),
@@ -67,7 +74,8 @@ class CoinbaseAPI:
             (re.compile(r"^/v2/prices/([^/]+)/(spot|buy|sell)$"), public_v2.v2_price),
         ]
 
-    def handle(self, req: Request) -> Response:
+    def handle(self, req: Request) -> Response | None:
+        """The answer to ``req``; None: an accepted order whose answer is dropped."""
         try:
             fn = self.exact.get(req.path)
             groups: tuple[str, ...] = ()
@@ -81,6 +89,8 @@ class CoinbaseAPI:
                 raise not_found_v2() if req.path.startswith("/v2/") else not_found_v3()
             public = req.path in PUBLIC_PATHS or req.path.startswith(PUBLIC_PREFIXES)
             req.account = None if public else self.auth.authenticate(req)
+            if req.account is not None:
+                self.orders.match(req.account)  # resting orders the price has reached fill
             return fn(req, *groups)
         except CoinbaseError as e:
             return e.resp

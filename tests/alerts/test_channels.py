@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -60,10 +61,26 @@ def add_apprise(client: Any, url: str, label: str = "hook") -> dict[str, Any]:
     return answer.json()
 
 
-# ---------------------------------------------------------------- web push
+@dataclass
+class Stage:
+    """Alice signed in, her ETH position (4 at 2000) and mail captured, Binance at 2000."""
+
+    engine: Any
+    db: Any
+    redis: Any
+    client: Any
+    binance: SimExchange
+    alice: Any
+
+    def fire(self, price: str) -> None:
+        fire(self.binance, self.redis, price)
+
+    def seed_strategy(self) -> Any:
+        return create_seed_strategy(self.db, self.alice.id)
 
 
-def test_the_push_payload_decrypts_with_the_subscription_keys_to_the_alert(
+@pytest.fixture
+def stage(
     engine: Any,
     db: Any,
     redis: Any,
@@ -72,26 +89,34 @@ def test_the_push_payload_decrypts_with_the_subscription_keys_to_the_alert(
     alice: Any,
     seed_position: Any,
     outbox: Any,
-    data_dir: Any,
-) -> None:
+) -> Stage:
     sign_in(client, alice.id)
-    vapid = client.get("/api/push/vapid-public-key").json()["publicKey"]
-    assert client.get("/api/push/vapid-public-key").json()["publicKey"] == vapid  # kept
+    return Stage(engine, db, redis, client, binance, alice)
+
+
+# ---------------------------------------------------------------- web push
+
+
+def test_the_push_payload_decrypts_with_the_subscription_keys_to_the_alert(
+    stage: Stage, data_dir: Any
+) -> None:
+    vapid = stage.client.get("/api/push/vapid-public-key").json()["publicKey"]
+    assert stage.client.get("/api/push/vapid-public-key").json()["publicKey"] == vapid  # kept
     key_file = data_dir / "vapid_private.pem"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     browser = BrowserKeys.new()
     with LocalServer(default=201) as push_service:
         endpoint = push_service.url("/push/v2/capability-token")
-        answer = client.post("/api/push/subscriptions", json=browser.subscription(endpoint))
+        answer = stage.client.post("/api/push/subscriptions", json=browser.subscription(endpoint))
         assert answer.status_code == 201, answer.text
         assert answer.json()["kind"] == "webpush"
         assert "capability-token" not in answer.text
         # The same subscription again (a reload): still one channel.
-        client.post("/api/push/subscriptions", json=browser.subscription(endpoint))
-        assert len(client.get("/api/channels").json()) == 1
+        stage.client.post("/api/push/subscriptions", json=browser.subscription(endpoint))
+        assert len(stage.client.get("/api/channels").json()) == 1
 
-        strategy = create_seed_strategy(db, alice.id)
-        fire(binance, redis, "2250.5")
+        strategy = stage.seed_strategy()
+        stage.fire("2250.5")
 
         [request] = push_service.received
     assert request.path == "/push/v2/capability-token"
@@ -100,37 +125,28 @@ def test_the_push_payload_decrypts_with_the_subscription_keys_to_the_alert(
     # RFC 8292: a VAPID JWT signed by the key whose public half the page subscribed with.
     assert request.headers["authorization"].startswith("vapid t=")
     assert f"k={vapid}" in request.headers["authorization"]
-    [note] = notifications(engine)
+    [note] = notifications(stage.engine)
     assert browser.decrypt(request.body) == {
         "title": "ETH reached step 1 of 2: sell 0.8 ETH",
         "body": note.body,
         "url": f"/strategies/{strategy.id}",
     }
     assert "2250.5 USDT" in note.body
-    [delivery] = deliveries(engine)
+    [delivery] = deliveries(stage.engine)
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 1, None)
 
 
 def test_a_gone_subscription_fails_at_once_without_retrying(
-    engine: Any,
-    db: Any,
-    redis: Any,
-    client: Any,
-    binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
-    outbox: Any,
-    quick_retries: None,
+    stage: Stage, quick_retries: None
 ) -> None:
-    sign_in(client, alice.id)
     with LocalServer(default=410) as push_service:
-        client.post(
+        stage.client.post(
             "/api/push/subscriptions", json=BrowserKeys.new().subscription(push_service.url("/p/x"))
         )
-        create_seed_strategy(db, alice.id)
-        fire(binance, redis, "2250")
+        stage.seed_strategy()
+        stage.fire("2250")
         assert len(push_service.received) == 1
-    [delivery] = deliveries(engine)
+    [delivery] = deliveries(stage.engine)
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert delivery.last_error == "the push service says the subscription is gone (410)"
 
@@ -139,23 +155,14 @@ def test_a_gone_subscription_fails_at_once_without_retrying(
 
 
 def test_a_json_webhook_receives_exactly_one_message_per_step(
-    engine: Any,
-    db: Any,
-    redis: Any,
-    client: Any,
-    binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
-    outbox: Any,
-    webhook: LocalServer,
+    stage: Stage, webhook: LocalServer
 ) -> None:
-    sign_in(client, alice.id)
-    add_apprise(client, f"json://127.0.0.1:{webhook.port}/alerts")
-    strategy = create_seed_strategy(db, alice.id)
+    add_apprise(stage.client, f"json://127.0.0.1:{webhook.port}/alerts")
+    strategy = stage.seed_strategy()
 
-    fire(binance, redis, "2250")  # step 1 (2200)
-    fire(binance, redis, "2260")  # nothing new: step 1 already fired
-    fire(binance, redis, "2900")  # step 2 (2800)
+    stage.fire("2250")  # step 1 (2200)
+    stage.fire("2260")  # nothing new: step 1 already fired
+    stage.fire("2900")  # step 2 (2800)
     messages = [r.json() for r in webhook.received]
     assert [m["title"] for m in messages] == [
         "ETH reached step 1 of 2: sell 0.8 ETH",
@@ -165,91 +172,63 @@ def test_a_json_webhook_receives_exactly_one_message_per_step(
     assert [r.path for r in webhook.received] == ["/alerts", "/alerts"]
 
     # A second fan-out of the same alerts (a retried or swept job) sends nothing more.
-    for note in notifications(engine):
-        assert channel_delivery.fan_out(lambda: Session(engine), redis, note.id) == 0
-    run_worker(redis, ("notify",))
+    for note in notifications(stage.engine):
+        assert channel_delivery.fan_out(lambda: Session(stage.engine), stage.redis, note.id) == 0
+    run_worker(stage.redis, ("notify",))
     assert len(webhook.received) == 2
-    assert [(d.status, d.attempts) for d in deliveries(engine)] == [("sent", 1), ("sent", 1)]
+    assert [(d.status, d.attempts) for d in deliveries(stage.engine)] == [("sent", 1), ("sent", 1)]
 
 
 def test_a_failing_webhook_is_retried_and_never_blocks_the_in_app_alert(
-    engine: Any,
-    db: Any,
-    redis: Any,
-    client: Any,
-    binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
-    outbox: Any,
-    quick_retries: None,
+    stage: Stage, quick_retries: None
 ) -> None:
-    sign_in(client, alice.id)
     with LocalServer(statuses=[500, 500]) as flaky:
-        add_apprise(client, f"json://127.0.0.1:{flaky.port}/hook")
-        create_seed_strategy(db, alice.id)
-        fire(binance, redis, "2250")
+        add_apprise(stage.client, f"json://127.0.0.1:{flaky.port}/hook")
+        stage.seed_strategy()
+        stage.fire("2250")
         assert len(flaky.received) == 3  # two 500s, then the message went through
-    [delivery] = deliveries(engine)
+    [delivery] = deliveries(stage.engine)
     assert (delivery.status, delivery.attempts) == ("sent", 3)
     # The in-app alert and the email were never held back by the webhook.
-    [note] = notifications(engine)
+    [note] = notifications(stage.engine)
     assert note.in_app and note.email_status == "sent"
-    assert client.get("/api/notifications").json()["unread"] == 1
+    assert stage.client.get("/api/notifications").json()["unread"] == 1
 
 
 def test_a_webhook_down_for_good_is_marked_failed_after_every_try(
-    engine: Any,
-    db: Any,
-    redis: Any,
-    client: Any,
-    binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
-    outbox: Any,
-    quick_retries: None,
+    stage: Stage, quick_retries: None
 ) -> None:
-    sign_in(client, alice.id)
     with LocalServer(default=500) as broken:
-        add_apprise(client, f"json://127.0.0.1:{broken.port}/hook")
-        create_seed_strategy(db, alice.id)
-        fire(binance, redis, "2250")
+        add_apprise(stage.client, f"json://127.0.0.1:{broken.port}/hook")
+        stage.seed_strategy()
+        stage.fire("2250")
         assert len(broken.received) == channel_delivery.MAX_CHANNEL_TRIES
-    [delivery] = deliveries(engine)
+    [delivery] = deliveries(stage.engine)
     assert (delivery.status, delivery.attempts) == ("failed", channel_delivery.MAX_CHANNEL_TRIES)
     assert delivery.last_error == "the service did not accept the message"
-    [note] = notifications(engine)
+    [note] = notifications(stage.engine)
     assert note.email_status == "sent"
 
 
 def test_the_url_never_appears_in_logs_or_api_answers(
-    engine: Any,
-    db: Any,
-    redis: Any,
-    client: Any,
-    binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
-    outbox: Any,
-    quick_retries: None,
-    caplog: pytest.LogCaptureFixture,
+    stage: Stage, quick_retries: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)  # the product's level (LOG_LEVEL's default)
     secret = "tok-9f8e7d6c5b4a"
-    sign_in(client, alice.id)
     answers = []
     with LocalServer(statuses=[500]) as hook:
         url = f"json://127.0.0.1:{hook.port}/{secret}"
-        answer = client.post("/api/channels", json={"url": url, "label": "my hook"})
+        answer = stage.client.post("/api/channels", json={"url": url, "label": "my hook"})
         answers.append(answer)
         channel = answer.json()
         assert channel["hint"] == "JSON (json://…)" and channel["label"] == "my hook"
-        answers.append(client.post("/api/channels", json={"url": url}))  # 409: already there
-        answers.append(client.get("/api/channels"))
-        answers.append(client.post(f"/api/channels/{channel['id']}/test"))  # 500: words, 502
-        answers.append(client.post(f"/api/channels/{channel['id']}/test"))  # 200
-        create_seed_strategy(db, alice.id)
-        fire(binance, redis, "2250")
-    answers.append(client.post(f"/api/channels/{channel['id']}/test"))  # unreachable now
+        answers.append(stage.client.post("/api/channels", json={"url": url}))  # 409: already there
+        answers.append(stage.client.get("/api/channels"))
+        answers.append(stage.client.post(f"/api/channels/{channel['id']}/test"))  # 500: words, 502
+        answers.append(stage.client.post(f"/api/channels/{channel['id']}/test"))  # 200
+        stage.seed_strategy()
+        stage.fire("2250")
+    answers.append(stage.client.post(f"/api/channels/{channel['id']}/test"))  # unreachable now
     assert [a.status_code for a in answers] == [201, 409, 200, 502, 200, 502]
     assert answers[3].json()["error"]["message"] == (
         "The test did not go through: the service did not accept the message."
@@ -263,7 +242,7 @@ def test_the_url_never_appears_in_logs_or_api_answers(
         assert secret not in a.text
     assert secret not in caplog.text
     assert str(hook.port) not in caplog.text
-    with Session(engine) as s:
+    with Session(stage.engine) as s:
         for d in s.exec(select(ChannelDelivery)):
             assert secret not in (d.last_error or "")
 

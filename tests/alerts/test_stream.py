@@ -56,6 +56,12 @@ def sim_stream(
     get_settings.cache_clear()
 
 
+@pytest.fixture
+def strategy(db: Any, alice: Any, seed_position: Any) -> Any:
+    """Alice's seed strategy (ETH: 2200, 2800), alerting in the app only."""
+    return create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
+
+
 @contextmanager
 def price_process(engine: Any, redis: Any, url: str) -> Iterator[PriceStream]:
     """The price process's stream in a thread (its own event loop), stopped afterwards."""
@@ -112,15 +118,8 @@ def rest_poll(redis: Any) -> None:
 
 
 def test_a_crossing_is_evaluated_by_the_stream_as_it_happens(
-    engine: Any,
-    db: Any,
-    redis: Any,
-    sim_stream: BinanceStream,
-    binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
+    engine: Any, redis: Any, sim_stream: BinanceStream, binance: SimExchange, strategy: Any
 ) -> None:
-    strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     events: list[tuple[str, Any]] = []
     with price_process(engine, redis, sim_stream.url) as stream:
         stream.on_evaluated = lambda touches, ids: events.append(("evaluated", (touches, ids)))
@@ -144,15 +143,8 @@ def test_a_crossing_is_evaluated_by_the_stream_as_it_happens(
 
 
 def test_a_short_spike_on_the_stream_fires_once_and_the_rest_job_stays_out(
-    engine: Any,
-    db: Any,
-    redis: Any,
-    sim_stream: BinanceStream,
-    binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
+    engine: Any, redis: Any, sim_stream: BinanceStream, binance: SimExchange, strategy: Any
 ) -> None:
-    strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     with price_process(engine, redis, sim_stream.url):
         wait_for(lambda: healthy(redis))
         binance.set_price("ETH/USDT", "2310")
@@ -166,15 +158,8 @@ def test_a_short_spike_on_the_stream_fires_once_and_the_rest_job_stays_out(
 
 
 def test_the_stream_dropped_mid_run_falls_back_to_rest_and_comes_back(
-    engine: Any,
-    db: Any,
-    redis: Any,
-    sim_stream: BinanceStream,
-    binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
+    engine: Any, redis: Any, sim_stream: BinanceStream, binance: SimExchange, strategy: Any
 ) -> None:
-    strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     made_earlier(engine, strategy.id)  # the klines date the spike to its minute only
     with price_process(engine, redis, sim_stream.url):
         wait_for(lambda: healthy(redis))
@@ -205,16 +190,13 @@ def test_the_stream_dropped_mid_run_falls_back_to_rest_and_comes_back(
 
 def test_the_prices_command_streams_fires_and_stops_cleanly(
     engine: Any,
-    db: Any,
     redis: Any,
     sim_stream: BinanceStream,
     binance: SimExchange,
-    alice: Any,
-    seed_position: Any,
+    strategy: Any,
     tmp_path: Any,
 ) -> None:
     """`python -m exstrat_app prices` as `up` and the Procfile run it."""
-    strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
     log = (tmp_path / "prices.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "exstrat_app", "prices"],

@@ -16,7 +16,11 @@ from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Notification, TradingKey, User
 from exstrat_app.services.auth.passwords import hash_password
 from exstrat_app.services.execution.lifecycle import track_orders
-from exstrat_app.services.execution.placement import KIND_ORDER_CONFIRM, execute_step
+from exstrat_app.services.execution.placement import (
+    KIND_ORDER_CONFIRM,
+    enqueue_step_order,
+    execute_step,
+)
 from simexchange import SimExchange
 from tests.alerts.conftest import client, run_worker, sign_in  # noqa: F401 (fixture)
 from tests.execution.conftest import order_of, seed_strategy, steps_of, trigger
@@ -125,3 +129,25 @@ def test_orders_and_confirmations_are_scoped_to_their_user(
         assert response.status_code == 404, (method, path, response.text)
     assert order_of(db, first.id).status == "awaiting_confirmation"
     assert db.exec(select(TradingKey)).one()  # alice's key is untouched
+
+
+def test_a_confirmation_after_the_queued_trigger_job_is_placed_at_once(
+    db: Any, engine: Any, redis: Any, box: Any, sim: SimExchange, alice: Any, account: Any,
+    trading_key: Any, client: Any,  # noqa: F811
+) -> None:  # fmt: skip
+    """The trigger's job ran through the queue (it stays in Redis as a finished job): the
+    confirmation's job is a new one, not refused as its duplicate (seen in the browser: the
+    confirmed order sat `pending` until the lifecycle job's next pass)."""
+    strategy = seed_strategy(db, alice.id, account.id, "confirm")
+    first, _ = steps_of(db, strategy.id)
+    trigger(db, first, "2200")
+    enqueue_step_order(redis, first.id)
+    run_worker(redis, ("watch",))
+    assert order_of(db, first.id).status == "awaiting_confirmation"
+
+    sign_in(client, alice.id)
+    confirmed = client.post(f"/api/strategies/{strategy.id}/steps/{first.id}/confirm")
+    assert confirmed.status_code == 202
+    run_worker(redis, ("watch",))
+    assert order_of(db, first.id).status == "open"
+    assert sim.request_count("/api/v3/order") == 1

@@ -3,6 +3,7 @@ that can withdraw (refused at entry, and before the next order when its rights c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -55,18 +56,43 @@ def test_a_key_that_can_withdraw_or_cannot_trade_is_refused_at_entry(
     assert db.exec(select(TradingKey)).all() == []
 
 
-def test_rights_added_later_are_refused_before_the_next_order(
+@dataclass
+class Fired:
+    """The seed strategy on alice's account in auto mode, its first step fired at 2200."""
+
+    db: Any
+    sim: SimExchange
+    strategy: Any
+    first: Any
+    engine: Any
+    redis: Any
+    box: Any
+
+    def execute(self) -> Any:
+        return execute_step(self.engine, self.redis, self.box, self.first.id)
+
+    def state(self) -> str:
+        return str(steps_of(self.db, self.strategy.id)[0].state)
+
+
+@pytest.fixture
+def fired(
     db: Any, engine: Any, redis: Any, box: Any, sim: SimExchange, alice: Any, account: Any,
     trading_key: Any,
-) -> None:  # fmt: skip
+) -> Fired:  # fmt: skip
     strategy = seed_strategy(db, alice.id, account.id, "auto")
     first, _ = steps_of(db, strategy.id)
     trigger(db, first, "2200")
+    return Fired(db, sim, strategy, first, engine, redis, box)
+
+
+def test_rights_added_later_are_refused_before_the_next_order(fired: Fired) -> None:
+    sim, db = fired.sim, fired.db
     # The person ticks "Enable Withdrawals" on the exchange after adding the key.
     sim.dataset.accounts[BINANCE_TRADING_KEY].permissions["enableWithdrawals"] = True
     sim.reset_counts()
 
-    outcome = execute_step(engine, redis, box, first.id)
+    outcome = fired.execute()
 
     assert outcome.status == "failed"
     assert "can withdraw or transfer funds" in (outcome.reason or "")
@@ -74,19 +100,13 @@ def test_rights_added_later_are_refused_before_the_next_order(
     db.expire_all()
     key = db.exec(select(TradingKey)).one()
     assert key.status == "refused" and "Enable Withdrawals" in key.problem
-    assert steps_of(db, strategy.id)[0].state == "triggered"
+    assert fired.state() == "triggered"
 
 
-def test_a_revoked_key_is_explained(
-    db: Any, engine: Any, redis: Any, box: Any, sim: SimExchange, alice: Any, account: Any,
-    trading_key: Any,
-) -> None:  # fmt: skip
-    strategy = seed_strategy(db, alice.id, account.id, "auto")
-    first, _ = steps_of(db, strategy.id)
-    trigger(db, first, "2200")
-    del sim.dataset.accounts[BINANCE_TRADING_KEY]  # deleted on the exchange
+def test_a_revoked_key_is_explained(fired: Fired) -> None:
+    del fired.sim.dataset.accounts[BINANCE_TRADING_KEY]  # deleted on the exchange
 
-    outcome = execute_step(engine, redis, box, first.id)
+    outcome = fired.execute()
 
     assert outcome.status == "failed"
     assert outcome.reason == (
@@ -95,49 +115,32 @@ def test_a_revoked_key_is_explained(
     )
 
 
-def test_an_empty_balance_is_explained(
-    db: Any, engine: Any, redis: Any, box: Any, sim: SimExchange, alice: Any, account: Any,
-    trading_key: Any,
-) -> None:  # fmt: skip
-    strategy = seed_strategy(db, alice.id, account.id, "auto")
-    first, _ = steps_of(db, strategy.id)
-    trigger(db, first, "2200")
-    sim.set_balance(BINANCE_TRADING_KEY, "ETH", "0.00003")  # below one lot step
+def test_an_empty_balance_is_explained(fired: Fired) -> None:
+    fired.sim.set_balance(BINANCE_TRADING_KEY, "ETH", "0.00003")  # below one lot step
 
-    outcome = execute_step(engine, redis, box, first.id)
+    outcome = fired.execute()
 
     assert outcome.status == "failed"
     assert outcome.reason == "Not enough ETH on the account: 0.00003 free, the step sells 0.8."
-    assert sim.request_count("/api/v3/order") == 0
-    assert steps_of(db, strategy.id)[0].state == "triggered"
+    assert fired.sim.request_count("/api/v3/order") == 0
+    assert fired.state() == "triggered"
 
 
-def test_a_sale_under_the_minimum_order_value_is_explained_before_sending(
-    db: Any, engine: Any, redis: Any, box: Any, sim: SimExchange, alice: Any, account: Any,
-    trading_key: Any,
-) -> None:  # fmt: skip
-    strategy = seed_strategy(db, alice.id, account.id, "auto")
-    first, _ = steps_of(db, strategy.id)
-    trigger(db, first, "2200")
-    sim.set_balance(BINANCE_TRADING_KEY, "ETH", "0.002")
+def test_a_sale_under_the_minimum_order_value_is_explained_before_sending(fired: Fired) -> None:
+    fired.sim.set_balance(BINANCE_TRADING_KEY, "ETH", "0.002")
 
-    outcome = execute_step(engine, redis, box, first.id)
+    outcome = fired.execute()
 
     # 0.002 x 2200 = 4.4 USDT < the NOTIONAL filter's 5 USDT
     assert outcome.reason == (
         "0.002 ETH at 2200 is worth 4.4 USDT, below the market's minimum order value of 5 USDT."
     )
-    assert sim.request_count("/api/v3/order") == 0
+    assert fired.sim.request_count("/api/v3/order") == 0
 
 
-def test_a_refusal_by_the_exchange_itself_is_explained(
-    db: Any, engine: Any, redis: Any, box: Any, sim: SimExchange, alice: Any, account: Any,
-    trading_key: Any,
-) -> None:  # fmt: skip
+def test_a_refusal_by_the_exchange_itself_is_explained(fired: Fired) -> None:
     """The balance moved between our check and the order: Binance's -2010 in words."""
-    strategy = seed_strategy(db, alice.id, account.id, "auto")
-    first, _ = steps_of(db, strategy.id)
-    trigger(db, first, "2200")
+    sim = fired.sim
     original = sim.binance.orders.new_order
 
     def drained(req: Any) -> Any:
@@ -145,25 +148,22 @@ def test_a_refusal_by_the_exchange_itself_is_explained(
         return original(req)
 
     sim.binance.orders.new_order = drained  # type: ignore[method-assign]
-    outcome = execute_step(engine, redis, box, first.id)
+    outcome = fired.execute()
 
     assert outcome.status == "failed"
     assert outcome.reason == "Binance says the balance is too small for this sale."
-    assert order_of(db, first.id).exchange_order_id is None
+    assert order_of(fired.db, fired.first.id).exchange_order_id is None
 
 
 def test_deleting_the_account_removes_its_trading_key_and_keeps_its_orders(
-    db: Any, engine: Any, redis: Any, box: Any, sim: SimExchange, alice: Any, account: Any,
-    trading_key: Any,
-) -> None:  # fmt: skip
+    fired: Fired, alice: Any, account: Any
+) -> None:
     from exstrat_app.services.exchanges.accounts import delete_account
 
-    strategy = seed_strategy(db, alice.id, account.id, "auto")
-    first, _ = steps_of(db, strategy.id)
-    trigger(db, first, "2200")
-    assert execute_step(engine, redis, box, first.id).status == "open"
+    db = fired.db
+    assert fired.execute().status == "open"
     delete_account(db, user_id=alice.id, account_id=account.id)
     db.commit()
     assert db.exec(select(TradingKey)).all() == []
-    order = order_of(db, first.id)
+    order = order_of(db, fired.first.id)
     assert order.status == "open" and order.exchange_account_id is None

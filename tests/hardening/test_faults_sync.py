@@ -369,7 +369,9 @@ def test_a_worker_killed_at_random_points_never_duplicates_nor_loses_rows(
         pattern = "" if cycle % 2 == 0 else "/api/v3/myTrades"
         # Not the run's last requests: unpaced, the run would often end before the kill.
         kill_at = rng.randint(1, max(1, (run_requests - 5) if not pattern else trade_pages - 1))
-        delay = rng.uniform(0.0, 0.15)
+        # A trades page: the pipelined step (issue 17) stores pages as fast as they come, so
+        # a kill long after a page's request would often land after the step.
+        delay = rng.uniform(0.0, 0.03 if pattern else 0.15)
         before = len(clock.entries)
         worker = run_with_worker(log)
         wait_for(
@@ -437,8 +439,10 @@ def test_a_worker_killed_at_random_points_never_duplicates_nor_loses_rows(
     )
     for c in cycles:
         figure("sigkill-cycle", **c)
-    # The kills landed mid-run, in different steps; not one row doubled or lost.
-    assert len(mid_sync) >= KILL_CYCLES - 1
+    # The kills landed mid-run (most of them: on a loaded machine a kill timed a few ms after
+    # a late request can land after the pipelined run's end, harmless but not a crash point),
+    # in different steps; not one row doubled or lost.
+    assert len(mid_sync) >= KILL_CYCLES * 3 // 4, [c["status_at_kill"] for c in cycles]
     # The steps that make the requests and the big commits are both hit (8-11 times each in a
     # run); unpaced, the balances and positions steps last a few ms and are hit by chance only.
     assert {"transfers", "trades"} <= {c["step_in_flight"] for c in cycles}

@@ -250,3 +250,42 @@ def test_old_key_removed_before_rotation_sync_ends_in_error_with_a_reason(
     first = Job.fetch(job_ids[0], connection=redis)
     assert first.get_status(refresh=True) == "finished"
     assert queue.failed_job_registry.count == 0
+
+
+def test_rotate_keys_reseals_the_trading_keys_too(db, redis, exchange_sim, use_keys) -> None:
+    from exstrat_app.models import TradingKey
+    from exstrat_app.services.execution import trading_keys
+    from simexchange import BINANCE_TRADING_KEY, BINANCE_TRADING_SECRET
+
+    use_keys(OLD_KEY)
+    account = _add(db, redis, _user(db, "alice@example.com"), "binance")
+    trading_keys.set_trading_key(
+        db, SecretBox.from_settings(), user_id=account.user_id, account_id=account.id,
+        api_key=BINANCE_TRADING_KEY, api_secret=BINANCE_TRADING_SECRET,
+    )  # fmt: skip
+    db.commit()
+    db.expire_all()
+    before = db.exec(select(TradingKey)).one()
+    assert before.key_id == OLD_ID
+    sealed_before = (before.api_key_enc, before.api_secret_enc)
+
+    done = _rotate_keys(ENCRYPTION_KEY=NEW_KEY, ENCRYPTION_OLD_KEYS=OLD_KEY)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "re-encrypted 1 account(s)" in output and "re-encrypted 1 trading key(s)" in output
+    assert BINANCE_TRADING_SECRET not in output
+
+    db.expire_all()
+    after = db.exec(select(TradingKey)).one()
+    assert after.key_id == NEW_ID
+    assert after.api_key_enc != sealed_before[0] and after.api_secret_enc != sealed_before[1]
+    assert after.api_pass_enc is None
+    use_keys(NEW_KEY)  # the new key alone opens it, unchanged
+    opened = trading_keys.trading_credentials(after, SecretBox.from_settings())
+    assert (opened.api_key, opened.secret) == (BINANCE_TRADING_KEY, BINANCE_TRADING_SECRET)
+    use_keys(OLD_KEY)  # the old key alone no longer does
+    with pytest.raises(SecretUnreadable):
+        trading_keys.trading_credentials(after, SecretBox.from_settings())
+
+    again = _rotate_keys(ENCRYPTION_KEY=NEW_KEY, ENCRYPTION_OLD_KEYS=OLD_KEY)
+    assert "re-encrypted 0 trading key(s)" in again.stdout + again.stderr

@@ -72,9 +72,35 @@ def test_a_high_used_weight_header_makes_the_next_wait_longer(redis: Any) -> Non
 
 def test_the_sapi_used_weight_header_counts_at_its_own_rate(redis: Any) -> None:
     ex = shared(redis)
+    redis.delete(KEY + ":sapi")
+    earn = ex.calculate_rate_limiter_cost(
+        "sapi", "GET", "simple-earn/flexible/history/rewardsRecord", {}
+    )
     # /sapi's IP limit is 12000 a minute: 11500 used is as full as 5750 of /api's 6000
     ex.last_response_headers = {"x-sapi-used-ip-weight-1m": "11500"}
-    assert ex.throttle.take(0.4) > 0
+    assert ex.throttle.take(earn) > 0
+    # ...and it is /sapi's budget only: an /api request still goes at once
+    assert ex.throttle.take(ex.calculate_rate_limiter_cost("public", "GET", "klines", {})) == 0
+
+
+def test_api_and_sapi_spend_separate_minute_budgets(redis: Any) -> None:
+    """Binance: /api's endpoints share 6000 a minute per IP, /sapi's IP-limited ones have
+    their own 12000 (developers.binance.com, "Rate limits": "/api/* and /sapi/* apply rate
+    limits differently")."""
+    ex = shared(redis)
+    redis.delete(KEY + ":sapi")
+    trades = ex.calculate_rate_limiter_cost("private", "GET", "myTrades", {})
+    earn = ex.calculate_rate_limiter_cost(
+        "sapi", "GET", "simple-earn/flexible/history/rewardsRecord", {}
+    )
+    assert not trades.sapi and earn.sapi
+    # 150 of /sapi's 12000 = 15 of ccxt's cost = 750 ms of its minute: 76 fit in 57 s
+    assert earn == 15
+    assert [ex.throttle.take(earn) for _ in range(76)] == [0] * 76
+    assert ex.throttle.take(earn) > 0  # /sapi's minute is spent...
+    # ...while /api's is untouched: 285 myTrades (weight 20) still go at once
+    assert [ex.throttle.take(trades) for _ in range(285)] == [0] * 285
+    assert ex.throttle.take(trades) > 0
 
 
 def test_a_garbled_header_is_ignored(redis: Any) -> None:

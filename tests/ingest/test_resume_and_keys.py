@@ -33,6 +33,17 @@ def _from_ids(sim, market_id):  # type: ignore[no-untyped-def]
     return ids
 
 
+def _cursor_of(db, account_id, symbol):  # type: ignore[no-untyped-def]
+    db.expire_all()
+    return db.exec(
+        select(SyncCursor).where(
+            SyncCursor.exchange_account_id == account_id,
+            SyncCursor.kind == "trades",
+            SyncCursor.key == symbol,
+        )
+    ).first()
+
+
 def _count_trades(db, account_id):  # type: ignore[no-untyped-def]
     db.expire_all()
     return db.exec(
@@ -70,6 +81,11 @@ def test_a_worker_killed_mid_sync_resumes_and_ends_with_the_same_rows(
         while not sim.requests_log("fromId=2001000") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert sim.requests_log("fromId=2001000"), "the worker never reached the hanging page"
+        # The fetching thread asks for page 2 while the writer stores page 1 (issue 17's
+        # pipeline): kill once page 1 is committed with its cursor, the request still hanging.
+        while not _cursor_of(db, killed.id, "ASSET1/USDT") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _cursor_of(db, killed.id, "ASSET1/USDT"), "ASSET1's first page never stored"
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)

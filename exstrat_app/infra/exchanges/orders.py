@@ -147,7 +147,11 @@ def place_limit_sell(
         "clientOrderId": client_order_id,
         "timeInForce": "GTC",
     }
-    params = {"clientOrderId": client_order_id, "timeInForce": "GTC"}
+    params: dict[str, Any] = {"clientOrderId": client_order_id, "timeInForce": "GTC"}
+    if instance.id == "coinbase":
+        # ccxt's coinbase drops `clientOrderId` and sends its own `ccxt-<uuid>`: the
+        # request's own field overrides it (a repeated id answers the first order).
+        params = {"client_order_id": client_order_id, "timeInForce": "GTC"}
     try:
         order = instance.create_order(
             symbol, "limit", "sell", request["amount"], request["price"], params
@@ -167,9 +171,23 @@ def place_limit_sell(
     return _state(order), Wire("place", _text(request), _text(_summary(order)), True)
 
 
+# Coinbase's preview/new-order failure reasons (Advanced Trade "Create Order"), in words.
+COINBASE_REASONS = {
+    "INVALID_SIZE_PRECISION": "the quantity is not a multiple of the market's base increment",
+    "INVALID_PRICE_PRECISION": "the price is not a multiple of the market's quote increment",
+    "BASE_SIZE_TOO_SMALL": "the quantity is below the market's minimum size",
+    "QUOTE_SIZE_TOO_SMALL": "the order value is below the market's minimum",
+    "INVALID_LIMIT_PRICE": "the limit price is not accepted",
+}
+
+
 def _refusal(instance: ccxt.Exchange, exc: Exception) -> OrderRefused:
     text = str(exc)
     name = instance.id.capitalize()
+    if instance.id == "coinbase":
+        for code, words in COINBASE_REASONS.items():
+            if code in text:
+                return OrderRefused(f"Coinbase refused the order: {words}.", kind="filter")
     if "Duplicate order" in text:
         return OrderRefused(f"{name} already has an open order with this id.", kind="duplicate")
     if "insufficient" in text.lower():
@@ -201,7 +219,16 @@ def find_order(
         except ccxt.BaseError as exc:
             raise map_ccxt_error(exc, exchange=instance.id, retry_after=None) from None
 
-    order = with_retries(attempt)
+    def listed() -> dict[str, Any] | None:
+        # Coinbase's Get Order takes the exchange's id only: list the market's orders
+        # (List Orders, newest first) and pick ours by its client order id.
+        try:
+            orders = instance.fetch_orders(symbol, None, 100)
+        except ccxt.BaseError as exc:
+            raise map_ccxt_error(exc, exchange=instance.id, retry_after=None) from None
+        return next((o for o in orders if o.get("clientOrderId") == client_order_id), None)
+
+    order = with_retries(listed if instance.id == "coinbase" else attempt)
     if order is None:
         return None, Wire("lookup", _text(request), _text({"found": False}), True)
     return _state(order), Wire("lookup", _text(request), _text(_summary(order)), True)
@@ -223,4 +250,7 @@ def cancel_order(
         order = call(instance, "cancel_order", exchange_order_id, symbol)
     except ExchangeError as exc:
         return None, Wire("cancel", _text(request), _text({"error": exc.message}), False)
+    if instance.id == "coinbase":  # Cancel Orders answers only success + id: ask again
+        cancelled = call(instance, "fetch_order", exchange_order_id, symbol)
+        return _state(cancelled), Wire("cancel", _text(request), _text(_summary(cancelled)), True)
     return _state(order), Wire("cancel", _text(request), _text(_summary(order)), True)

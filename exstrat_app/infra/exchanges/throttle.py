@@ -11,7 +11,8 @@ now shared by all processes.
 Binance requests are costed by their documented weights (`weights.py`): the IP weight from a
 per-minute budget every process shares (`_IP_WINDOW`: a minute's budget may go at once, as Binance
 allows, and the `X-MBX-USED-WEIGHT-1M` header lowers what is left when another process on the
-IP spends it; 429/418 Retry-After is honoured by `retry.py`), the UID weight from the
+IP spends it; /sapi has its own such window, `SAPI_WINDOW_SUFFIX`; 429/418 Retry-After is
+honoured by `retry.py`), the UID weight from the
 account's own budget (`_UID_TAKE`: a bucket of one minute's 180000 UID weight, refilled at
 3000 a second, one per API key, against Binance itself), so a Convert or fiat history walk
 waits on its account's budget without holding up any other account.
@@ -126,15 +127,18 @@ WINDOW_S = 60
 SAFETY_MARGIN = 0.05
 
 
-def used_ip_weight(instance: Any) -> float:
-    """The IP weight Binance said was used this minute, in ccxt's cost units (from the last
-    response's `X-MBX-USED-WEIGHT-1M` / `X-SAPI-USED-IP-WEIGHT-1M`; 0 when absent)."""
+def used_ip_weight(instance: Any, sapi: bool = False) -> float:
+    """The IP weight Binance said was used this minute of one budget, in ccxt's cost units:
+    `/api`'s from the last response's `X-MBX-USED-WEIGHT-1M`, `/sapi`'s (`sapi`) from its
+    `X-SAPI-USED-IP-WEIGHT-1M` (each header speaks of its own budget); 0 when absent."""
     headers = getattr(instance, "last_response_headers", None) or {}
     seen = 0.0
-    for name, per_minute in (
-        ("X-MBX-USED-WEIGHT-1M", API_IP_PER_MINUTE),
-        ("X-SAPI-USED-IP-WEIGHT-1M", SAPI_IP_PER_MINUTE),
-    ):
+    header = (
+        ("X-SAPI-USED-IP-WEIGHT-1M", SAPI_IP_PER_MINUTE)
+        if sapi
+        else ("X-MBX-USED-WEIGHT-1M", API_IP_PER_MINUTE)
+    )
+    for name, per_minute in (header,):
         raw = headers.get(name) or headers.get(name.lower())
         if raw:
             try:
@@ -146,9 +150,21 @@ def used_ip_weight(instance: Any) -> float:
 
 
 class Cost(float):
-    """ccxt's cost of one request (its IP weight) carrying the request's UID weight."""
+    """ccxt's cost of one request (its IP weight) carrying the request's UID weight and
+    which IP budget it is spent from (`sapi`: /sapi's own, else /api's)."""
 
     uid: int = 0
+    sapi: bool = False
+
+
+# Binance's `/api/*` and `/sapi/*` endpoints have separate limits ("/api/* and /sapi/* apply
+# rate limits differently": /api's endpoints share 6,000 a minute per IP; /sapi's IP-limited
+# endpoints have their own 12,000 a minute per IP, its UID-limited ones 180,000 a minute per
+# account; headers X-MBX-USED-WEIGHT-1M vs X-SAPI-USED-IP-WEIGHT-1M. Binance developer docs,
+# "Rate limits", developers.binance.com/docs/products/caas/basics/4.rate-limits, and the spot
+# API's General Info "LIMITS"). So /sapi's IP weight has its own minute window (this suffix on
+# the window key): a Simple Earn history walk never delays the myTrades/klines of /api.
+SAPI_WINDOW_SUFFIX = ":sapi"
 
 
 class SharedThrottle:
@@ -164,7 +180,7 @@ class SharedThrottle:
         exchange: str,
         rate_limit_ms: Callable[[], float],
         fallback: Callable[[float | None], None],
-        used_weight: Callable[[], float] | None = None,
+        used_weight: Callable[[bool], float] | None = None,
     ) -> None:
         self.key = KEY_PREFIX + exchange
         self._rate_limit_ms = rate_limit_ms
@@ -193,10 +209,12 @@ class SharedThrottle:
         if self.window_key is None:
             wait_us = int(self._reserve(keys=[self.key], args=[spacing_us]))
         else:
-            seen = self._used_weight() if self._used_weight else 0.0
+            sapi = bool(getattr(cost, "sapi", False))
+            seen = self._used_weight(sapi) if self._used_weight else 0.0
             seen_us = round(self._rate_limit_ms() * seen * 1000)
             args = [spacing_us, self.capacity_us, seen_us]
-            wait_us = int(self._ip_window(keys=[self.window_key], args=args))
+            key = self.window_key + (SAPI_WINDOW_SUFFIX if sapi else "")
+            wait_us = int(self._ip_window(keys=[key], args=args))
         uid = getattr(cost, "uid", 0)
         if uid and self.uid_key:
             wait_us = max(wait_us, self.take_uid(uid))
@@ -226,7 +244,7 @@ def share_throttle(
         return float(instance.rateLimit)  # type: ignore[attr-defined]
 
     # An instance attribute wins over the class method ccxt's fetch2 calls.
-    used = (lambda: used_ip_weight(instance)) if exchange == "binance" else None
+    used = (lambda sapi: used_ip_weight(instance, sapi)) if exchange == "binance" else None
     throttle = SharedThrottle(redis, exchange, rate_limit_ms, fallback, used)
     instance.throttle = throttle  # type: ignore[attr-defined]
     if exchange == "binance":
@@ -237,6 +255,10 @@ def share_throttle(
             digest = hashlib.sha256(api_key.encode()).hexdigest()[:16]
             throttle.uid_key = f"{KEY_PREFIX}binance:uid:{digest}"
         apply_binance_weights(instance, uid_budget=True)
+
+
+def _api_name(api: Any) -> str:
+    return api if isinstance(api, str) else (str(api[0]) if api else "")
 
 
 def _talks_to_binance(instance: Any) -> bool:
@@ -257,14 +279,18 @@ def apply_binance_weights(instance: Any, *, uid_budget: bool = False) -> None:
     def cost(api: Any, method: Any, path: Any, params: Any, config: Any = None) -> float:
         found = lookup(api, path)
         if found is None:
-            return ccxt_cost(api, method, path, params, config or {})
+            value = Cost(ccxt_cost(api, method, path, params, config or {}))
+            value.sapi = _api_name(api) == "sapi"
+            return value
         name, weight = found
         ip = ip_cost(name, weight)
         if fold_uid:
-            return max(ip, weight.uid * CCXT_COST_PER_MINUTE / SAPI_UID_PER_MINUTE)
-        # a UID-only endpoint still takes one slot of the IP schedule (ccxt's least cost)
-        value = Cost(max(ip, 0.1 if weight.uid else 0.0))
-        value.uid = weight.uid
+            value = Cost(max(ip, weight.uid * CCXT_COST_PER_MINUTE / SAPI_UID_PER_MINUTE))
+        else:
+            # a UID-only endpoint still takes one slot of the IP schedule (ccxt's least cost)
+            value = Cost(max(ip, 0.1 if weight.uid else 0.0))
+            value.uid = weight.uid
+        value.sapi = name == "sapi"
         return value
 
     instance.calculate_rate_limiter_cost = cost

@@ -1,9 +1,14 @@
-"""The frame shared by /login and /signup: a centred card with the brand."""
+"""The frame shared by /login, /signup and /confirm: a centred card with the brand, and the
+pieces of their forms (a labelled field, the email and password fields, the submit button)."""
 
 from __future__ import annotations
 
-import reflex as rx
+from typing import Any
 
+import reflex as rx
+from reflex.vars import Var
+
+from exstrat_app.pages.components.feedback import field_error
 from exstrat_app.pages.styles import AUTH_CARD_MAX_WIDTH, BRAND_ICON_COLOR, PAGE_BACKGROUND
 
 
@@ -39,4 +44,43 @@ def labelled(label: str, control: rx.Component, error: rx.Component) -> rx.Compo
         error,
         spacing="1",
         width="100%",
+    )
+
+
+def email_field(error: Var[str]) -> rx.Component:
+    return labelled(
+        "Email",
+        rx.input(name="email", type="email", required=True, auto_complete="email",
+                 placeholder="you@example.com", width="100%", size="3", id="email"),
+        field_error(error),
+    )  # fmt: skip
+
+
+def password_field(
+    label: str, error: Var[str], *, name: str = "password",
+    auto_complete: str = "current-password", **extra: Any,
+) -> rx.Component:  # fmt: skip
+    """A password input; `extra` adds attributes (e.g. `min_length=10` at sign-up)."""
+    return labelled(
+        label,
+        rx.input(name=name, type="password", required=True, **extra,
+                 auto_complete=auto_complete, width="100%", size="3", id=name),
+        field_error(error),
+    )  # fmt: skip
+
+
+def auth_form(
+    *fields: rx.Component, submit: str, busy: Var[bool], on_submit: Any, **extra: Any
+) -> rx.Component:
+    """The fields and a full-width submit button (`#submit`) in one column."""
+    return rx.form(
+        rx.vstack(
+            *fields,
+            rx.button(submit, type="submit", size="3", width="100%", loading=busy, id="submit"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        width="100%",
+        **extra,
     )

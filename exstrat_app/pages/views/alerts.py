@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import reflex as rx
 from reflex.vars import Var, VarData
+from reflex_base.utils.format import format_queue_events
 from reflex_base.utils.imports import ImportVar
 
 from exstrat_app import routes
 from exstrat_app.pages.styles import SURFACE, UNREAD_SCHEME
 from exstrat_app.state.alerts import AlertsState, UserFeed
+from exstrat_app.state.confirm import ConfirmState
 
 _TOAST_STORAGE_KEY = "exstrat-last-alert-toast"
+_CLOCK_MS = 60_000  # while the drawer is open, "N min left" is reloaded this often
 
 
 def bell() -> rx.Component:
@@ -27,7 +30,8 @@ def bell() -> rx.Component:
             rx.icon("bell", size=18),
             variant="ghost",
             size="3",
-            on_click=AlertsState.set_open(True),
+            # Reloaded on open: each confirm alert's window and order state as of now.
+            on_click=[AlertsState.set_open(True), UserFeed.refresh],
             aria_label="Alerts",
             id="alert-bell",
         ),
@@ -69,6 +73,14 @@ def _alert_item(item: rx.Var[dict[str, str]]) -> rx.Component:
                     item["strategyId"] != "",
                     rx.link("Open strategy", href=routes.strategy_href(item["strategyId"]),
                             size="1", on_click=AlertsState.set_open(False)),
+                ),
+                rx.cond(  # "Confirm (12 min left)" while valid, else "expired", "filled"...
+                    item["canConfirm"] != "",
+                    rx.button(item["confirm"], size="1", class_name="confirm-order",
+                              on_click=ConfirmState.confirm(item["strategyId"], item["stepId"])),
+                    rx.cond(item["confirm"] != "",
+                            rx.text(item["confirm"], size="1", color_scheme="gray",
+                                    class_name="confirm-status")),
                 ),
                 rx.cond(
                     unread,
@@ -140,20 +152,31 @@ class _AlertToast(rx.Fragment):
     def add_hooks(self) -> list[str | Var]:
         latest, title, body = UserFeed.latest_id, UserFeed.latest_title, UserFeed.latest_body
         baseline = AlertsState.baseline_id
+        kind, step = UserFeed.latest_kind, UserFeed.latest_step_id
+        confirm = format_queue_events(ConfirmState.confirm(UserFeed.latest_strategy_id, step))
         code = f"""
 useEffect(() => {{
   const id = {latest!s};
   if (!id || id === {baseline!s}) return;
   if (window.sessionStorage.getItem("{_TOAST_STORAGE_KEY}") === id) return;
   window.sessionStorage.setItem("{_TOAST_STORAGE_KEY}", id);
-  refs["__toast"]?.({title!s}, {{description: {body!s}, duration: 8000,
-    className: "alert-toast"}});
+  const options = {{description: {body!s}, duration: 8000, className: "alert-toast"}};
+  if ({kind!s} === "order_confirm" && {step!s}) {{
+    // "Sell 0.8 ETH now": confirm right here, while the validity window is open.
+    const confirm = {confirm!s};
+    options.duration = 60000;
+    options.action = {{label: "Confirm", onClick: () => confirm()}};
+  }}
+  refs["__toast"]?.({title!s}, options);
 }}, [{latest!s}, {baseline!s}]);"""
         var_data = VarData.merge(
             latest._get_all_var_data(),
             title._get_all_var_data(),
             body._get_all_var_data(),
             baseline._get_all_var_data(),
+            kind._get_all_var_data(),
+            step._get_all_var_data(),
+            confirm._get_all_var_data(),
             VarData(
                 imports={
                     "react": [ImportVar(tag="useEffect")],
@@ -164,5 +187,27 @@ useEffect(() => {{
         return [Var(_js_expr=code, _var_data=var_data)]
 
 
+class _ConfirmClock(rx.Fragment):
+    """Renders nothing; while the drawer is open it reloads the feed once a minute, so a
+    confirm alert counts its minutes down and turns "expired" without a click."""
+
+    def add_hooks(self) -> list[str | Var]:
+        is_open = AlertsState.open
+        refresh = format_queue_events(UserFeed.refresh)
+        code = f"""
+useEffect(() => {{
+  if (!{is_open!s}) return;
+  const refresh = {refresh!s};
+  const timer = window.setInterval(() => refresh(), {_CLOCK_MS});
+  return () => window.clearInterval(timer);
+}}, [{is_open!s}]);"""
+        var_data = VarData.merge(
+            is_open._get_all_var_data(),
+            refresh._get_all_var_data(),
+            VarData(imports={"react": [ImportVar(tag="useEffect")]}),
+        )
+        return [Var(_js_expr=code, _var_data=var_data)]
+
+
 def alert_toast() -> rx.Component:
-    return _AlertToast.create()
+    return rx.fragment(_AlertToast.create(), _ConfirmClock.create())

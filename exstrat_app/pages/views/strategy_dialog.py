@@ -295,6 +295,14 @@ def strategy_dialog() -> rx.Component:
                                 on_change=S.set_notify_in_app),
                     spacing="4", wrap="wrap",
                 ),
+                # A new strategy only alerts (issue 15): placing the sale needs a trading key
+                # and the password again, on the strategy's page, never a click in this form.
+                rx.text(
+                    "Execution: alerts only. To have the sale placed for you (confirm or auto), "
+                    "give the exchange account a trading key (through the API for now) and "
+                    "choose the mode on the strategy's page after saving.",
+                    size="1", color_scheme="gray", id="strategy-execution-note",
+                ),
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                     rx.button("Save strategy", on_click=S.save, loading=S.saving,

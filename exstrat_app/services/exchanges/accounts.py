@@ -10,7 +10,7 @@ probing). The caller owns the unit of work: nothing here commits.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import delete, update
@@ -63,20 +63,7 @@ class AccountView:
 
     @classmethod
     def of(cls, account: ExchangeAccount) -> AccountView:
-        return cls(
-            id=account.id,
-            user_id=account.user_id,
-            exchange=account.exchange,
-            nickname=account.nickname,
-            status=account.status,
-            last_sync_at=account.last_sync_at,
-            last_error=account.last_error,
-            progress_done=account.progress_done,
-            progress_total=account.progress_total,
-            progress_eta_s=account.progress_eta_s,
-            is_demo=account.is_demo,
-            created_at=account.created_at,
-        )
+        return cls(**{field.name: getattr(account, field.name) for field in fields(cls)})
 
 
 # --- adding ---------------------------------------------------------------------------

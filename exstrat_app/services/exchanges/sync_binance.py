@@ -14,8 +14,11 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, union
 
@@ -101,43 +104,98 @@ def _transfers_start(ctx: StepContext, kind: str) -> int:
 MY_TRADES_WEIGHT = BINANCE_WEIGHTS[("private", "myTrades")].ip  # 20 of 6000 a minute
 
 
+# Pages fetched ahead of the one being stored (issue 17): while the throttle holds the next
+# request, the writer stores the previous page. Bounded, so memory stays a few pages.
+PIPELINE_DEPTH = 3
+
+
 def sync_trades(ctx: StepContext) -> None:
+    """A fetching thread walks every symbol's pages (the ccxt instance is used from it
+    only) into a bounded queue; this thread stores each page and commits it with its cursor,
+    in order, so a crash resumes exactly after the last page stored (pages fetched but not
+    stored yet are fetched again)."""
     symbols = candidate_symbols(ctx.markets(), account_assets(ctx))
     ctx.progress(done=0, total=len(symbols), eta_s=None)
-    started, pages = time.monotonic(), 0
-    for done, symbol in enumerate(symbols, start=1):
-        pages += _sync_symbol(ctx, symbol)
-        # at least one myTrades page per symbol left, at Binance's weight and our pace so far
-        left = len(symbols) - done
-        pace = (time.monotonic() - started) / max(1, pages)
-        eta = eta_seconds(left * MY_TRADES_WEIGHT, left, pace)
-        ctx.progress(done=done, eta_s=eta if left else None)
+    starts = {symbol: _start_id(ctx, symbol) for symbol in symbols}
+    pages: queue.Queue[Any] = queue.Queue(maxsize=PIPELINE_DEPTH)
+    stop = threading.Event()
+    fetcher = threading.Thread(
+        target=_fetch_pages, args=(ctx.instance, symbols, starts, pages, stop), daemon=True
+    )
+    started, fetched, done = time.monotonic(), 0, 0
+    fetcher.start()
+    try:
+        while done < len(symbols):
+            item = pages.get()
+            if isinstance(item, Exception):
+                raise item
+            fetched += 1
+            symbol, rows, last = item
+            if rows:
+                _store_page(ctx, symbol, rows)
+            if last:
+                done += 1
+                # at least one myTrades page per symbol left, at Binance's weight and our pace
+                left = len(symbols) - done
+                pace = (time.monotonic() - started) / max(1, fetched)
+                eta = eta_seconds(left * MY_TRADES_WEIGHT, left, pace)
+                ctx.progress(done=done, eta_s=eta if left else None)
+    finally:
+        stop.set()
+        fetcher.join(timeout=60)
 
 
-def _sync_symbol(ctx: StepContext, symbol: str) -> int:
-    """Walk one symbol's trades from its cursor; the number of pages asked for."""
+def _start_id(ctx: StepContext, symbol: str) -> int:
+    cursor = get_cursor(ctx.session, ctx.account.id, "trades", symbol)
+    return int(cursor.last_id) + 1 if cursor is not None and cursor.last_id else 0
+
+
+def _put(pages: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            pages.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _fetch_pages(
+    instance: Any,
+    symbols: list[str],
+    starts: dict[str, int],
+    pages: queue.Queue[Any],
+    stop: threading.Event,
+) -> None:
+    """Each symbol's pages by `fromId`, 1000 at a time: (symbol, rows, last page?)."""
+    try:
+        for symbol in symbols:
+            from_id = starts[symbol]
+            while True:
+                rows = xa.binance_trades_page(instance, symbol, from_id)
+                last = len(rows) < xa.BINANCE_TRADES_LIMIT
+                if not _put(pages, (symbol, rows, last), stop):
+                    return
+                if last:
+                    break
+                from_id = max(int(r.trade_id) for r in rows) + 1
+    except Exception as exc:  # noqa: BLE001 -- handed to the writer, raised in the step
+        _put(pages, exc, stop)
+
+
+def _store_page(ctx: StepContext, symbol: str, rows: list[xa.TradeRow]) -> None:
     account_id = ctx.account.id
-    cursor = get_cursor(ctx.session, account_id, "trades", symbol)
-    from_id = int(cursor.last_id) + 1 if cursor is not None and cursor.last_id else 0
-    pages = 0
-    while True:
-        rows = xa.binance_trades_page(ctx.instance, symbol, from_id)
-        pages += 1
-        if rows:
-            last_id = max(int(r.trade_id) for r in rows)
-            store_trades(ctx.session, account_id, rows)
-            save_cursor(
-                ctx.session,
-                account_id,
-                "trades",
-                symbol,
-                last_id=str(last_id),
-                last_ts=max(r.ts for r in rows),
-            )
-            ctx.session.commit()  # the page and its cursor together: a crash resumes here
-            from_id = last_id + 1
-        if len(rows) < xa.BINANCE_TRADES_LIMIT:
-            return pages
+    last_id = max(int(r.trade_id) for r in rows)
+    store_trades(ctx.session, account_id, rows)
+    save_cursor(
+        ctx.session,
+        account_id,
+        "trades",
+        symbol,
+        last_id=str(last_id),
+        last_ts=max(r.ts for r in rows),
+    )
+    ctx.session.commit()  # the page and its cursor together: a crash resumes here
 
 
 def account_assets(ctx: StepContext) -> set[str]:

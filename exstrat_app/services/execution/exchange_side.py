@@ -22,8 +22,8 @@ from exstrat_app.services.execution.trading_keys import trading_credentials, tra
 
 # Builds the ccxt instance of an exchange for a trading key (tests hand in their own).
 InstanceFactory = Callable[[str, xa.Credentials], ccxt.Exchange]
-# Exchanges whose orders are placed (Coinbase: its sim endpoints and lookup are still to come).
-SUPPORTED = ("binance",)
+# Exchanges whose orders are placed.
+SUPPORTED = ("binance", "coinbase")
 
 
 @dataclass

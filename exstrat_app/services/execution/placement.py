@@ -75,12 +75,19 @@ def client_order_id(step_id: str) -> str:
     return f"xs-{step_id}"[:36]
 
 
-def enqueue_step_order(redis: Redis, step_id: str) -> None:
-    """Queue the step's placement (one job per step at a time), best effort: the lifecycle
-    job picks up any `pending` order whose job was lost."""
+def enqueue_step_order(redis: Redis, step_id: str, *, confirmed: bool = False) -> None:
+    """Queue the step's placement (one job per step and phase at a time), best effort: the
+    lifecycle job picks up any `pending` order whose job was lost.
+
+    A confirmation queues under its own id: the trigger's job (which only created the order
+    awaiting confirmation) stays in Redis as a finished job for its result TTL, and a second
+    job under its id would be refused as a duplicate, leaving the confirmed order unsent
+    until the lifecycle job's next pass. Placing twice is impossible either way: the order
+    row's conditional update (`pending` -> sending) lets one job through."""
+    phase = "place-confirmed" if confirmed else "place-order"
     try:
         enqueue_unique(
-            ORDER_QUEUE, ORDER_JOB, step_id, job_id=safe_job_id("place-order", step_id),
+            ORDER_QUEUE, ORDER_JOB, step_id, job_id=safe_job_id(phase, step_id),
             connection=redis, timeout=300,
         )  # fmt: skip
     except RedisError:

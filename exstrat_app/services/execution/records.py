@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from exstrat_app.domain.money import fmt
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Order, OrderAudit, StrategyExecution, StrategyStep
@@ -53,5 +54,20 @@ def apply_state(session: Session, order: Order, state: xa.OrderState) -> None:
     if state.status == "filled" and order.status != "filled":
         mark_filled(session, order)
     elif state.status != "filled":
+        if state.status in ENDED and order.status != state.status:
+            order.reason = ended_reason(order, state)
         order.status = state.status
     session.add(order)
+
+
+ENDED = ("cancelled", "expired", "rejected")
+
+
+def ended_reason(order: Order, state: xa.OrderState) -> str:
+    """Why an order ended unfilled, and what part of it did fill (the step stays triggered)."""
+    verb = {"cancelled": "Cancelled", "expired": "Expired", "rejected": "Rejected"}[state.status]
+    if state.filled <= 0:
+        return f"{verb} on the exchange before anything filled."
+    total = order.qty if order.qty is not None else state.qty
+    avg = f" (avg {fmt(state.average)})" if state.average is not None else ""
+    return f"{verb} on the exchange after {fmt(state.filled)} of {fmt(total)} filled{avg}."

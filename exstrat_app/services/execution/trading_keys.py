@@ -9,6 +9,7 @@ The refusals name the box to tick or untick on the exchange's own key page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from exstrat_app.infra import exchanges as xa
-from exstrat_app.infra.crypto import SecretBox
+from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import ExchangeAccount, TradingKey, new_id
 from exstrat_app.services.errors import (
@@ -178,3 +179,32 @@ def mark_checked(row: TradingKey, problem: str | None) -> None:
     row.status = "refused" if problem else "ok"
     row.problem = problem
     row.checked_at = utcnow()
+
+
+def reseal_trading_keys(sessions: Callable[[], Session], box: SecretBox) -> int:
+    """Re-seal every trading key not sealed with the box's current key (ENCRYPTION_KEY
+    rotation, beside the read keys); returns how many. A key no configured key opens is
+    left as it is and logged (its owner must add it again). One commit per row."""
+    count = 0
+    with sessions() as session:
+        stale = session.exec(select(TradingKey).where(TradingKey.key_id != box.current_key_id))
+        for row in stale.all():
+            try:
+                credentials = trading_credentials(row, box)
+            except SecretUnreadable:
+                log.error("trading key %s: no configured key opens it; skipped", row.id)
+                continue
+            plain = {
+                "api_key": credentials.api_key,
+                "api_secret": credentials.secret,
+                "api_pass": credentials.password,
+            }
+            for column, attr in SEALED:
+                value = plain[column]
+                sealed = box.seal(value, row_id=row.id, column=column) if value else None
+                setattr(row, attr, sealed)
+            row.key_id = box.current_key_id
+            session.add(row)
+            session.commit()
+            count += 1
+    return count

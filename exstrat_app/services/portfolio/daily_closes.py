@@ -27,7 +27,7 @@ from exstrat_app.domain.money import STABLE_QUOTES
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.db.bulk import insert_ignore
 from exstrat_app.models import DailyCandle
-from exstrat_app.services.portfolio.price_history import PRICING_QUOTES, ROUTES
+from exstrat_app.services.portfolio.price_history import RoutedCloses
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-class DailyCloses:
+class DailyCloses(RoutedCloses[date]):
     """`close(asset, day) -> Decimal | None` for `domain.history`, backed by DailyCandle and
     Binance. Call `prefetch(assets, first, last)` first: `close` then answers from memory."""
 
@@ -92,46 +92,7 @@ class DailyCloses:
             if todo:
                 missing[asset] = todo
         for asset, todo in missing.items():
-            for kind, other in ROUTES:
-                if not todo:
-                    break
-                if other != asset:
-                    todo = self._route(asset, kind, other, todo)
-
-    # -- routes ------------------------------------------------------------------------------
-
-    def _direct(self, asset: str, todo: list[date]) -> list[date]:
-        for quote in PRICING_QUOTES:
-            if not todo:
-                break
-            symbol = f"{asset}/{quote}"
-            self._pair(symbol, todo)
-            for d in todo:
-                close = self._candles.get((symbol, d))
-                if close is not None:
-                    self._closes[(asset, d)] = close
-            todo = [d for d in todo if (asset, d) not in self._closes]
-        return todo
-
-    def _route(self, asset: str, kind: str, other: str, todo: list[date]) -> list[date]:
-        if kind == "inverse":
-            symbol = f"{other}/{asset}"
-            self._pair(symbol, todo)
-            for d in todo:
-                close = self._candles.get((symbol, d))
-                if close:  # 0 cannot be inverted
-                    self._closes[(asset, d)] = ONE / close
-        else:
-            symbol = f"{asset}/{other}"
-            self._pair(symbol, todo)
-            have = [d for d in todo if (symbol, d) in self._candles]
-            if have:
-                self._direct(other, [d for d in have if (other, d) not in self._closes])
-            for d in have:
-                bridge = ONE if other in STABLE_QUOTES else self._closes.get((other, d))
-                if bridge is not None:
-                    self._closes[(asset, d)] = self._candles[(symbol, d)] * bridge
-        return [d for d in todo if (asset, d) not in self._closes]
+            self._other_routes(asset, todo)
 
     # -- cache and exchange ------------------------------------------------------------------
 

@@ -4,8 +4,9 @@ from the first changed day; read it for the pages and the API.
 Stored incrementally (`models/history.py`): one row per day with a digest of that day's
 events, the replay's state at the last finished day and at each month's first day.
 
-- Nothing changed in the inputs (same fingerprint as `rebuild.inputs_fingerprint`): the new
-  days are replayed from the last day's snapshot, one step each.
+- Nothing dated before the new days changed (same `history_store.fingerprint` of the inputs
+  before them): only the new days' events are read (`since` the last stored day's end) and
+  replayed from that day's snapshot, one step each.
 - The inputs changed (a late-ingested trade, an opening position, a transfer settled): the
   fresh per-day digests are compared with the stored ones; the first differing day is
   replayed from the latest snapshot before it, and only its rows and the later ones are
@@ -32,6 +33,7 @@ from exstrat_app.domain.history import (
     AssetDay,
     DayPoint,
     HistoryBook,
+    Snapshot,
     asset_days,
     day_of,
     replay_days,
@@ -44,6 +46,7 @@ from exstrat_app.models import (
     ValueHistoryState,
 )
 from exstrat_app.services.portfolio.daily_closes import DailyCloses
+from exstrat_app.services.portfolio.history_gaps import QuantityGap, quantity_gaps
 from exstrat_app.services.portfolio.history_store import (
     EMPTY_DIGEST,
     day_digests,
@@ -74,6 +77,9 @@ class HistoryView:
     points: tuple[DayPoint, ...]  # oldest first
     building: bool  # the first build (or a rebuild) is still running
     progress: Decimal | None  # 0..1 of the days built while building, else None
+    # Assets whose live quantity the history does not explain (`history_gaps`): the last
+    # point and the portfolio page part by exactly these quantities.
+    gaps: tuple[QuantityGap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,44 +125,49 @@ def build_history(
     if state is None:
         state = ValueHistoryState(user_id=user_id)
         session.add(state)
-    fingerprint = fingerprint_of(session, user_id)
-    events = load_events(session, user_id)
-    if not events:
-        session.execute(delete(ValueHistoryDay).where(ValueHistoryDay.user_id == user_id))  # type: ignore[arg-type]
-        drop_snapshots(session, user_id, None)
-        state.first_day = state.last_day = None
-        state.fingerprint, state.building, state.updated_at = fingerprint, False, utcnow()
-        session.flush()
-        return BuildResult(0, None, True)
-    first_day = day_of(events[0].ts)  # events are in replay order
-    if (
-        state.last_day is not None
-        and state.fingerprint == fingerprint
-        and state.first_day == first_day
-    ):
-        # Nothing changed before the new days: only theirs are digested (to store them).
-        after = datetime(state.last_day.year, state.last_day.month, state.last_day.day, tzinfo=UTC)
-        digests = day_digests([e for e in events if e.ts >= after + DAY])
-    else:
+    fast = _next_days(session, state, today, max_days)
+    if fast is not None:  # nothing before the stored days changed: their events only
+        snapshot, new_fingerprint = fast
+        from_day, first_day = snapshot.day + DAY, state.first_day
+        assert first_day is not None  # _next_days checked it
+        events = load_events(session, user_id, since=_midnight(from_day))
         digests = day_digests(events)
-    from_day = _first_changed(session, state, fingerprint, digests, first_day)
-    if rebuild_from is not None:
-        from_day = max(min(from_day, rebuild_from), first_day)
+        later = events
+        assets = event_assets(events) | set(snapshot.positions) | set(snapshot.cash)
+    else:
+        snapshot, new_fingerprint = None, None
+        events = load_events(session, user_id)
+        if not events:
+            session.execute(delete(ValueHistoryDay).where(ValueHistoryDay.user_id == user_id))  # type: ignore[arg-type]
+            drop_snapshots(session, user_id, None)
+            state.first_day = state.last_day = None
+            state.fingerprint, state.building, state.updated_at = "", False, utcnow()
+            session.flush()
+            return BuildResult(0, None, True)
+        first_day = day_of(events[0].ts)  # events are in replay order
+        digests = day_digests(events)
+        from_day = _first_changed(session, state, digests, first_day)
+        if rebuild_from is not None:
+            from_day = max(min(from_day, rebuild_from), first_day)
+        assets = event_assets(events)
     if from_day > today:
         state.building = False
         session.flush()
         return BuildResult(0, None, True)
     end = today if max_days is None else min(today, from_day + DAY * (max_days - 1))
     drop_snapshots(session, user_id, from_day)
-    snapshot = latest_snapshot(session, user_id, before=from_day)
-    start = first_day if snapshot is None else snapshot.day + DAY
-    later = [e for e in events if day_of(e.ts) >= start]
+    if snapshot is None:
+        snapshot = latest_snapshot(session, user_id, before=from_day)
+        start = first_day if snapshot is None else snapshot.day + DAY
+        later = [e for e in events if day_of(e.ts) >= start]
+    else:
+        start = from_day
     prices.prefetch(
         price_needs(
             [e for e in later if isinstance(e, Fill)], [e for e in later if isinstance(e, Movement)]
         )
     )
-    closes.prefetch(event_assets(events), start, end)
+    closes.prefetch(assets, start, end)
     last_final = min(end, today - DAY)
 
     def checkpoint(book: HistoryBook, day: date) -> None:
@@ -164,7 +175,7 @@ def build_history(
             save_snapshot(session, user_id, book.snapshot(day))
 
     points, _ = replay_days(
-        events, first=start, last=end, close=closes.close, price_at=prices.price_at,
+        later, first=start, last=end, close=closes.close, price_at=prices.price_at,
         snapshot=snapshot, quote=BOOK_QUOTE, on_day=checkpoint,
     )  # fmt: skip
     written = [p for p in points if p.day >= from_day]
@@ -178,25 +189,47 @@ def build_history(
     )
     prune_snapshots(session, user_id, keep=last_final)
     done = end >= today
+    if new_fingerprint is None:
+        # Taken after the loads (the cut-off depends on the changed day): a trade committed
+        # in between would be missed until the next past change; a user's syncs and history
+        # builds run one after the other, so none lands there.
+        new_fingerprint = fingerprint_of(session, user_id, before=_midnight(last_final + DAY))
     state.first_day, state.last_day = first_day, last_final
-    state.fingerprint, state.building, state.updated_at = fingerprint, not done, utcnow()
+    state.fingerprint, state.building, state.updated_at = new_fingerprint, not done, utcnow()
     session.flush()
     return BuildResult(len(written), written[0].day if written else None, done)
 
 
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _next_days(
+    session: Session, state: ValueHistoryState, today: date, max_days: int | None
+) -> tuple[Snapshot, str] | None:
+    """The fast path: when nothing dated before the stored days changed (same fingerprint)
+    and the last day's snapshot is there, (that snapshot, the fingerprint the build will
+    store, taken before the events are read); else None (every event is read)."""
+    if state.last_day is None or state.first_day is None or not state.fingerprint:
+        return None
+    from_day = state.last_day + DAY
+    if fingerprint_of(session, state.user_id, before=_midnight(from_day)) != state.fingerprint:
+        return None
+    snapshot = latest_snapshot(session, state.user_id, before=from_day)
+    if snapshot is None or snapshot.day != state.last_day:
+        return None
+    end = today if max_days is None else min(today, from_day + DAY * (max_days - 1))
+    last_final = max(min(end, today - DAY), state.last_day)
+    return snapshot, fingerprint_of(session, state.user_id, before=_midnight(last_final + DAY))
+
+
 def _first_changed(
-    session: Session,
-    state: ValueHistoryState,
-    fingerprint: str,
-    digests: dict[date, str],
-    first_day: date,
+    session: Session, state: ValueHistoryState, digests: dict[date, str], first_day: date
 ) -> date:
     """The first day whose stored row no longer reflects the events (or the first new day)."""
     if state.last_day is None or state.first_day is None:
         return first_day
     next_day = state.last_day + DAY
-    if state.fingerprint == fingerprint and state.first_day == first_day:
-        return next_day
     stored = dict(
         session.execute(
             select(ValueHistoryDay.day, ValueHistoryDay.digest).where(
@@ -227,12 +260,13 @@ def value_history(session: Session, user_id: str, *, start: date | None = None) 
         for r in rows
     )
     state = session.get(ValueHistoryState, user_id)
+    gaps = quantity_gaps(session, user_id)
     if state is None:
         building = bool(account_ids(session, user_id))
-        return HistoryView(BOOK_QUOTE, points, building, Decimal(0) if building else None)
+        return HistoryView(BOOK_QUOTE, points, building, Decimal(0) if building else None, gaps)
     if not state.building:
-        return HistoryView(BOOK_QUOTE, points, False, None)
-    return HistoryView(BOOK_QUOTE, points, True, _progress(state))
+        return HistoryView(BOOK_QUOTE, points, False, None, gaps)
+    return HistoryView(BOOK_QUOTE, points, True, _progress(state), gaps)
 
 
 def _progress(state: ValueHistoryState) -> Decimal:

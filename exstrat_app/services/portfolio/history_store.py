@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from exstrat_app.domain.history import (
@@ -24,6 +24,8 @@ from exstrat_app.domain.money import FIAT
 from exstrat_app.domain.positions import Fill, Movement
 from exstrat_app.infra.db.bulk import upsert
 from exstrat_app.models import (
+    OpeningPosition,
+    Trade,
     Transfer,
     ValueHistoryDay,
     ValueHistorySnapshot,
@@ -34,39 +36,46 @@ from exstrat_app.services.portfolio.loaders import (
     load_movements,
     load_openings,
 )
-from exstrat_app.services.portfolio.rebuild import inputs_fingerprint
+from exstrat_app.services.portfolio.rebuild import REPLAY_VERSION
 
 DAY = timedelta(days=1)
-HISTORY_VERSION = "1"  # bump when the history's rules change: every history is rebuilt
+HISTORY_VERSION = "2"  # bump when the history's rules change: every history is rebuilt
 EMPTY_DIGEST = hashlib.blake2b(b"", digest_size=16).hexdigest()
 
 
 # -- inputs -----------------------------------------------------------------------------------
 
 
-def load_events(session: Session, user_id: str) -> list[Event]:
-    """Every event of the user in replay order: the positions rebuild's fills and movements,
-    plus fiat cash movements (the rebuild skips them: fiat has no position; the history
-    follows fiat held as cash)."""
+def load_events(session: Session, user_id: str, *, since: datetime | None = None) -> list[Event]:
+    """Every event of the user in replay order (only those at or after `since` when given:
+    the next days after a snapshot): the positions rebuild's fills and movements, plus fiat
+    cash movements (the rebuild skips them: fiat has no position; the history follows fiat
+    held as cash)."""
     accounts = account_ids(session, user_id)
-    fills = load_fills(session, accounts)
-    moves = load_movements(session, accounts) + load_openings(session, user_id)
-    moves += _fiat_movements(session, accounts)
+    fills = load_fills(session, accounts, since=since)
+    moves = load_movements(session, accounts, since=since)
+    moves += load_openings(session, user_id, since=since)
+    moves += _fiat_movements(session, accounts, since)
     return sort_events(fills, moves)
 
 
-def _fiat_movements(session: Session, accounts: list[str]) -> list[Movement]:
+def _fiat_movements(
+    session: Session, accounts: list[str], since: datetime | None
+) -> list[Movement]:
     if not accounts:
         return []
+    where = [
+        Transfer.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
+        Transfer.asset.in_(sorted(FIAT)),  # type: ignore[attr-defined]
+        Transfer.status == "ok",
+    ]
+    if since is not None:
+        where.append(Transfer.ts >= since)  # type: ignore[arg-type,operator]
     rows = session.execute(
         select(
             Transfer.ts, Transfer.exchange_account_id, Transfer.exchange_transfer_id,
             Transfer.type, Transfer.asset, Transfer.amount, Transfer.fee_cost,
-        ).where(
-            Transfer.exchange_account_id.in_(accounts),  # type: ignore[attr-defined]
-            Transfer.asset.in_(sorted(FIAT)),  # type: ignore[attr-defined]
-            Transfer.status == "ok",  # type: ignore[arg-type]
-        )
+        ).where(*where)  # type: ignore[arg-type]
     )  # fmt: skip
     moves = []
     for ts, acc, tid, kind, asset, amount, fee in rows:
@@ -91,10 +100,43 @@ def day_digests(events: list[Event]) -> dict[date, str]:
     return {day: h.hexdigest() for day, h in hashes.items()}
 
 
-def fingerprint(session: Session, user_id: str) -> str:
-    accounts = account_ids(session, user_id)
-    raw = f"h{HISTORY_VERSION}|" + inputs_fingerprint(session, accounts, user_id)
-    return hashlib.sha256(raw.encode()).hexdigest()
+def fingerprint(session: Session, user_id: str, *, before: datetime) -> str:
+    """What the stored days before `before` depend on: each account's count of trades
+    before it (trades are only ever inserted), the state of every transfer and opening
+    position dated before it. Unchanged: the days up to `before` stand, and the next days
+    are replayed from the last snapshot with their own events only."""
+    accounts = sorted(account_ids(session, user_id))
+    digest = hashlib.sha256(f"h{HISTORY_VERSION}|v{REPLAY_VERSION}|{before.isoformat()}".encode())
+    counts = dict(
+        session.execute(
+            select(Trade.exchange_account_id, func.count())
+            .where(Trade.exchange_account_id.in_(accounts or [""]), Trade.ts < before)  # type: ignore[attr-defined,arg-type,operator]
+            .group_by(Trade.exchange_account_id)  # type: ignore[arg-type]
+        ).all()
+    )
+    for account_id in accounts:
+        digest.update(f"|{account_id}:{counts.get(account_id, 0)}".encode())
+    transfers = session.execute(
+        select(
+            Transfer.exchange_account_id, Transfer.type, Transfer.exchange_transfer_id,
+            Transfer.status, Transfer.asset, Transfer.amount, Transfer.fee_cost,
+        )
+        .where(Transfer.exchange_account_id.in_(accounts or [""]), Transfer.ts < before)  # type: ignore[attr-defined,arg-type,operator]
+        .order_by(Transfer.exchange_account_id, Transfer.type, Transfer.exchange_transfer_id)  # type: ignore[arg-type]
+    )  # fmt: skip
+    for row in transfers:
+        digest.update(repr(tuple(row)).encode())
+    openings = session.execute(
+        select(
+            OpeningPosition.id, OpeningPosition.asset, OpeningPosition.quantity,
+            OpeningPosition.total_cost, OpeningPosition.at,
+        )
+        .where(OpeningPosition.user_id == user_id, OpeningPosition.at < before)  # type: ignore[arg-type,operator]
+        .order_by(OpeningPosition.id)  # type: ignore[arg-type]
+    )  # fmt: skip
+    for row in openings:
+        digest.update(f"|opening:{tuple(row)!r}".encode())
+    return digest.hexdigest()
 
 
 def event_assets(events: list[Event]) -> set[str]:

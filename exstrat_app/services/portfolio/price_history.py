@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from redis import Redis
 from sqlmodel import Session, select
@@ -46,6 +46,8 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("cross", "EUR"),
 )
 MINUTE = timedelta(minutes=1)
+ONE = Decimal(1)
+K = TypeVar("K", datetime, date)
 _IN_CHUNK = 500  # bound on the number of (symbol, minute) pairs per IN query
 
 
@@ -53,7 +55,66 @@ def floor_minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-class MinuteCloses:
+class RoutedCloses(Generic[K]):
+    """The price routes over a time key (a minute here, a day in `daily_closes.py`): the
+    direct pairs (`PRICING_QUOTES`), then `ROUTES`. Subclasses fill `_candles` (symbol, key)
+    -> close through `_pair` and may record what no route prices (`_unpriced`)."""
+
+    _candles: dict[tuple[str, K], Decimal]
+    _closes: dict[tuple[str, K], Decimal]  # (asset, key) -> close in the reporting quote
+
+    def _pair(self, symbol: str, keys: list[K]) -> None:
+        raise NotImplementedError
+
+    def _unpriced(self, asset: str, keys: list[K]) -> None:
+        """`keys` of `asset` with no price on any route tried."""
+
+    def _direct(self, asset: str, todo: list[K]) -> list[K]:
+        """Price the keys from ASSET/USDT, then ASSET/USDC; return those still unpriced."""
+        for quote in PRICING_QUOTES:
+            if not todo:
+                break
+            symbol = f"{asset}/{quote}"
+            self._pair(symbol, todo)
+            for k in todo:
+                close = self._candles.get((symbol, k))
+                if close is not None:
+                    self._closes[(asset, k)] = close
+            todo = [k for k in todo if (asset, k) not in self._closes]
+        return todo
+
+    def _other_routes(self, asset: str, todo: list[K]) -> list[K]:
+        """Try `ROUTES` in order for the keys the direct pairs left; return those left."""
+        for kind, other in ROUTES:
+            if not todo:
+                break
+            if other != asset:
+                todo = self._route(asset, kind, other, todo)
+        return todo
+
+    def _route(self, asset: str, kind: str, other: str, todo: list[K]) -> list[K]:
+        if kind == "inverse":
+            symbol = f"{other}/{asset}"
+            self._pair(symbol, todo)
+            for k in todo:
+                close = self._candles.get((symbol, k))
+                if close:  # 0 cannot be inverted
+                    self._closes[(asset, k)] = ONE / close
+        else:
+            symbol = f"{asset}/{other}"
+            self._pair(symbol, todo)
+            have = [k for k in todo if (symbol, k) in self._candles]
+            if have:
+                left = self._direct(other, [k for k in have if (other, k) not in self._closes])
+                self._unpriced(other, left)
+            for k in have:
+                bridge = ONE if other in STABLE_QUOTES else self._closes.get((other, k))
+                if bridge is not None:
+                    self._closes[(asset, k)] = self._candles[(symbol, k)] * bridge
+        return [k for k in todo if (asset, k) not in self._closes]
+
+
+class MinuteCloses(RoutedCloses[datetime]):
     """`price_at(asset, ts)` for the positions engine: the close of the 1-minute candle of
     that moment, backed by PriceCandle and Binance. (Not the simulator's `PriceHistory`,
     which generates a market's prices.)
@@ -114,49 +175,10 @@ class MinuteCloses:
             if todo:
                 missing[asset] = todo
         for asset, todo in missing.items():
-            for kind, other in ROUTES:
-                if not todo:
-                    break
-                if other != asset:
-                    todo = self._route(asset, kind, other, todo)
-            self._absent.update((asset, m) for m in todo)
+            self._unpriced(asset, self._other_routes(asset, todo))
 
-    # -- routes ------------------------------------------------------------------------------
-
-    def _direct(self, asset: str, todo: list[datetime]) -> list[datetime]:
-        """Price the minutes from ASSET/USDT, then ASSET/USDC; return those still unpriced."""
-        for quote in PRICING_QUOTES:
-            if not todo:
-                break
-            symbol = f"{asset}/{quote}"
-            self._pair(symbol, todo)
-            for m in todo:
-                close = self._candles.get((symbol, m))
-                if close is not None:
-                    self._closes[(asset, m)] = close
-            todo = [m for m in todo if (asset, m) not in self._closes]
-        return todo
-
-    def _route(self, asset: str, kind: str, other: str, todo: list[datetime]) -> list[datetime]:
-        if kind == "inverse":
-            symbol = f"{other}/{asset}"
-            self._pair(symbol, todo)
-            for m in todo:
-                close = self._candles.get((symbol, m))
-                if close:  # 0 cannot be inverted
-                    self._closes[(asset, m)] = Decimal(1) / close
-        else:
-            symbol = f"{asset}/{other}"
-            self._pair(symbol, todo)
-            have = [m for m in todo if (symbol, m) in self._candles]
-            if have:
-                left = self._direct(other, [m for m in have if (other, m) not in self._closes])
-                self._absent.update((other, m) for m in left)
-            for m in have:
-                bridge = self._closes.get((other, m))
-                if bridge is not None:
-                    self._closes[(asset, m)] = self._candles[(symbol, m)] * bridge
-        return [m for m in todo if (asset, m) not in self._closes]
+    def _unpriced(self, asset: str, keys: list[datetime]) -> None:
+        self._absent.update((asset, m) for m in keys)
 
     # -- internals -------------------------------------------------------------------------
 

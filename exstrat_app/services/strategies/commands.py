@@ -8,7 +8,7 @@ Invalid input comes back all at once as `InvalidInput(fields={camelCase path: me
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Unpack
 
 from sqlalchemy import update
 from sqlmodel import Session, col
@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Strategy, StrategyStep
 from exstrat_app.services.errors import Conflict, InvalidInput, NotFound
-from exstrat_app.services.strategies.drafting import draft_strategy
+from exstrat_app.services.strategies.drafting import StrategyFields, draft_strategy
 from exstrat_app.services.strategies.lots import LotStepLookup
 from exstrat_app.services.strategies.queries import owned_strategy, steps_of, strategy_total
 from exstrat_app.services.strategies.views import StepView, StrategyView, step_view, strategy_view
@@ -33,34 +33,15 @@ def create_strategy(
     session: Session,
     *,
     user_id: str,
-    asset: Any,
-    reference: Any,
-    base_qty: Any = None,
-    exchange_account_id: Any = None,
-    steps: Any,
-    notify: Any = None,
-    name: Any = None,
-    stop_loss: Any = None,
     lot_step_lookup: LotStepLookup,
     max_strategies: int | None = None,
+    **raw: Unpack[StrategyFields],
 ) -> StrategyView:
     """Validate, compute and add a strategy with its steps (all pending); flushes, never
     commits. `max_strategies` (Settings' EXSTRAT_MAX_STRATEGIES): a user who already has
     that many is refused (Conflict) before anything is computed or fetched."""
     refuse_over_cap(session, user_id=user_id, max_strategies=max_strategies)
-    draft = draft_strategy(
-        session,
-        user_id=user_id,
-        asset=asset,
-        reference=reference,
-        base_qty=base_qty,
-        exchange_account_id=exchange_account_id,
-        steps=steps,
-        notify=notify,
-        name=name,
-        stop_loss=stop_loss,
-        lot_step_lookup=lot_step_lookup,
-    )
+    draft = draft_strategy(session, user_id=user_id, lot_step_lookup=lot_step_lookup, **raw)
     strategy = Strategy(
         user_id=user_id,
         asset=draft.asset,
@@ -114,31 +95,12 @@ def preview_strategy(
     session: Session,
     *,
     user_id: str,
-    asset: Any,
-    reference: Any,
-    base_qty: Any = None,
-    exchange_account_id: Any = None,
-    steps: Any,
-    notify: Any = None,
-    name: Any = None,
-    stop_loss: Any = None,
     lot_step_lookup: LotStepLookup,
+    **raw: Unpack[StrategyFields],
 ) -> StrategyView:
     """What `create_strategy` would store (ids and times None, status "draft"), writing
     nothing."""
-    return draft_strategy(
-        session,
-        user_id=user_id,
-        asset=asset,
-        reference=reference,
-        base_qty=base_qty,
-        exchange_account_id=exchange_account_id,
-        steps=steps,
-        notify=notify,
-        name=name,
-        stop_loss=stop_loss,
-        lot_step_lookup=lot_step_lookup,
-    ).view()
+    return draft_strategy(session, user_id=user_id, lot_step_lookup=lot_step_lookup, **raw).view()
 
 
 def change_status(session: Session, *, user_id: str, strategy_id: str, action: str) -> StrategyView:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from sqlmodel import Session, select
 
@@ -24,6 +24,31 @@ from exstrat_app.services.strategies.lots import LotStepLookup, lot_step_of
 from exstrat_app.services.strategies.views import StrategyView, draft_view
 
 DEFAULT_EXCHANGE = "binance"
+
+
+class StrategyFields(TypedDict, total=False):
+    """A strategy's body as the caller got it, each field raw (JSON values or form text):
+    `inputs.parse_strategy_input` checks them. The keyword arguments of `draft_strategy`,
+    `commands.create_strategy` and `commands.preview_strategy`."""
+
+    asset: Required[Any]
+    reference: Required[Any]
+    base_qty: Any
+    exchange_account_id: Any
+    steps: Required[Any]
+    notify: Any
+    name: Any
+    stop_loss: Any
+
+
+# The optional fields left out: none given (the position's quantity, no account, defaults).
+_LEFT_OUT: dict[str, Any] = {
+    "base_qty": None,
+    "exchange_account_id": None,
+    "notify": None,
+    "name": None,
+    "stop_loss": None,
+}
 
 
 @dataclass(frozen=True)
@@ -64,29 +89,12 @@ def draft_strategy(
     session: Session,
     *,
     user_id: str,
-    asset: Any,
-    reference: Any,
-    base_qty: Any = None,
-    exchange_account_id: Any = None,
-    steps: Any,
-    notify: Any = None,
-    name: Any = None,
-    stop_loss: Any = None,
     lot_step_lookup: LotStepLookup,
+    **raw: Unpack[StrategyFields],
 ) -> StrategyDraft:
     """Validate everything and compute the ladder; raises InvalidInput / NotFound / 503."""
     errors = FieldErrors()
-    body = parse_strategy_input(
-        errors,
-        asset=asset,
-        reference=reference,
-        base_qty=base_qty,
-        exchange_account_id=exchange_account_id,
-        steps=steps,
-        notify=notify,
-        name=name,
-        stop_loss=stop_loss,
-    )
+    body = parse_strategy_input(errors, **{**_LEFT_OUT, **raw})
     errors.raise_if_any()
     assert body.asset is not None and body.ref_type is not None
 

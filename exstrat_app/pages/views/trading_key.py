@@ -1,0 +1,73 @@
+"""The "Trading key (optional)" section of each account card on /exchanges (issue 15)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from exstrat_app.pages.styles import DANGER_SCHEME, ERROR_SCHEME, SUCCESS_SCHEME, scheme_of
+from exstrat_app.state.trading_key import HELP
+from exstrat_app.state.trading_key import TradingKeyState as TK
+
+KEY_SCHEMES = {"ok": SUCCESS_SCHEME, "refused": ERROR_SCHEME}
+
+
+def _status(account_id: rx.Var[str]) -> rx.Component:
+    key = TK.keys.get(account_id, {"status": "none", "detail": ""})
+    status = key.to(dict[str, str])["status"].to(str)
+    return rx.hstack(
+        rx.text("Status:", size="1", color_scheme="gray"),
+        rx.badge(
+            status,
+            color_scheme=scheme_of(status, KEY_SCHEMES),
+            class_name="trading-key-status",
+        ),
+        rx.text(key.to(dict[str, str])["detail"].to(str), size="1", color_scheme="gray",
+                class_name="trading-key-detail"),
+        align="center",
+        spacing="2",
+        wrap="wrap",
+    )  # fmt: skip
+
+
+def _form(account_id: rx.Var[str]) -> rx.Component:
+    error = TK.errors.get(account_id, "").to(str)
+    return rx.form(
+        rx.vstack(
+            rx.el.input(type="hidden", name="account_id", value=account_id),
+            rx.input(name="tk_api_key", placeholder="Trading API key", required=True,
+                     auto_complete="off", spell_check=False, width="100%", size="1",
+                     class_name="trading-key-input"),
+            rx.input(name="tk_api_secret", type="password", placeholder="Trading API secret",
+                     required=True, auto_complete="new-password", width="100%", size="1",
+                     class_name="trading-secret-input"),
+            rx.cond(error != "",
+                    rx.callout(error, icon="triangle_alert", color_scheme=ERROR_SCHEME, size="1",
+                               width="100%", class_name="trading-key-error")),
+            rx.button(rx.icon("key_round", size=14), "Check and save", type="submit", size="1",
+                      loading=TK.saving == account_id, class_name="trading-key-save"),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=TK.save,
+        reset_on_submit=True,
+        width="100%",
+        class_name="trading-key-form",
+    )  # fmt: skip
+
+
+def trading_key_section(account_id: rx.Var[str]) -> rx.Component:
+    status = TK.keys.get(account_id, {"status": "none"}).to(dict[str, str])["status"].to(str)
+    return rx.vstack(
+        rx.separator(size="4"),
+        rx.text("Trading key (optional)", size="2", weight="medium"),
+        rx.text(HELP, size="1", color_scheme="gray"),
+        _status(account_id),
+        _form(account_id),
+        rx.cond(status != "none",
+                rx.button(rx.icon("trash_2", size=14), "Remove trading key", size="1",
+                          variant="soft", color_scheme=DANGER_SCHEME,
+                          on_click=TK.remove(account_id), class_name="trading-key-remove")),
+        spacing="2",
+        width="100%",
+        class_name="trading-key",
+    )  # fmt: skip

@@ -1,0 +1,215 @@
+"""Order execution on /strategies/[strategy_id] (issue 15): the strategy's mode (alert /
+confirm / auto, paper on or off), its account's trading key status, the order of each step
+(state, exchange order id, filled quantity, average fill price) and their audit trail.
+
+Changing the mode asks for the password again: the form hands it to the handler, which
+passes it to the same service as `PUT /api/strategies/{id}/execution` and forgets it (never
+a state var). While an order is still moving the page looks again every few seconds, and
+reloads the steps when it changed (a filled order makes its step `done`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from exstrat_app import bootstrap
+from exstrat_app.services.errors import NotFound, ServiceError
+from exstrat_app.services.execution import modes
+from exstrat_app.services.execution.mode_throttle import ModePasswordThrottle
+from exstrat_app.services.execution.summary import ExecutionSummary, execution_summary
+from exstrat_app.services.execution.views import AuditView, OrderView
+from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
+from exstrat_app.state.display import price_text, qty_text, when_text
+
+MOVING = ("awaiting_confirmation", "pending", "sending", "open", "partially_filled")
+POLL_SECONDS = 2.0
+POLL_ROUNDS = 900  # at most ~30 min of looking per page load
+MODE_TEXT = {
+    "alert": "Alert only: exstrat never places an order",
+    "confirm": "Confirm: each sale waits for your confirmation (15 min)",
+    "auto": "Automatic: the sale is placed when the step triggers",
+}
+STATUS_TEXT = {
+    "awaiting_confirmation": "waiting for your confirmation",
+    "pending": "being sent",
+    "sending": "being sent",
+    "open": "open",
+    "partially_filled": "partially filled",
+    "filled": "filled",
+    "cancelled": "cancelled",
+    "expired": "expired",
+    "failed": "failed",
+    "stopped": "stopped",
+}
+
+
+def key_text(summary: ExecutionSummary) -> str:
+    if summary.account_id is None:
+        return "none: this strategy is not tied to an exchange account"
+    if summary.key is None:
+        return "none"
+    if summary.key.status == "ok":
+        return "ok"
+    return f"refused: {summary.key.problem or 'the exchange refused it'}"
+
+
+def order_state_text(order: OrderView) -> str:
+    text = STATUS_TEXT.get(order.status, order.status.replace("_", " "))
+    if order.status in ("failed", "stopped", "expired", "cancelled") and order.reason:
+        return f"{text}: {order.reason}"
+    return text
+
+
+def order_row(order: OrderView, numbers: dict[str, str]) -> dict[str, str]:
+    return {
+        "id": order.id,
+        "step": numbers.get(order.step_id, "?"),
+        "state": order_state_text(order),
+        "status": order.status,
+        "exchange_id": order.exchange_order_id or "—",
+        "filled": qty_text(order.filled_qty),
+        "qty": qty_text(order.qty),
+        "avg_price": price_text(order.avg_fill_price),
+        "paper": "paper" if order.paper else "",
+    }
+
+
+def audit_row(step: str, row: AuditView) -> dict[str, str]:
+    return {
+        "step": step,
+        "when": when_text(row.at),
+        "action": row.action,
+        "ok": "ok" if row.ok else "refused",
+        "request": row.request,
+        "response": row.response,
+    }
+
+
+def _summary(user_id: str, strategy_id: str) -> ExecutionSummary | None:
+    try:
+        with bootstrap.unit_of_work() as session:
+            return execution_summary(session, user_id=user_id, strategy_id=strategy_id)
+    except NotFound:
+        return None
+
+
+def _set_mode(user_id: str, strategy_id: str, mode: str, password: str, paper: bool) -> None:
+    with bootstrap.unit_of_work() as session:
+        modes.set_execution_mode(
+            session, user_id=user_id, strategy_id=strategy_id, mode=mode, password=password,
+            paper=paper, throttle=ModePasswordThrottle(bootstrap.limits_storage()),
+        )  # fmt: skip
+
+
+def _fingerprint(summary: ExecutionSummary) -> str:
+    return "|".join(f"{o.id}:{o.status}:{o.filled_qty}" for o in summary.orders)
+
+
+@user_data
+class ExecutionState(rx.State):
+    mode: str = "alert"
+    mode_text: str = MODE_TEXT["alert"]
+    paper: bool = False
+    key_status: str = ""
+    orders: list[dict[str, str]] = []  # rows of `order_row`, one per step with an order
+    audit: list[dict[str, str]] = []  # rows of `audit_row`, oldest first per order
+    editing: bool = False
+    error: str = ""
+    saved: str = ""
+    _strategy_id: str = ""
+    _numbers: dict[str, str] = {}  # step id -> its number on the page
+    _seen: str = ""
+    _poll: int = 0  # bumped by each load: an older polling loop stops
+
+    def _route_id(self) -> str:
+        return str(self.router._page.params.get("strategy_id", ""))
+
+    def _show(self, summary: ExecutionSummary) -> None:
+        self.mode, self.paper = summary.mode, summary.paper
+        self.mode_text = MODE_TEXT.get(summary.mode, summary.mode)
+        self.key_status = key_text(summary)
+        self.orders = [order_row(o, self._numbers) for o in summary.orders]
+        self.audit = [
+            audit_row(self._numbers.get(o.step_id, "?"), a)
+            for o in reversed(summary.orders)
+            for a in summary.audit.get(o.id, ())
+        ]
+        self._seen = _fingerprint(summary)
+
+    @rx.event(background=True)
+    async def load(self) -> Any:
+        async with self:
+            user_id = await current_user_id(self)
+            if user_id is None:
+                yield TO_LOGIN
+                return
+            strategy_id = self._route_id()
+            if not strategy_id:
+                return
+            if strategy_id != self._strategy_id:
+                self.orders, self.audit, self.error, self.saved = [], [], "", ""
+                self.editing = False
+            self._strategy_id = strategy_id
+            self._poll += 1
+            poll = self._poll
+        numbers = await asyncio.to_thread(_step_numbers, user_id, strategy_id)
+        for _ in range(POLL_ROUNDS):
+            summary = await asyncio.to_thread(_summary, user_id, strategy_id)
+            async with self:
+                if poll != self._poll or strategy_id != self._strategy_id or summary is None:
+                    return
+                changed = bool(self._seen) and _fingerprint(summary) != self._seen
+                self._numbers = numbers
+                self._show(summary)
+            if changed:
+                yield _detail_reload()
+            if not any(o.status in MOVING for o in summary.orders):
+                return
+            await asyncio.sleep(POLL_SECONDS)
+        return
+
+    @rx.event
+    def set_editing(self, value: bool) -> None:
+        self.editing = value
+        self.error, self.saved = "", ""
+
+    @rx.event
+    async def change_mode(self, form: dict[str, Any]) -> Any:
+        """The mode form: mode, paper, and the password (used once, never kept)."""
+        user_id = await current_user_id(self)
+        if user_id is None:
+            return TO_LOGIN
+        if not self._strategy_id:
+            return None
+        mode = str(form.get("mode") or "")
+        paper = str(form.get("paper") or "").lower() in ("on", "true", "1")
+        password = str(form.get("password") or "")
+        try:
+            await asyncio.to_thread(_set_mode, user_id, self._strategy_id, mode, password, paper)
+        except ServiceError as exc:
+            fields = exc.fields
+            self.error = str(fields.get("password") or fields.get("mode") or exc.message)
+            return None
+        self.error, self.editing = "", False
+        self.saved = "Execution mode saved."
+        return ExecutionState.load
+
+
+def _step_numbers(user_id: str, strategy_id: str) -> dict[str, str]:
+    from exstrat_app.services import strategies
+
+    try:
+        with bootstrap.unit_of_work() as session:
+            view = strategies.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
+    except NotFound:
+        return {}
+    return {s.id: str(s.position + 1) for s in view.steps if s.id}
+
+
+def _detail_reload() -> Any:
+    from exstrat_app.state.strategies import StrategyDetailState
+
+    return StrategyDetailState.load
