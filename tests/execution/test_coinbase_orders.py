@@ -197,21 +197,26 @@ def test_insufficient_balance_on_coinbase_is_explained(
     assert steps_of(db, strategy.id)[0].state == "triggered"
 
 
-def _place_resting(db: Any, engine: Any, redis: Any, box: Any, strategy: Any) -> Any:
+def _place_resting(
+    db: Any, engine: Any, redis: Any, box: Any, cb: SimExchange, user_id: str, account_id: str
+) -> tuple[Any, Any, Any, Any]:
+    """Alice's first step triggered at 2,200 and its limit sell resting on the simulated
+    Coinbase: (strategy, step, the sim's account, the sim's order)."""
+    strategy = cb_strategy(db, user_id, account_id)
     first, _ = steps_of(db, strategy.id)
     trigger(db, first, "2200")
     assert execute_step(engine, redis, box, first.id).status == "open"
-    return first
+    [placed] = cb_orders(cb)
+    return strategy, first, cb.dataset.accounts[COINBASE_TRADING_KEY], placed
 
 
 def test_a_partial_fill_keeps_the_step_triggered_until_the_rest_fills(
     db: Any, engine: Any, redis: Any, box: Any, cb: SimExchange, alice: Any, cb_account: Any,
     cb_key: Any,
 ) -> None:  # fmt: skip
-    strategy = cb_strategy(db, alice.id, cb_account.id)
-    first = _place_resting(db, engine, redis, box, strategy)
-    acct = cb.dataset.accounts[COINBASE_TRADING_KEY]
-    [placed] = cb_orders(cb)
+    strategy, first, acct, placed = _place_resting(
+        db, engine, redis, box, cb, alice.id, cb_account.id
+    )
 
     cb.coinbase.orders.fill(acct, placed.order_id, "0.3")  # first part, at the 2200 limit
     track_orders(engine, redis, box)
@@ -241,10 +246,9 @@ def test_a_cancelled_partially_filled_order_records_what_filled(
     db: Any, engine: Any, redis: Any, box: Any, cb: SimExchange, alice: Any, cb_account: Any,
     cb_key: Any,
 ) -> None:  # fmt: skip
-    strategy = cb_strategy(db, alice.id, cb_account.id)
-    first = _place_resting(db, engine, redis, box, strategy)
-    acct = cb.dataset.accounts[COINBASE_TRADING_KEY]
-    [placed] = cb_orders(cb)
+    strategy, first, acct, placed = _place_resting(
+        db, engine, redis, box, cb, alice.id, cb_account.id
+    )
     cb.coinbase.orders.fill(acct, placed.order_id, "0.25")
     order = order_of(db, first.id)
     instance, _, _, _ = instance_for(db, order, box, default_instance)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from exstrat_app.models import Strategy
 from simexchange import SimExchange
 from tests.alerts.conftest import client, sign_in  # noqa: F401 (fixture)
@@ -16,14 +18,22 @@ WRONG = {"mode": "confirm", "password": "nope"}
 RIGHT = {"mode": "confirm", "password": PASSWORD}
 
 
-def test_five_wrong_passwords_lock_the_mode_change_with_a_429(
+@pytest.fixture
+def mode_url(
     db: Any, sim: SimExchange, alice: Any, account: Any, trading_key: Any,
     client: Any,  # noqa: F811
-) -> None:  # fmt: skip
+) -> str:  # fmt: skip
+    """Alice signed in, with a password and an alert-mode strategy: its mode route."""
     with_password(db, alice)
     strategy = seed_strategy(db, alice.id, account.id, "alert")
     sign_in(client, alice.id)
-    url = f"/api/strategies/{strategy.id}/execution"
+    return f"/api/strategies/{strategy.id}/execution"
+
+
+def test_five_wrong_passwords_lock_the_mode_change_with_a_429(
+    db: Any, client: Any, mode_url: str,  # noqa: F811
+) -> None:  # fmt: skip
+    url = mode_url
 
     for _ in range(5):
         assert client.put(url, json=WRONG).status_code == 422
@@ -36,17 +46,13 @@ def test_five_wrong_passwords_lock_the_mode_change_with_a_429(
     )
     assert 0 < int(locked.headers["Retry-After"]) <= 900
     db.expire_all()
-    assert db.get(Strategy, strategy.id).execution_mode == "alert"
+    assert db.get(Strategy, url.split("/")[3]).execution_mode == "alert"
 
 
 def test_a_right_password_clears_the_count(
-    db: Any, sim: SimExchange, alice: Any, account: Any, trading_key: Any,
-    client: Any,  # noqa: F811
+    db: Any, client: Any, mode_url: str,  # noqa: F811
 ) -> None:  # fmt: skip
-    with_password(db, alice)
-    strategy = seed_strategy(db, alice.id, account.id, "alert")
-    sign_in(client, alice.id)
-    url = f"/api/strategies/{strategy.id}/execution"
+    url = mode_url
 
     for _ in range(4):
         assert client.put(url, json=WRONG).status_code == 422
