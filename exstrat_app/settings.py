@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # Host names accepted in the Host header besides EXSTRAT_PUBLIC_URL's (comma separated),
     # e.g. an internal health-check name; every other Host is refused with 400.
     allowed_hosts: str = Field(default="", alias="EXSTRAT_ALLOWED_HOSTS")
+    # Destinations users supply (channels, push endpoints) that may be inside the network:
+    # host names, addresses or CIDR networks, comma separated (docs/outbound.md). Empty: only
+    # public addresses are ever reached.
+    outbound_allow: str = Field(default="", alias="EXSTRAT_OUTBOUND_ALLOW")
     # How far back deposits/withdrawals are walked (Binance answers 90 days per call).
     history_start: str = Field(default="2017-07-01", alias="EXSTRAT_HISTORY_START")
     # "off" (or "none", "0", empty) disables the per-user limit on /api.

@@ -7,7 +7,7 @@ from typing import Any
 from rq import get_current_job
 
 from exstrat_app import bootstrap
-from exstrat_app.services.notifications import channel_delivery, channel_sweep
+from exstrat_app.services.notifications import channel_delivery, channel_sweep, channel_tests
 from exstrat_app.services.notifications.channels import SendConfig
 from exstrat_app.services.notifications.delivery import deliver_email
 from exstrat_app.services.notifications.sweep import sweep_pending_emails as sweep
@@ -61,3 +61,14 @@ def sweep_channel_deliveries() -> dict[str, Any]:
     return channel_sweep.sweep_channel_deliveries(
         sessions=bootstrap.session_factory(), redis=bootstrap.redis()
     ).as_dict()
+
+
+def test_channel(channel_id: str, token: str) -> str:
+    """A test send asked for on the Channels page or `POST /api/channels/{id}/test`."""
+    return channel_tests.run_test(
+        channel_id,
+        token,
+        sessions=bootstrap.session_factory(),
+        box=bootstrap.secret_box(),
+        config=SendConfig.from_settings(bootstrap.settings()),
+    )

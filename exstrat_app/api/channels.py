@@ -1,8 +1,11 @@
-"""Delivery channels over HTTP (issue 14): list, add an Apprise URL, remove, send a test; the
-browser's web push subscription and the VAPID public key it subscribes with.
+"""Delivery channels over HTTP: list, add an Apprise URL, remove, queue a test; the browser's
+web push subscription and the VAPID public key it subscribes with.
 
-Secrets are write-only: an Apprise URL or a push endpoint goes in and never comes back out
-(the bodies carry a label and a masked hint).
+Every destination passes the outbound guard when it is added (422 saying why) and at every
+send (docs/outbound.md). A test is queued (202) and its result shows on the channel
+(`test.state`: queued, sent, failed) once a worker has sent it. Secrets are write-only:
+an Apprise URL or a push endpoint goes in and never comes back out (the bodies carry a label
+and a masked hint).
 """
 
 from __future__ import annotations
@@ -13,16 +16,23 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app import bootstrap
-from exstrat_app.api.deps import CurrentUserId, SessionDep, SettingsDep
+from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep, SettingsDep
 from exstrat_app.api.schemas import Body
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.infra.webpush import application_server_key
+from exstrat_app.services.notifications import channel_tests
 from exstrat_app.services.notifications import channels as channels_service
-from exstrat_app.services.notifications.channels import ChannelView, SendConfig
+from exstrat_app.services.notifications.channels import ChannelView, outbound_policy
 
 router = APIRouter(tags=["channels"])
 
 SecretBoxDep = Annotated[SecretBox, Depends(bootstrap.secret_box)]
+
+
+class ChannelTestOut(Body):
+    state: str  # queued | sent | failed
+    message: str | None
+    requested_at: str | None
 
 
 class ChannelOut(Body):
@@ -31,11 +41,21 @@ class ChannelOut(Body):
     label: str
     hint: str
     created_at: str
+    test: ChannelTestOut | None  # the last test send, None before the first
 
     @classmethod
     def of(cls, c: ChannelView) -> ChannelOut:
+        test = None
+        if c.test_state:
+            at = c.test_requested_at.isoformat() if c.test_requested_at else None
+            test = ChannelTestOut(state=c.test_state, message=c.test_message, requested_at=at)
         return cls(
-            id=c.id, kind=c.kind, label=c.label, hint=c.hint, created_at=c.created_at.isoformat()
+            id=c.id,
+            kind=c.kind,
+            label=c.label,
+            hint=c.hint,
+            created_at=c.created_at.isoformat(),
+            test=test,
         )
 
 
@@ -64,8 +84,8 @@ class VapidKeyOut(Body):
     public_key: str  # base64url raw P-256 point: PushManager.subscribe's applicationServerKey
 
 
-class TestSentOut(Body):
-    sent: bool
+class TestQueuedOut(Body):
+    queued: bool
     channel: ChannelOut
 
 
@@ -76,12 +96,22 @@ def list_channels(user_id: CurrentUserId, session: SessionDep) -> list[ChannelOu
 
 @router.post("/api/channels", status_code=201, response_model=ChannelOut)
 def add_channel(
-    body: AppriseIn, user_id: CurrentUserId, session: SessionDep, box: SecretBoxDep
+    body: AppriseIn,
+    user_id: CurrentUserId,
+    session: SessionDep,
+    box: SecretBoxDep,
+    settings: SettingsDep,
 ) -> ChannelOut:
-    """An Apprise URL (`tgram://…`, `ntfy://…`, `json://…`): 422 when Apprise does not know
-    it, 409 when it is already there. The URL is sealed and never shown again."""
+    """An Apprise URL (`tgram://…`, `ntfy://…`, `json://…`): 422 when it is not a service we
+    send to or its destination is inside the network, 409 when it is already there. The URL
+    is sealed and never shown again."""
     view = channels_service.add_apprise_channel(
-        session, box, user_id=user_id, url=body.url, label=body.label
+        session,
+        box,
+        user_id=user_id,
+        url=body.url,
+        policy=outbound_policy(settings),
+        label=body.label,
     )
     return ChannelOut.of(view)
 
@@ -92,25 +122,28 @@ def remove_channel(channel_id: str, user_id: CurrentUserId, session: SessionDep)
     return Response(status_code=204)
 
 
-@router.post("/api/channels/{channel_id}/test", response_model=TestSentOut)
+@router.post("/api/channels/{channel_id}/test", status_code=202, response_model=TestQueuedOut)
 def test_channel(
-    channel_id: str,
-    user_id: CurrentUserId,
-    session: SessionDep,
-    box: SecretBoxDep,
-    settings: SettingsDep,
-) -> TestSentOut:
-    """Send a test message now; 502 with the reason in words when the service refused it."""
-    view = channels_service.send_test_message(
-        session, box, SendConfig.from_settings(settings), user_id=user_id, channel_id=channel_id
+    channel_id: str, user_id: CurrentUserId, session: SessionDep, redis: RedisDep
+) -> TestQueuedOut:
+    """Queue a test message; `GET /api/channels` shows its result once a worker sent it.
+    409 while another test of yours is on its way, 429 past a few a minute."""
+    requests = channel_tests.TestRequests(bootstrap.limits_storage())
+    view = channel_tests.request_test(
+        session, redis, requests, user_id=user_id, channel_id=channel_id
     )
-    return TestSentOut(sent=True, channel=ChannelOut.of(view))
+    return TestQueuedOut(queued=True, channel=ChannelOut.of(view))
 
 
 @router.post("/api/push/subscriptions", status_code=201, response_model=ChannelOut)
 def add_push_subscription(
-    body: PushSubscriptionIn, user_id: CurrentUserId, session: SessionDep, box: SecretBoxDep
+    body: PushSubscriptionIn,
+    user_id: CurrentUserId,
+    session: SessionDep,
+    box: SecretBoxDep,
+    settings: SettingsDep,
 ) -> ChannelOut:
+    """A browser's subscription; 422 when its endpoint is inside the network."""
     view = channels_service.add_push_subscription(
         session,
         box,
@@ -118,6 +151,7 @@ def add_push_subscription(
         endpoint=body.endpoint,
         p256dh=body.keys.p256dh,
         auth=body.keys.auth,
+        policy=outbound_policy(settings),
         label=body.label,
     )
     return ChannelOut.of(view)

@@ -24,6 +24,7 @@ SEND_NOTIFICATION_EMAIL_JOB = "jobs.notify.send_notification_email"
 # An alert's fan-out to the user's channels (web push, Apprise), then one job per delivery.
 FAN_OUT_CHANNELS_JOB = "jobs.notify.fan_out_channels"
 SEND_CHANNEL_DELIVERY_JOB = "jobs.notify.send_channel_delivery"
+CHANNEL_TEST_JOB = "jobs.notify.test_channel"  # (channel_id, token): a test send
 INGEST_QUEUE = "ingest"  # the sync steps of exchange accounts
 INGEST_STEP_JOB = "jobs.ingest.run_step"  # (account_id, step): one step, then the next
 HISTORY_JOB = "jobs.history.build_user_history"  # (user_id): issue 16's value history

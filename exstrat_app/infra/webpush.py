@@ -4,6 +4,11 @@ The VAPID key pair is generated once into the data dir (`vapid_private.pem`, 060
 every browser subscription is bound to its public key (the `applicationServerKey`), so a new
 key would silently orphan them all. A push endpoint is a capability (whoever holds it with
 the keys can message the person): nothing here logs it or puts it into an error.
+
+The endpoint comes from the user's browser, so it is a destination a user supplies: the
+outbound guard checks it when it is added and every connection of every send
+(docs/outbound.md), no redirect is followed, and the error never says what the remote
+answered (that would make the push test a port scanner).
 """
 
 from __future__ import annotations
@@ -14,14 +19,24 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives import serialization
-from py_vapid import Vapid02
+from py_vapid import Vapid02, VapidException
 from pywebpush import WebPushException, webpush
 
+from exstrat_app.infra.outbound import (
+    OutboundPolicy,
+    OutboundRefused,
+    check_destination,
+    guarded_sends,
+)
+
 VAPID_FILE = "vapid_private.pem"
-SEND_TIMEOUT_SECONDS = 10.0
+SEND_TIMEOUT_SECONDS = 5.0
+SEND_DEADLINE_SECONDS = 15.0
+NOT_DELIVERED = "could not deliver to this channel"
 # How long a push service keeps an undelivered alert for an offline device (a day).
 TTL_SECONDS = 24 * 3600
 
@@ -32,6 +47,10 @@ class PushFailed(Exception):
 
 class PushGone(PushFailed):
     """404/410: the subscription expired or was revoked; it will never work again."""
+
+
+class PushRefused(PushFailed):
+    """The endpoint's destination is not one we send to (the outbound guard said why)."""
 
 
 @dataclass(frozen=True)
@@ -75,28 +94,44 @@ def application_server_key(data_dir: Path) -> str:
 
 
 def send_push(
-    subscription: Subscription, payload: dict[str, Any], *, data_dir: Path, subject: str
+    subscription: Subscription,
+    payload: dict[str, Any],
+    *,
+    data_dir: Path,
+    subject: str,
+    policy: OutboundPolicy,
 ) -> None:
-    """Encrypt `payload` (JSON) for the subscription and post it; raises PushGone/PushFailed.
-    `subject` is the VAPID contact (`mailto:` or the site's https URL)."""
+    """Encrypt `payload` (JSON) for the subscription and post it within the deadline; raises
+    PushGone/PushRefused/PushFailed. `subject` is the VAPID contact (`mailto:` or the site's
+    https URL)."""
+    key = vapid_key(data_dir)
+    endpoint = urlsplit(subscription.endpoint)
     try:
-        webpush(
-            subscription.as_info(),
-            data=json.dumps(payload),
-            vapid_private_key=vapid_key(data_dir),
-            vapid_claims={"sub": subject},
-            content_encoding="aes128gcm",
-            timeout=SEND_TIMEOUT_SECONDS,
-            ttl=TTL_SECONDS,
-        )
-    except WebPushException as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        if status in (404, 410):
-            raise PushGone(f"the push service says the subscription is gone ({status})") from None
-        raise PushFailed(f"the push service answered {status or 'with an error'}") from None
-    except requests.RequestException as exc:
-        # requests' messages carry the URL: keep only the kind of failure.
-        raise PushFailed(f"the push service could not be reached ({type(exc).__name__})") from None
+        port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+        check_destination(endpoint.hostname or "", port, policy)
+    except (OutboundRefused, ValueError) as exc:
+        raise PushRefused(f"this channel's destination is not allowed: {exc}") from None
+    with guarded_sends(policy, seconds=SEND_DEADLINE_SECONDS) as scope:
+        try:
+            webpush(
+                subscription.as_info(),
+                data=json.dumps(payload),
+                vapid_private_key=key,
+                vapid_claims={"sub": subject},
+                content_encoding="aes128gcm",
+                timeout=SEND_TIMEOUT_SECONDS,
+                ttl=TTL_SECONDS,
+            )
+            return
+        except WebPushException as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status in (404, 410):
+                raise PushGone("the subscription has expired: subscribe again") from None
+        except (requests.RequestException, VapidException):
+            pass  # requests' messages carry the URL and the remote's words: none of it shown
+    if scope.refused:
+        raise PushRefused(f"this channel's destination is not allowed: {scope.refused[0]}")
+    raise PushFailed("the destination took too long" if scope.remaining() <= 0 else NOT_DELIVERED)
 
 
 def subscription_from_json(text: str) -> Subscription:

@@ -1,4 +1,4 @@
-"""Delivery channels beyond the tab and the inbox (issue 14): web push and Apprise.
+"""Delivery channels beyond the tab and the inbox: web push and Apprise.
 
 A `Channel` is one place a user's alerts go: a browser's web push subscription or an Apprise
 URL (Telegram, Discord, ntfy, a JSON webhook, ...). Both carry a capability: whoever holds a
@@ -44,6 +44,13 @@ class Channel(SQLModel, table=True):
     # SHA-256 of the plain secret under the user id: finds a duplicate without opening rows.
     fingerprint: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # The last test send (services/notifications/channel_tests.py): queued | sent | failed,
+    # its words, and the token of the job allowed to write its result (a newer test wins).
+    test_state: str | None = Field(default=None, max_length=10)
+    test_message: str | None = Field(default=None, max_length=300)
+    test_token: str | None = Field(default=None, max_length=16)
+    test_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    test_done_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
 
 class ChannelDelivery(SQLModel, table=True):

@@ -13,9 +13,30 @@ from exstrat_app.state.channels import LABEL_MAX_CHARS, URL_MAX_CHARS
 from exstrat_app.state.channels import ChannelsState as S
 
 
+def _test_result(row: rx.Var) -> rx.Component:
+    scheme = rx.match(
+        row["test_state"], ("sent", SUCCESS_SCHEME), ("failed", DANGER_SCHEME), "gray"
+    )
+    return rx.cond(
+        row["test_state"] != "",
+        rx.tooltip(
+            rx.badge(row["test_words"], color_scheme=scheme, variant="soft",
+                     class_name="channel-test-state", data_state=row["test_state"]),
+            content=rx.cond(row["test_message"] != "", row["test_message"], row["test_words"]),
+        ),
+    )  # fmt: skip
+
+
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(row["label"], weight="medium")),
+        rx.table.cell(rx.vstack(
+            rx.text(row["label"], weight="medium"),
+            _test_result(row),
+            rx.cond(row["test_state"] == "failed",
+                    rx.text(row["test_message"], size="1", color_scheme=DANGER_SCHEME,
+                            class_name="channel-test-message")),
+            spacing="1",
+        )),
         rx.table.cell(rx.badge(row["kind"], variant="soft")),
         rx.table.cell(rx.code(row["hint"], size="1")),
         rx.table.cell(rx.text(row["added"], size="1", color_scheme="gray")),
@@ -23,7 +44,7 @@ def _row(row: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.button(rx.icon("send", size=14), "Send a test", size="1", variant="soft",
                           on_click=S.send_test(row["id"]), loading=S.busy,
-                          class_name="channel-test"),
+                          disabled=row["test_state"] == "queued", class_name="channel-test"),
                 rx.button(rx.icon("trash_2", size=14), "Remove", size="1", variant="ghost",
                           color_scheme=DANGER_SCHEME, on_click=S.remove(row["id"]),
                           class_name="channel-remove"),
@@ -77,7 +98,8 @@ def _apprise_form() -> rx.Component:
             rx.heading("Add an Apprise URL", size="4"),
             rx.text("One URL per service, e.g. tgram://bot-token/chat-id, ntfy://topic, "
                     "discord://webhook-id/token, json://host/path. It holds the service's "
-                    "token: it is stored sealed and never shown again.",
+                    "token: it is stored sealed and never shown again. Addresses inside this "
+                    "server's network are refused unless the instance's owner allows them.",
                     size="2", color_scheme="gray"),
             # A password input: the URL is not echoed on screen nor kept by the browser.
             rx.input(name="url", type="password", required=True, auto_complete="off",

@@ -9,15 +9,18 @@ this state only hears how that went.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import reflex as rx
 
 from exstrat_app import bootstrap
 from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.notifications import channel_tests
 from exstrat_app.services.notifications import channels as channels_service
-from exstrat_app.services.notifications.channels import ChannelView, SendConfig
-from exstrat_app.state.base import load_for_user, user_data
+from exstrat_app.services.notifications.channels import ChannelView, outbound_policy
+from exstrat_app.state.base import current_user_id, load_for_user, user_data
 from exstrat_app.state.display import ago_text
 from exstrat_app.state.field_limits import text_refusal
 
@@ -28,6 +31,10 @@ KIND_NAMES = {"webpush": "Web push", "apprise": "Apprise"}
 PUSH_MODULE = "import('/exstrat-push.js')"
 REGISTER_SCRIPT = f"{PUSH_MODULE}.then((m) => m.register())"
 SUBSCRIBE_SCRIPT = f"{PUSH_MODULE}.then((m) => m.subscribe())"
+# While a test is queued the list is read again every second, for at most a minute.
+TEST_POLL_SECONDS = 1.0
+TEST_POLL_LIMIT_SECONDS = 60.0
+TEST_WORDS = {"queued": "Test on its way…", "sent": "Test delivered", "failed": "Test failed"}
 PUSH_STATES = {
     "unsupported": "This browser cannot receive web push.",
     "denied": "Notifications are blocked for this site: allow them in the browser's settings.",
@@ -44,7 +51,12 @@ def _list(user_id: str) -> list[ChannelView]:
 def _add(user_id: str, url: str, label: str) -> list[ChannelView]:
     with bootstrap.unit_of_work() as session:
         channels_service.add_apprise_channel(
-            session, bootstrap.secret_box(), user_id=user_id, url=url, label=label
+            session,
+            bootstrap.secret_box(),
+            user_id=user_id,
+            url=url,
+            policy=outbound_policy(bootstrap.settings()),
+            label=label,
         )
     return _list(user_id)
 
@@ -55,15 +67,13 @@ def _remove(user_id: str, channel_id: str) -> list[ChannelView]:
     return _list(user_id)
 
 
-def _test(user_id: str, channel_id: str) -> ChannelView:
+def _test(user_id: str, channel_id: str) -> list[ChannelView]:
+    requests = channel_tests.TestRequests(bootstrap.limits_storage())
     with bootstrap.unit_of_work() as session:
-        return channels_service.send_test_message(
-            session,
-            bootstrap.secret_box(),
-            SendConfig.from_settings(bootstrap.settings()),
-            user_id=user_id,
-            channel_id=channel_id,
+        channel_tests.request_test(
+            session, bootstrap.redis(), requests, user_id=user_id, channel_id=channel_id
         )
+    return _list(user_id)
 
 
 def _row(c: ChannelView) -> dict[str, str]:
@@ -73,7 +83,14 @@ def _row(c: ChannelView) -> dict[str, str]:
         "label": c.label,
         "hint": c.hint,
         "added": ago_text(c.created_at),
+        "test_state": c.test_state or "",
+        "test_words": TEST_WORDS.get(c.test_state or "", ""),
+        "test_message": c.test_message or "",
     }
+
+
+def _testing(views: list[ChannelView]) -> bool:
+    return any(v.test_state == "queued" for v in views)
 
 
 @user_data
@@ -173,18 +190,35 @@ class ChannelsState(rx.State):
             start=self._begin,
         )
 
-    def _shown_tested(self, view: ChannelView) -> None:
-        self.busy = False
-        self.notice = f"Test sent to {view.label}."
+    def _shown_queued(self, views: list[ChannelView]) -> Any:
+        self._show(views)
+        self.notice = "Test queued: its result shows on the channel in a moment."
+        return ChannelsState.follow_tests
 
-    @rx.event(background=True)
+    @rx.event
     async def send_test(self, channel_id: str) -> Any:
-        # A slow service must not hold the page's other events: a background handler.
+        # Only queued here (a worker sends it): the page is never held by the destination.
         channel_id = str(channel_id)[:32]
         return await load_for_user(
             self,
             lambda user_id: _test(user_id, channel_id),
-            self._shown_tested,
+            self._shown_queued,
             failed=self._failed,
             start=self._begin,
         )
+
+    @rx.event(background=True)
+    async def follow_tests(self) -> None:
+        """Read the list again while a test is on its way, until its result is known."""
+        async with self:
+            user_id = await current_user_id(self)
+        if user_id is None:
+            return
+        deadline = time.monotonic() + TEST_POLL_LIMIT_SECONDS
+        while time.monotonic() < deadline:
+            await asyncio.sleep(TEST_POLL_SECONDS)
+            views = await asyncio.to_thread(_list, user_id)
+            async with self:
+                self.rows = [_row(v) for v in views]
+            if not _testing(views):
+                return

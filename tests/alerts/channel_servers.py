@@ -42,7 +42,10 @@ class Recorder:
 
 
 class LocalServer:
-    def __init__(self, *, statuses: list[int] | None = None, default: int = 200) -> None:
+    def __init__(
+        self, *, statuses: list[int] | None = None, default: int = 200, host: str = "127.0.0.1"
+    ) -> None:
+        self.host = host
         self.recorder = Recorder(statuses=list(statuses or []), default=default)
         recorder = self.recorder
 
@@ -62,7 +65,7 @@ class LocalServer:
             def log_message(self, *_args: Any) -> None:
                 pass  # quiet: the test reads `received`
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.port = int(self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -71,7 +74,7 @@ class LocalServer:
         return list(self.recorder.received)
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def __enter__(self) -> LocalServer:
         self.thread.start()

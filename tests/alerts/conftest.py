@@ -79,6 +79,13 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
 
 @pytest.fixture
+def allow_loopback(settings_env: Callable[..., None]) -> None:
+    """The local stand-ins for push services and webhooks listen on 127.0.0.1: the owner's
+    allow list lets the outbound guard reach them (docs/outbound.md)."""
+    settings_env(EXSTRAT_OUTBOUND_ALLOW="127.0.0.1")
+
+
+@pytest.fixture
 def outbox() -> Path:
     """The email outbox (no SMTP_URL), emptied for this test."""
     from exstrat_app.settings import get_settings

@@ -31,7 +31,13 @@ def old_alert(db: Any, user_id: str, strategy_id: str, *, minutes: int = 5) -> N
 
 
 def test_a_lost_fan_out_and_a_lost_delivery_job_are_sent_once(
-    engine: Any, db: Any, redis: Any, client: Any, alice: Any, seed_position: Any
+    engine: Any,
+    db: Any,
+    redis: Any,
+    client: Any,
+    alice: Any,
+    seed_position: Any,
+    allow_loopback: None,
 ) -> None:
     sign_in(client, alice.id)
     with LocalServer() as hook:

@@ -191,6 +191,9 @@ def app(sim: Any) -> Iterator[RunningApp]:
         PRICE_POLL_SECONDS="1",
         PRICE_CACHE_SECONDS="1",
         EXSTRAT_LOG_LEVEL="INFO",
+        # Local stand-ins for chat services listen on 127.0.0.2; the app itself on 127.0.0.1
+        # stays out of reach (docs/outbound.md).
+        EXSTRAT_OUTBOUND_ALLOW="127.0.0.2",
         PYTHONUNBUFFERED="1",
         PATH=os.pathsep.join([str(BUN_BIN), env.get("PATH", "")]),
     )

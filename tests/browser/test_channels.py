@@ -80,10 +80,16 @@ def test_the_worker_shows_a_pushed_alert_and_the_page_tests_an_apprise_url(
             {"title": alert["title"], "body": alert["body"], "url": f"{app.url}/strategies/abc123"}
         ]
 
-        # An Apprise URL (a local JSON webhook), then "send a test".
-        with LocalServer() as hook:
+        # A URL aimed at this server itself is refused, in words, before anything is kept.
+        page.locator("#channel-url").fill(f"json://2130706433:{app.port}/api/auth/signup")
+        page.locator("#channel-add").click()
+        expect(page.get_by_text("2130706433 points to a loopback address")).to_be_visible()
+        expect(page.locator("#channels-empty")).to_be_visible()
+
+        # An Apprise URL (a local JSON webhook the owner allows), then "send a test".
+        with LocalServer(host="127.0.0.2") as hook:
             secret = "hook-7c1d2e3f"
-            page.locator("#channel-url").fill(f"json://127.0.0.1:{hook.port}/{secret}")
+            page.locator("#channel-url").fill(f"json://127.0.0.2:{hook.port}/{secret}")
             page.locator("#channel-label").fill("Team webhook")
             page.locator("#channel-add").click()
             expect(page.locator("#channels-notice")).to_contain_text("Channel added")
@@ -94,7 +100,12 @@ def test_the_worker_shows_a_pushed_alert_and_the_page_tests_an_apprise_url(
             assert secret not in page.content()  # never shown again
             assert page.locator("#channel-url").input_value() == ""
             row.locator(".channel-test").click()
-            expect(page.locator("#channels-notice")).to_contain_text("Test sent to Team webhook")
+            expect(page.locator("#channels-notice")).to_contain_text("Test queued")
+            # The worker sends it; the row shows the result without a reload.
+            expect(row.locator(".channel-test-state")).to_have_attribute(
+                "data-state", "sent", timeout=30_000
+            )
+            expect(row.locator(".channel-test-state")).to_contain_text("Test delivered")
             [received] = hook.received
             assert received.path == f"/{secret}"
             assert received.json()["title"] == "exstrat test"

@@ -22,11 +22,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from exstrat_app.infra.apprise_sender import AppriseFailed
+from exstrat_app.infra.apprise_sender import AppriseFailed, AppriseRefused
 from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.infra.queue import FAN_OUT_CHANNELS_JOB, SEND_CHANNEL_DELIVERY_JOB, enqueue_unique
-from exstrat_app.infra.webpush import PushFailed, PushGone
+from exstrat_app.infra.webpush import PushFailed, PushGone, PushRefused
 from exstrat_app.models import Channel, ChannelDelivery, Notification
 from exstrat_app.routes import strategy_href
 from exstrat_app.services.notifications.channels import SendConfig, send_to_channel
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # RQ `Retry` intervals (seconds) of a delivery job, and the tries a delivery gets in all.
 CHANNEL_RETRY_INTERVALS = [5, 30, 120, 600]
 MAX_CHANNEL_TRIES = 1 + len(CHANNEL_RETRY_INTERVALS)
-CHANNEL_JOB_TIMEOUT = 60
+CHANNEL_JOB_TIMEOUT = 20  # a send's own deadline is 15 s (infra/apprise_sender.py)
 SETTLED = ("sent", "failed")
 
 
@@ -181,8 +181,9 @@ def deliver(
     url = strategy_href(strategy_id) if strategy_id else "/"
     try:
         send_to_channel(channel, box, config, title=title, body=body, url=url)
-    except (PushGone, SecretUnreadable) as exc:
-        # It will never work again: no retry (the person subscribes or adds it anew).
+    except (PushGone, PushRefused, AppriseRefused, SecretUnreadable) as exc:
+        # It will never work again: no retry (the person subscribes or adds it anew; a
+        # destination the outbound guard refuses stays refused).
         _settle(sessions, delivery_id, "failed", _words(exc))
         return "failed"
     except (PushFailed, AppriseFailed) as exc:

@@ -1,9 +1,11 @@
-"""A user's delivery channels: add (web push subscription, Apprise URL), list, remove, test.
+"""A user's delivery channels: add (web push subscription, Apprise URL), list, remove.
 
-The secret part of a channel (the push subscription with its keys, the Apprise URL with its
-token) is sealed with the secret box, the channel id and `channel` as associated data (see
-`models.channels`); the list shows a label and a masked hint, never the secret again. The
-fan-out of a fired alert to these channels is `channel_delivery`.
+Every destination is a user's instruction to our server: the outbound guard checks it here
+(a 422 that says why) and again at every send (docs/outbound.md). The secret part of a
+channel (the push subscription with its keys, the Apprise URL with its token) is sealed with
+the secret box, the channel id and `channel` as associated data (see `models.channels`); the
+list shows a label and a masked hint, never the secret again. The fan-out of a fired alert to
+these channels is `channel_delivery`; a test send goes through the queue (`channel_tests`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,10 +23,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from exstrat_app.infra.apprise_sender import AppriseFailed, describe, send_apprise
+from exstrat_app.infra.apprise_sender import AppriseRefused, describe, send_apprise
 from exstrat_app.infra.crypto import SecretBox
+from exstrat_app.infra.db.types import utcnow
+from exstrat_app.infra.outbound import OutboundPolicy, OutboundRefused, check_destination
 from exstrat_app.infra.webpush import (
-    PushFailed,
     Subscription,
     send_push,
     subscription_from_json,
@@ -31,22 +35,19 @@ from exstrat_app.infra.webpush import (
 )
 from exstrat_app.models import Channel, ChannelDelivery
 from exstrat_app.models.channels import KIND_APPRISE, KIND_WEBPUSH
-from exstrat_app.services.errors import Conflict, InvalidInput, NotFound, ServiceError
+from exstrat_app.services.errors import Conflict, InvalidInput, NotFound
 from exstrat_app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 SEALED_COLUMN = "channel"  # the associated data's column name
 MAX_URL_LENGTH = 2000
 MAX_LABEL_LENGTH = 100
 MAX_CHANNELS_PER_USER = 20
-TEST_TITLE = "exstrat test"
-TEST_BODY = "This channel works: exstrat alerts will reach you here."
-
-
-class ChannelFailed(ServiceError):
-    """The channel's service did not take the message (a test send)."""
-
-    status = 502
-    code = "channel_failed"
+# A test still queued after this never finished (a lost job, a killed worker): it is shown
+# as failed and no longer counts as on its way (channel_tests).
+TEST_STALE_AFTER = timedelta(seconds=120)
+TEST_UNFINISHED = "The test did not finish: try again."
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class ChannelView:
     label: str
     hint: str
     created_at: datetime
+    test_state: str | None = None  # queued | sent | failed (the last test send)
+    test_message: str | None = None
+    test_requested_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class SendConfig:
 
     data_dir: Path
     vapid_subject: str  # mailto:… or the site's https URL (RFC 8292 `sub`)
+    policy: OutboundPolicy  # what the owner allows besides public addresses
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SendConfig:
@@ -71,16 +76,36 @@ class SendConfig:
         sender = settings.email_from.rsplit("<", 1)[-1].rstrip(">").strip()
         public = settings.public_url
         subject = public if public.startswith("https://") else f"mailto:{sender}"
-        return cls(data_dir=settings.ensure_data_dir(), vapid_subject=subject)
+        return cls(
+            data_dir=settings.ensure_data_dir(),
+            vapid_subject=subject,
+            policy=outbound_policy(settings),
+        )
+
+
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    """The owner's allow list; unreadable, it allows nothing more (and the log says why)."""
+    try:
+        return OutboundPolicy.parse(settings.outbound_allow)
+    except ValueError as exc:
+        log.error("%s: only public destinations are reached until it is corrected", exc)
+        return OutboundPolicy()
 
 
 def view_of(channel: Channel) -> ChannelView:
+    state, message = channel.test_state, channel.test_message
+    requested = channel.test_requested_at
+    if state == "queued" and requested is not None and requested < utcnow() - TEST_STALE_AFTER:
+        state, message = "failed", TEST_UNFINISHED
     return ChannelView(
         id=channel.id,
         kind=channel.kind,
         label=channel.label,
         hint=channel.hint,
         created_at=channel.created_at,
+        test_state=state,
+        test_message=message,
+        test_requested_at=requested,
     )
 
 
@@ -128,22 +153,30 @@ def _store(
 
 
 def add_apprise_channel(
-    session: Session, box: SecretBox, *, user_id: str, url: str, label: str | None = None
+    session: Session,
+    box: SecretBox,
+    *,
+    user_id: str,
+    url: str,
+    policy: OutboundPolicy,
+    label: str | None = None,
 ) -> ChannelView:
-    """Keep an Apprise URL (sealed). Refuses a URL Apprise does not understand, and the same
-    URL twice. The caller commits."""
+    """Keep an Apprise URL (sealed). Refuses a scheme we do not send to, a destination inside
+    the network, a URL Apprise does not understand, and the same URL twice. The caller
+    commits."""
     url = (url or "").strip()
     if not url:
         raise InvalidInput("Enter an Apprise URL.", fields={"url": "required"})
     if len(url) > MAX_URL_LENGTH or any(ch.isspace() for ch in url):
         raise InvalidInput("This is not an Apprise URL.", fields={"url": "invalid"})
-    target = describe(url)
-    if target is None:
+    try:
+        target = describe(url, policy)
+    except AppriseRefused as exc:
         raise InvalidInput(
-            "Apprise does not understand this URL (e.g. tgram://token/chat, ntfy://topic, "
-            "json://host/path).",
+            f"This channel URL cannot be used: {exc} (e.g. tgram://token/chat, "
+            "ntfy://topic, json://host/path).",
             fields={"url": "unsupported"},
-        )
+        ) from None
     if _existing(session, user_id, _fingerprint(user_id, url)) is not None:
         raise Conflict("This URL is already one of your channels.")
     _make_room(session, user_id)
@@ -180,16 +213,19 @@ def add_push_subscription(
     endpoint: str,
     p256dh: str,
     auth: str,
+    policy: OutboundPolicy,
     label: str | None = None,
 ) -> ChannelView:
     """Keep a browser's push subscription (sealed). The same subscription again returns its
-    channel (a page reload subscribes again). The caller commits."""
+    channel (a page reload subscribes again). Refuses an endpoint inside the network. The
+    caller commits."""
     endpoint = (endpoint or "").strip()
     parts = urlsplit(endpoint)
     if len(endpoint) > MAX_URL_LENGTH or parts.scheme not in ("https", "http") or not parts.netloc:
         raise InvalidInput("This push subscription is not valid.", fields={"endpoint": "invalid"})
     # RFC 8291: the browser's P-256 public key (65 bytes uncompressed) and a 16-byte secret.
     subscription = Subscription(endpoint, _key(p256dh, "p256dh", 65), _key(auth, "auth", 16))
+    _check_endpoint(endpoint, policy)
     secret = subscription_to_json(subscription)
     existing = _existing(session, user_id, _fingerprint(user_id, secret))
     if existing is not None:
@@ -207,6 +243,17 @@ def add_push_subscription(
     return view_of(channel)
 
 
+def _check_endpoint(endpoint: str, policy: OutboundPolicy) -> None:
+    parts = urlsplit(endpoint)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        check_destination(parts.hostname or "", port, policy)
+    except (OutboundRefused, ValueError) as exc:
+        raise InvalidInput(
+            f"This push endpoint cannot be used: {exc}.", fields={"endpoint": "refused"}
+        ) from None
+
+
 def list_channels(session: Session, user_id: str) -> list[ChannelView]:
     rows = session.exec(
         select(Channel)
@@ -216,7 +263,7 @@ def list_channels(session: Session, user_id: str) -> list[ChannelView]:
     return [view_of(c) for c in rows]
 
 
-def _owned(session: Session, user_id: str, channel_id: str) -> Channel:
+def owned_channel(session: Session, user_id: str, channel_id: str) -> Channel:
     channel = session.get(Channel, channel_id)
     if channel is None or channel.user_id != user_id:
         raise NotFound("No such channel.")
@@ -225,7 +272,7 @@ def _owned(session: Session, user_id: str, channel_id: str) -> Channel:
 
 def remove_channel(session: Session, *, user_id: str, channel_id: str) -> None:
     """Forget a channel and its deliveries. The caller commits."""
-    channel = _owned(session, user_id, channel_id)
+    channel = owned_channel(session, user_id, channel_id)
     session.execute(delete(ChannelDelivery).where(col(ChannelDelivery.channel_id) == channel.id))
     session.delete(channel)
     session.flush()
@@ -240,7 +287,8 @@ def open_secret(channel: Channel, box: SecretBox) -> str:
 def send_to_channel(
     channel: Channel, box: SecretBox, config: SendConfig, *, title: str, body: str, url: str
 ) -> None:
-    """One message on one channel; raises PushFailed/PushGone/AppriseFailed (words only)."""
+    """One message on one channel, through the outbound guard; raises PushRefused/
+    AppriseRefused (the destination is not allowed), PushGone, PushFailed/AppriseFailed."""
     secret = open_secret(channel, box)
     if channel.kind == KIND_WEBPUSH:
         payload: dict[str, Any] = {"title": title, "body": body, "url": url}
@@ -249,18 +297,7 @@ def send_to_channel(
             payload,
             data_dir=config.data_dir,
             subject=config.vapid_subject,
+            policy=config.policy,
         )
     else:
-        send_apprise(secret, title=title, body=body)
-
-
-def send_test_message(
-    session: Session, box: SecretBox, config: SendConfig, *, user_id: str, channel_id: str
-) -> ChannelView:
-    """Send a test message now (the person is waiting for it); ChannelFailed in words."""
-    channel = _owned(session, user_id, channel_id)
-    try:
-        send_to_channel(channel, box, config, title=TEST_TITLE, body=TEST_BODY, url="/channels")
-    except (PushFailed, AppriseFailed) as exc:
-        raise ChannelFailed(f"The test did not go through: {exc}.") from None
-    return view_of(channel)
+        send_apprise(secret, title=title, body=body, policy=config.policy)
