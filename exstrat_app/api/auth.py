@@ -113,6 +113,7 @@ def signup(
     session: SessionDep,
     settings: SettingsDep,
     ip: ClientIp,
+    redis: RedisDep,
     background: BackgroundTasks,
 ) -> UserOut:
     """201 `{id, email}` for a new account, and the same for a taken email (nothing stored;
@@ -127,7 +128,7 @@ def signup(
         password=body.password,
         require_confirmation=settings.require_email_confirmation,
     )
-    background.add_task(auth_service.tell_signup_outcome, settings, outcome)
+    background.add_task(auth_service.tell_signup_outcome, settings, outcome, redis=redis)
     return UserOut(id=outcome.user_id, email=outcome.email)
 
 
@@ -173,7 +174,7 @@ def login(
     )
     if not auth_service.is_confirmed(user):
         # Only after the right password: 403 and a new link (the returned answer lets the
-        # unit of work commit it), at most one a minute.
+        # unit of work commit it), at most one per confirmation.RESEND_AFTER_SECONDS.
         link = confirmation.issue_link(session, user.id, only_if_quiet=True)
         if link:
             background.add_task(confirmation.send_link, settings, user.email, link)

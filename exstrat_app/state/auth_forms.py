@@ -83,10 +83,10 @@ def _signup(email: str, password: str, ip: str) -> str:
             session, email=email, password=password, require_confirmation=required
         )
     # The emails and the ticket only once the account and its link are committed.
-    auth.tell_signup_outcome(settings, outcome)
+    auth.tell_signup_outcome(settings, outcome, redis=bootstrap.redis())
     if outcome.created and outcome.confirmed:  # the first account, or confirmation off
         return _complete_url(outcome.user_id, DEFAULT_NEXT)
-    if not required and not outcome.confirmation_token:
+    if not required and not outcome.confirmation_token and not outcome.waiting:
         # Confirmation off (the self-hoster's choice): the page signs new accounts straight
         # in, so a taken email cannot get the same answer; it says so.
         raise ServiceError(SIGNUP_TAKEN, fields={"email": SIGNUP_TAKEN_FIELD})

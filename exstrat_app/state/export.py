@@ -37,7 +37,8 @@ def _accounts(user_id: str) -> list[dict[str, str]]:
 
 
 def only_asset(text: str, asset: str) -> str:
-    """The trades CSV reduced to the rows of one asset (the token page's trades)."""
+    """The trades CSV reduced to the rows of one asset (the token page's trades). The cells
+    are the service's (`export.csv_cell`, formulas already defused), copied as they are."""
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         return text

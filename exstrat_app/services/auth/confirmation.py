@@ -10,7 +10,10 @@ replaces its password, so the one who confirms is the one who chose it). The row
 a conditional DELETE: of two requests with the same link, one confirms.
 
 Sign-in of an unconfirmed account (right password only) answers `CONFIRM_FIRST` and sends a
-new link, at most one per `RESEND_AFTER_SECONDS`. The caller owns the unit of work.
+new link, and so does a sign-up again of its address; either way at most one link per
+`RESEND_AFTER_SECONDS` per account (so per address), and in between the link already sent
+stays the live one: nobody can have an inbox flooded with links (docs/sign-up.md). The caller
+owns the unit of work.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from exstrat_app.settings import Settings
 log = logging.getLogger(__name__)
 
 LINK_TTL_SECONDS = 48 * 3600
-RESEND_AFTER_SECONDS = 60
+# Sign-in and sign-up again share it: ten minutes lets a lost email be asked for again soon,
+# and caps the links anyone can send to one address at six an hour.
+RESEND_AFTER_SECONDS = 10 * 60
 CONFIRM_PATH = "/confirm"
 
 LINK_INVALID = "This confirmation link expired or was already used; sign in to get a new one."
@@ -43,7 +48,8 @@ CHECK_INBOX = (
     "Open it and enter your password to finish."
 )
 CONFIRM_FIRST = (
-    "Confirm your email address first: we sent you a new link (check your spam folder too)."
+    "Confirm your email address first: open the link we emailed you (check your spam folder "
+    f"too). A new one goes out at most every {RESEND_AFTER_SECONDS // 60} minutes."
 )
 CONFIRM_SUBJECT = "Confirm your exstrat account"
 

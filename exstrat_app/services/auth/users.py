@@ -1,9 +1,10 @@
 """Accounts (SPEC §5): sign-up, sign-in with its failed-attempt bookkeeping, look-up.
 
-`register` is the sign-up that does not tell whether an email is taken (issue 12): a taken
-email gets the same answer as a new one (a made-up id that was never stored), costs the same
-bcrypt time, and `tell_signup_outcome` emails the owner instead; a new account waits for its
-emailed confirmation link (confirmation.py) before it can sign in.
+`register` is the sign-up that does not tell whether an email is taken (docs/sign-up.md): a
+taken email gets the same answer as a new one (a made-up id that was never stored), costs the
+same bcrypt time, and `tell_signup_outcome` emails the owner instead, at most once a day
+(signup_notices.py); a new account waits for its emailed confirmation link (confirmation.py)
+before it can sign in.
 
 The caller owns the unit of work: these add and flush, never commit.
 """
@@ -14,12 +15,13 @@ import logging
 import re
 from dataclasses import dataclass
 
+from redis import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from exstrat_app.infra import mail
 from exstrat_app.models import User, new_id
-from exstrat_app.services.auth import confirmation
+from exstrat_app.services.auth import confirmation, signup_notices
 from exstrat_app.services.auth.passwords import (
     dummy_hash,
     hash_password,
@@ -80,7 +82,8 @@ def _validated(email: str, password: str) -> str:
 class SignupOutcome:
     """What a sign-up did. The answer to the stranger is the same in every case; what differs
     is the email: `confirmation_token` set -> send the confirmation link (a new account, or
-    an unconfirmed one signed up again); `created` and `confirmed` both False and no token ->
+    an unconfirmed one signed up again); `waiting` without a token -> an unconfirmed account
+    whose link went out lately: no email; `created`, `confirmed` and `waiting` all False ->
     the email belongs to a confirmed account (`user_id` is then a made-up id, nothing was
     stored): tell the owner. `confirmed`: the new account may sign in now (the first account
     of an instance, or confirmation is off)."""
@@ -90,6 +93,7 @@ class SignupOutcome:
     created: bool
     confirmed: bool = False
     confirmation_token: str | None = None
+    waiting: bool = False
 
 
 def _first_account(session: Session) -> bool:
@@ -105,9 +109,10 @@ def register(
     With `require_confirmation` the account waits for its emailed link (confirmation.py),
     except the instance's first account: nobody else's address can be learnt from an empty
     instance, and its owner may have no mail set up yet. An unconfirmed account signed up
-    again takes the new password and a new link (the one who confirms chose the password).
-    InvalidInput for bad fields (those answers depend on the input only). Flushes in a
-    savepoint, so a concurrent sign-up of the same email is the taken case too."""
+    again takes the new password (the one who confirms chose it), and a new link when none
+    went out in the last RESEND_AFTER_SECONDS; else the link already in the inbox stays the
+    live one. InvalidInput for bad fields (those answers depend on the input only). Flushes
+    in a savepoint, so a concurrent sign-up of the same email is the taken case too."""
     norm = _validated(email, password)
     password_hash = hash_password(password)  # spent either way: same time when taken
     existing = session.exec(select(User).where(User.email == norm)).first()
@@ -133,17 +138,23 @@ def register(
     elif not confirmation.is_confirmed(existing):
         existing.password_hash = password_hash
         session.add(existing)
-        token = confirmation.issue_link(session, existing.id)
-        return SignupOutcome(user_id=new_id(), email=norm, created=False, confirmation_token=token)
+        token = confirmation.issue_link(session, existing.id, only_if_quiet=True)
+        return SignupOutcome(
+            user_id=new_id(), email=norm, created=False, confirmation_token=token, waiting=True
+        )
     return SignupOutcome(user_id=new_id(), email=norm, created=False)
 
 
-def tell_signup_outcome(settings: Settings, outcome: SignupOutcome) -> None:
-    """The one email of a sign-up: the confirmation link, the owner's notice, or none."""
+def tell_signup_outcome(settings: Settings, outcome: SignupOutcome, *, redis: Redis) -> None:
+    """The one email of a sign-up, if any: the confirmation link, or the owner's notice (at
+    most one per address per day: `redis` keeps the turns)."""
     if outcome.confirmation_token:
         confirmation.send_link(settings, outcome.email, outcome.confirmation_token)
-    elif not outcome.created:
-        tell_owner_of_signup_attempt(settings, outcome.email)
+    elif not outcome.created and not outcome.waiting:
+        if not signup_notices.claim_notice(redis, outcome.email):
+            return
+        if not tell_owner_of_signup_attempt(settings, outcome.email):
+            signup_notices.release_notice(redis, outcome.email)
 
 
 SIGNUP_ATTEMPT_SUBJECT = "Someone tried to create an exstrat account with your email"
@@ -158,9 +169,9 @@ def signup_attempt_text(public_url: str) -> str:
     )
 
 
-def tell_owner_of_signup_attempt(settings: Settings, email: str) -> None:
-    """Email the owner of a taken address that someone tried to sign up with it. Best effort:
-    a mail failure is logged (without the address), never raised."""
+def tell_owner_of_signup_attempt(settings: Settings, email: str) -> bool:
+    """Email the owner of a taken address that someone tried to sign up with it; whether it
+    went. Best effort: a mail failure is logged (without the address), never raised."""
     try:
         mail.send_email(
             to=email,
@@ -170,6 +181,8 @@ def tell_owner_of_signup_attempt(settings: Settings, email: str) -> None:
         )
     except Exception:  # a notice must never fail the sign-up answer
         log.warning("could not send the sign-up attempt notice", exc_info=True)
+        return False
+    return True
 
 
 def signup(session: Session, *, email: str, password: str) -> User:

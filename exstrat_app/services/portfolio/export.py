@@ -1,12 +1,15 @@
 """CSV exports (issue 16): trades, transfers, positions and the value history, of one of the
 user's accounts or all of them. Decimals are written as exact strings (`fmt`: no exponent),
-times as ISO 8601 UTC; the columns are documented in docs/export.md."""
+times as ISO 8601 UTC, text cells defused for spreadsheets (`csv_cell`); the columns are
+documented in docs/export.md."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -29,14 +32,39 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def _text(value: object) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV
+# injection list); exchange-supplied text may start with anything.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """One cell as every export writes it (docs/export.md): numbers and times as themselves
+    (a negative Decimal stays a number), text with a leading `'` when a spreadsheet would
+    read it as a formula, and no carriage return."""
     if value is None:
         return ""
-    if hasattr(value, "is_finite"):  # a Decimal
-        return fmt(value)  # type: ignore[arg-type]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[no-any-return]
-    return str(value)
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, date):  # and datetime
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    # The writer quotes a cell with a line feed but not one with a lone carriage return, which
+    # most readers take for the end of the row: a CR inside text is written as a line feed.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """The CSV text of `rows` under `columns`, every cell through `csv_cell`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_cell(c) for c in columns])
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return out.getvalue()
 
 
 def export_csv(session: Session, user_id: str, kind: str, *, account: str | None = None) -> str:
@@ -56,16 +84,7 @@ def export_csv(session: Session, user_id: str, kind: str, *, account: str | None
         rows = _positions(session, user_id)
     else:
         rows = _history(session, user_id)
-    return _write(COLUMNS[kind], rows)
-
-
-def _write(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_text(v) for v in row])
-    return out.getvalue()
+    return write_csv(COLUMNS[kind], rows)
 
 
 def _exchanges(session: Session, accounts: list[str]) -> dict[str, str]:
