@@ -21,6 +21,7 @@ from exstrat_app.infra import redis as redis_conn
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.infra.db import engine as db_engine
 from exstrat_app.services.auth import AuthThrottle, limits_storage_uri
+from exstrat_app.services.auth.reauth import SensitivePasswordThrottle
 from exstrat_app.services.portfolio.prices import PriceProvider, default_provider
 from exstrat_app.settings import Settings, get_settings
 
@@ -66,6 +67,12 @@ def limits_storage() -> Storage:
 @lru_cache
 def auth_throttle() -> AuthThrottle:
     return AuthThrottle(limits_storage())
+
+
+@lru_cache
+def password_throttle() -> SensitivePasswordThrottle:
+    """Wrong passwords at the changes that ask for it again, in the same storage."""
+    return SensitivePasswordThrottle(limits_storage())
 
 
 def session_factory(bind: Engine | None = None) -> SessionFactory:

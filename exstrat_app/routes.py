@@ -19,9 +19,12 @@ STRATEGY_DETAIL = "/strategies/[strategy_id]"
 ASSET_DETAIL = "/tokens/[symbol]"  # one asset (token) of the portfolio
 SECURITY = "/security"  # two-factor sign-in
 CHANNELS = "/channels"  # where alerts go: web push, Apprise URLs
+ACCOUNT = "/account"  # email, password, take your data, delete the account
+FORGOT = "/forgot"  # ask for a password reset link
+RESET = "/reset"  # the emailed reset link: a new password
 
 # Signed-out visitors may stay on these; every other page sends them to LOGIN.
-PUBLIC = (LOGIN, SIGNUP, CONFIRM)
+PUBLIC = (LOGIN, SIGNUP, CONFIRM, FORGOT, RESET)
 
 
 @overload

@@ -2,10 +2,17 @@
 
 - `GET /api/orders` (`?strategyId=`), `GET /api/orders/{id}/audit` (requests and answers,
   never a secret)
+- `DELETE /api/orders/{id}`: cancel an open order on the exchange (200, the order)
 - `POST /api/strategies/{id}/steps/{stepId}/confirm` ("Sell 0.8 ETH now", within 15 min)
 - `PUT /api/strategies/{id}/execution` (mode alert|confirm|auto, paper; needs the password)
-- `GET|PUT|DELETE /api/exchanges/{id}/trading-key` (write-only key: checked, sealed)
-- `GET|PUT /api/execution/settings` (kill switch, daily cap, global paper mode)
+- `GET|PUT|DELETE /api/exchanges/{id}/trading-key` (write-only key: checked, sealed; the
+  changes need the password)
+- `GET|PUT /api/execution/settings` (kill switch, daily cap, global paper mode; the change
+  needs the password)
+
+The routes that need the password take it as `password` in the JSON body (DELETE too): none
+given 422, wrong 401, and 5 wrong ones in 15 minutes, counted across all of them, lock them
+all for the user (429 with Retry-After; docs/sensitive-changes.md).
 
 Decimals travel as strings both ways; the response models are the one place views become JSON.
 """
@@ -23,17 +30,19 @@ from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
 from exstrat_app.api.schemas import Body, decimal_text
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.services.errors import InvalidInput
-from exstrat_app.services.execution import guardrails, lifecycle, modes, trading_keys, views
-from exstrat_app.services.execution.mode_throttle import ModePasswordThrottle
+from exstrat_app.services.execution import (
+    cancel,
+    guardrails,
+    lifecycle,
+    modes,
+    trading_keys,
+    views,
+    with_password,
+)
 from exstrat_app.services.execution.placement import enqueue_step_order
 
 router = APIRouter(tags=["orders"])
 SecretBoxDep = Annotated[SecretBox, Depends(bootstrap.secret_box)]
-
-
-def mode_throttle() -> ModePasswordThrottle:
-    """Wrong passwords at the mode change, counted in the sign-in throttle's storage."""
-    return ModePasswordThrottle(bootstrap.limits_storage())
 
 
 class OrderOut(Body):
@@ -98,22 +107,23 @@ class ExecutionOut(Body):
     paper: bool
 
 
-class TradingKeyIn(BaseModel):
+class PasswordIn(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    password: str = Field(default="", max_length=4096)
+
+
+class TradingKeyIn(PasswordIn):
     api_key: str = Field(default="", alias="apiKey", max_length=4096)
     api_secret: str = Field(default="", alias="apiSecret", max_length=8192)
     api_pass: str | None = Field(default=None, alias="apiPass", max_length=4096)
 
 
-class ExecutionIn(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+class ExecutionIn(PasswordIn):
     mode: str = Field(default="", max_length=20)
-    password: str = Field(default="", max_length=1024)
     paper: bool | None = None
 
 
-class GuardrailsIn(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+class GuardrailsIn(PasswordIn):
     kill_switch: bool | None = Field(default=None, alias="killSwitch")
     # A decimal string; "" or null removes the cap; absent keeps it.
     daily_cap: str | None = Field(default="keep", alias="dailyCap", max_length=60)
@@ -165,6 +175,18 @@ def order_audit(order_id: str, user_id: CurrentUserId, session: SessionDep) -> l
     ]
 
 
+@router.delete("/api/orders/{order_id}", response_model=OrderOut)
+def cancel_order(order_id: str, user_id: CurrentUserId) -> OrderOut:
+    """Cancel one of the user's open orders on its exchange: 200 with the order, now
+    `cancelled` ("Cancelled by you ..."); 404 for an unknown or another user's order; 409 in
+    words when it is not open (waiting, being sent, filled, cancelled...); 503 when the
+    exchange did not answer. No password: a cancellation only lowers the risk."""
+    view = cancel.cancel_order(
+        bootstrap.engine(), bootstrap.secret_box(), user_id=user_id, order_id=order_id
+    )
+    return OrderOut.of(view)
+
+
 @router.post(
     "/api/strategies/{strategy_id}/steps/{step_id}/confirm",
     status_code=202,
@@ -189,7 +211,7 @@ def set_execution(
     body = body or ExecutionIn()  # no body: still "not found" for another user's strategy
     strategy = modes.set_execution_mode(
         session, user_id=user_id, strategy_id=strategy_id, mode=body.mode,
-        password=body.password, paper=body.paper, throttle=mode_throttle(),
+        password=body.password, paper=body.paper, throttle=bootstrap.password_throttle(),
     )  # fmt: skip
     return ExecutionOut(strategy_id=strategy.id, mode=strategy.execution_mode, paper=strategy.paper)
 
@@ -219,17 +241,27 @@ def set_trading_key(
     box: SecretBoxDep,
     body: TradingKeyIn | None = None,
 ) -> TradingKeyOut:
+    """Add or replace the trading key: `{apiKey, apiSecret, apiPass?, password}`."""
     body = body or TradingKeyIn()  # no body: still "not found" for another user's account
-    view = trading_keys.set_trading_key(
+    view = with_password.set_trading_key(
         session, box, user_id=user_id, account_id=account_id, api_key=body.api_key,
-        api_secret=body.api_secret, api_pass=body.api_pass,
+        api_secret=body.api_secret, api_pass=body.api_pass, password=body.password,
+        throttle=bootstrap.password_throttle(),
     )  # fmt: skip
     return _key_out(view)
 
 
 @router.delete("/api/exchanges/{account_id}/trading-key", status_code=204)
-def remove_trading_key(account_id: str, user_id: CurrentUserId, session: SessionDep) -> Response:
-    trading_keys.remove_trading_key(session, user_id=user_id, account_id=account_id)
+def remove_trading_key(
+    account_id: str, user_id: CurrentUserId, session: SessionDep, body: PasswordIn | None = None
+) -> Response:
+    """Remove the trading key. The password travels in a JSON body on this DELETE:
+    `{"password": "..."}` (Content-Type: application/json)."""
+    body = body or PasswordIn()  # no body: still "not found" for another user's account
+    with_password.remove_trading_key(
+        session, user_id=user_id, account_id=account_id, password=body.password,
+        throttle=bootstrap.password_throttle(),
+    )  # fmt: skip
     return Response(status_code=204)
 
 
@@ -242,11 +274,9 @@ def show_guardrails(user_id: CurrentUserId, session: SessionDep) -> GuardrailsOu
 def update_guardrails(
     body: GuardrailsIn, user_id: CurrentUserId, session: SessionDep
 ) -> GuardrailsOut:
-    view = guardrails.update_guardrails(
-        session,
-        user_id,
-        kill_switch=body.kill_switch,
-        daily_cap=_cap(body.daily_cap),
-        paper=body.paper,
-    )
+    """`{killSwitch?, dailyCap?, paper?, password}`: the given guardrails change."""
+    view = with_password.update_guardrails(
+        session, user_id, password=body.password, throttle=bootstrap.password_throttle(),
+        kill_switch=body.kill_switch, daily_cap=_cap(body.daily_cap), paper=body.paper,
+    )  # fmt: skip
     return _guardrails_out(view)

@@ -1,7 +1,8 @@
 """Two-factor sign-in over HTTP (services/auth/totp.py, second_step.py).
 
     GET  /api/auth/totp              -> {enabled, enabledAt, recoveryCodesLeft}
-    POST /api/auth/totp/enrol        -> {secret, otpauthUri, qrSvg}   (not on until confirmed)
+    POST /api/auth/totp/enrol {password} -> {secret, otpauthUri, qrSvg} (not on until confirmed;
+                                        the user's other sessions end: this one stays)
     POST /api/auth/totp/confirm {code}             -> {enabled, recoveryCodes} (shown once)
     POST /api/auth/totp/disable {password, code}   -> {enabled: false, ...}
     POST /api/auth/totp/recovery-codes {password, code} -> {enabled, recoveryCodes} (the old die)
@@ -9,19 +10,30 @@
 
 `POST /api/auth/login` answers 202 `{totpRequired: true, ticket, expiresIn}` (and no cookie)
 for a user with two-factor on; the ticket and a code go to `/api/auth/login/totp`.
+
+The enrolment's password is checked like every change that asks for it again (none 422,
+wrong 401, locked 429 with Retry-After; docs/sensitive-changes.md).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app import bootstrap
 from exstrat_app.api.auth import UserOut, set_session_cookie
-from exstrat_app.api.deps import ClientIp, CurrentUserId, RedisDep, SessionDep, SettingsDep
+from exstrat_app.api.deps import (
+    ClientIp,
+    CurrentUserId,
+    RedisDep,
+    SessionDep,
+    SettingsDep,
+    session_token,
+)
 from exstrat_app.api.schemas import Body
 from exstrat_app.services import auth as auth_service
 from exstrat_app.services.auth import second_step, totp
+from exstrat_app.services.auth.sessions import session_jti
 
 router = APIRouter(tags=["auth"])
 
@@ -29,6 +41,11 @@ router = APIRouter(tags=["auth"])
 class CodeIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     code: str = Field(default="", max_length=64)
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    password: str = Field(default="", max_length=4096)
 
 
 class DisableIn(CodeIn):
@@ -70,8 +87,19 @@ def totp_status(user_id: CurrentUserId, session: SessionDep) -> TotpStatusOut:
 
 
 @router.post("/api/auth/totp/enrol")
-def totp_enrol(user_id: CurrentUserId, session: SessionDep) -> EnrolmentOut:
-    enrolment = totp.start_enrolment(session, bootstrap.secret_box(), user_id)
+def totp_enrol(
+    request: Request,
+    user_id: CurrentUserId,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: PasswordIn | None = None,
+) -> EnrolmentOut:
+    """A new secret for the app, after the password; every other session of the user ends."""
+    enrolment = totp.start_enrolment(
+        session, bootstrap.secret_box(), user_id, password=(body or PasswordIn()).password,
+        throttle=bootstrap.password_throttle(),
+        keep_jti=session_jti(settings, session_token(request) or ""),
+    )  # fmt: skip
     return EnrolmentOut(
         secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=totp.qr_data_uri(enrolment.uri)
     )

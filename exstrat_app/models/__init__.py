@@ -51,6 +51,10 @@ class User(SQLModel, table=True):
     # yet confirmed, cannot sign in. Confirmed by default, so only `auth.register` (a stranger's
     # sign-up) makes an unconfirmed account; the demo user and internal callers are confirmed.
     email_confirmed_at: datetime | None = moment(nullable=True, now=True)
+    # Every session issued by this moment has ended, except the one kept (its `jti`): set when
+    # the user ends their other sessions (services/auth/sessions.py, `end_other_sessions`).
+    sessions_cut_at: datetime | None = moment(nullable=True)
+    session_kept_jti: str | None = Field(default=None, max_length=64)
 
 
 class RecoveryCode(SQLModel, table=True):
@@ -335,6 +339,12 @@ class UnvaluedItem(SQLModel, table=True):
 # Tables of later features live in modules of their own beside this one (each under 400 lines,
 # importing only SQLModel and infra.db.types); they are imported here so that `SQLModel.metadata`
 # and `from exstrat_app.models import X` hold every table.
+from exstrat_app.models.account import (  # noqa: E402, F401
+    ApiToken,
+    EmailChange,
+    PasswordReset,
+    UserSession,
+)
 from exstrat_app.models.auth_tokens import EmailConfirmation  # noqa: E402, F401
 from exstrat_app.models.channels import Channel, ChannelDelivery  # noqa: E402, F401
 from exstrat_app.models.history import (  # noqa: E402, F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from exstrat_app.pages import (
+    account,
     channels,
     confirm,
     exchanges,
@@ -35,6 +36,7 @@ PAGES: tuple[Page, ...] = (
     token.PAGE,
     security.PAGE,
     channels.PAGE,
+    account.PAGE,
 )
 
 

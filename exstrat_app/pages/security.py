@@ -23,8 +23,21 @@ def _off() -> rx.Component:
         rx.text("Two-factor sign-in is off. Turn it on to ask for a code from an authenticator "
                 "app (Aegis, Google Authenticator, 1Password, …) after your password.",
                 size="2", color_scheme="gray"),
-        rx.button(rx.icon("shield_plus", size=16), "Set up two-factor sign-in",
-                  on_click=S.start, loading=S.busy, id="totp-start"),
+        rx.form(
+            rx.vstack(
+                rx.text("Your password, to set it up (your other sessions are signed out):",
+                        size="2", color_scheme="gray"),
+                rx.input(name="password", type="password", required=True,
+                         auto_complete="current-password", placeholder="Your password",
+                         width="20em", max_width="100%", id="totp-start-password"),
+                field_error(S.password_error),
+                rx.button(rx.icon("shield_plus", size=16), "Set up two-factor sign-in",
+                          type="submit", loading=S.busy, id="totp-start"),
+                spacing="2",
+            ),
+            on_submit=S.start,
+            reset_on_submit=True,
+        ),
         spacing="3",
         width="100%",
     )  # fmt: skip

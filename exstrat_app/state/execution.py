@@ -4,21 +4,22 @@ confirm / auto, paper on or off), its account's trading key status, the order of
 
 Changing the mode asks for the password again: the form hands it to the handler, which
 passes it to the same service as `PUT /api/strategies/{id}/execution` and forgets it (never
-a state var). While an order is still moving the page looks again every few seconds, and
-reloads the steps when it changed (a filled order makes its step `done`).
+a state var). An open order has a Cancel button (`DELETE /api/orders/{id}`'s use case; no
+password: it only lowers the risk). While an order is still moving the page looks again every
+few seconds, and reloads the steps when it changed (a filled order makes its step `done`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
 
 from exstrat_app import bootstrap
 from exstrat_app.services.errors import NotFound, ServiceError
-from exstrat_app.services.execution import modes
-from exstrat_app.services.execution.mode_throttle import ModePasswordThrottle
+from exstrat_app.services.execution import cancel, modes
 from exstrat_app.services.execution.summary import ExecutionSummary, execution_summary
 from exstrat_app.services.execution.views import AuditView, OrderView
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
@@ -27,6 +28,7 @@ from exstrat_app.state.display import price_text, qty_text, when_text
 MOVING = ("awaiting_confirmation", "pending", "sending", "open", "partially_filled")
 POLL_SECONDS = 2.0
 POLL_ROUNDS = 900  # at most ~30 min of looking per page load
+ORDER_ID_MAX_CHARS = 64
 MODE_TEXT = {
     "alert": "Alert only: exstrat never places an order",
     "confirm": "Confirm: each sale waits for your confirmation (15 min)",
@@ -74,7 +76,12 @@ def order_row(order: OrderView, numbers: dict[str, str]) -> dict[str, str]:
         "qty": qty_text(order.qty),
         "avg_price": price_text(order.avg_fill_price),
         "paper": "paper" if order.paper else "",
+        "cancellable": "yes" if _cancellable(order) else "",
     }
+
+
+def _cancellable(order: OrderView) -> bool:
+    return cancel.can_cancel(order.status, order.exchange_order_id, order.paper)
 
 
 def audit_row(step: str, row: AuditView) -> dict[str, str]:
@@ -100,8 +107,14 @@ def _set_mode(user_id: str, strategy_id: str, mode: str, password: str, paper: b
     with bootstrap.unit_of_work() as session:
         modes.set_execution_mode(
             session, user_id=user_id, strategy_id=strategy_id, mode=mode, password=password,
-            paper=paper, throttle=ModePasswordThrottle(bootstrap.limits_storage()),
+            paper=paper, throttle=bootstrap.password_throttle(),
         )  # fmt: skip
+
+
+def _cancel(user_id: str, order_id: str) -> None:
+    cancel.cancel_order(
+        bootstrap.engine(), bootstrap.secret_box(), user_id=user_id, order_id=order_id
+    )
 
 
 def _fingerprint(summary: ExecutionSummary) -> str:
@@ -117,6 +130,7 @@ class ExecutionState(rx.State):
     orders: list[dict[str, str]] = []  # rows of `order_row`, one per step with an order
     audit: list[dict[str, str]] = []  # rows of `audit_row`, oldest first per order
     editing: bool = False
+    cancelling: str = ""  # the order whose cancellation is under way
     error: str = ""
     saved: str = ""
     _strategy_id: str = ""
@@ -196,6 +210,28 @@ class ExecutionState(rx.State):
         self.error, self.editing = "", False
         self.saved = "Execution mode saved."
         return ExecutionState.load
+
+    @rx.event
+    async def cancel_order(self, order_id: str) -> AsyncIterator[Any]:
+        """Cancel one open order on its exchange, then show it as it now stands (also when
+        the exchange said no: it may have filled meanwhile)."""
+        user_id = await current_user_id(self)
+        if user_id is None:
+            yield TO_LOGIN
+            return
+        if not isinstance(order_id, str) or not 0 < len(order_id) <= ORDER_ID_MAX_CHARS:
+            yield rx.toast.error("No such order.")
+            return
+        self.cancelling = order_id
+        yield
+        try:
+            await asyncio.to_thread(_cancel, user_id, order_id)
+            done = rx.toast.info("Order cancelled on the exchange.")
+        except ServiceError as exc:
+            done = rx.toast.error(exc.message)
+        finally:
+            self.cancelling = ""
+        yield [ExecutionState.load, done]
 
 
 def _step_numbers(user_id: str, strategy_id: str) -> dict[str, str]:

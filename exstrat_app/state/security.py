@@ -1,10 +1,12 @@
 """/security: two-factor sign-in (services/auth/totp.py): set it up, see it on, make new
 recovery codes (the old die), turn it off.
 
-Set-up shows the new secret (its QR code and the text to type) until the first code from the
-app confirms it; the ten recovery codes are shown once, then dropped from the state as soon as
-the person says they are saved. The password and codes only pass through the handlers'
-arguments (uncontrolled inputs); they are never kept here.
+Set-up asks for the password first (a stolen session must not enrol its own app) and ends
+the user's other sessions, this one kept; it shows the new secret (its QR code and the text
+to type) until the first code from the app confirms it; the ten recovery codes are shown
+once, then dropped from the state as soon as the person says they are saved. The password
+and codes only pass through the handlers' arguments (uncontrolled inputs); they are never
+kept here.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import reflex as rx
 
 from exstrat_app import bootstrap
 from exstrat_app.services.auth import totp
+from exstrat_app.services.auth.sessions import session_jti
 from exstrat_app.services.errors import ServiceError
-from exstrat_app.state.base import load_for_user, user_data
+from exstrat_app.state.base import load_for_user, request_session_token, user_data
 from exstrat_app.state.display import ago_text
 
 
@@ -25,9 +28,12 @@ def _status(user_id: str) -> totp.TotpStatus:
         return totp.status(session, user_id)
 
 
-def _start(user_id: str) -> totp.Enrolment:
+def _start(user_id: str, password: str, keep_jti: str) -> totp.Enrolment:
     with bootstrap.unit_of_work() as session:
-        return totp.start_enrolment(session, bootstrap.secret_box(), user_id)
+        return totp.start_enrolment(
+            session, bootstrap.secret_box(), user_id, password=password,
+            throttle=bootstrap.password_throttle(), keep_jti=keep_jti,
+        )  # fmt: skip
 
 
 def _confirm(user_id: str, code: str) -> tuple[list[str], totp.TotpStatus]:
@@ -115,9 +121,17 @@ class SecurityState(rx.State):
         self.qr_svg = totp.qr_data_uri(enrolment.uri)
 
     @rx.event
-    async def start(self) -> Any:
+    async def start(self, form: dict[str, Any]) -> Any:
+        """Set-up, after the password (read from the form once, never kept)."""
+        password = str(form.get("password", ""))[:4096]
+        form.clear()
+        keep_jti = session_jti(bootstrap.settings(), request_session_token(self))
         return await load_for_user(
-            self, _start, self._show_enrolment, failed=self._failed, start=self._begin
+            self,
+            lambda user_id: _start(user_id, password, keep_jti),
+            self._show_enrolment,
+            failed=self._failed,
+            start=self._begin,
         )
 
     @rx.event

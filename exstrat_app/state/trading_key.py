@@ -2,11 +2,12 @@
 that adds (or replaces) it, and its removal.
 
 The same use cases as `PUT|DELETE /api/exchanges/{id}/trading-key`
-(`services.execution.trading_keys`), each in its own `bootstrap.unit_of_work()` that commits
-when the block ends. Like the read-key form, the key and secret inputs are uncontrolled form
-fields: their values pass through `save` only, go straight to the service (which checks them
-with the exchange and seals them) and are cleared after the call; they are never kept in a
-state var, sent back or logged. The form is reset after submit.
+(`services.execution.with_password`: both need the password again), each in its own
+`bootstrap.unit_of_work()` that commits when the block ends. Like the read-key form, the key,
+secret and password inputs are uncontrolled form fields: their values pass through `save` or
+`remove` only, go straight to the service (which checks the password, then checks the key with
+the exchange and seals it) and are cleared after the call; they are never kept in a state
+var, sent back or logged. The forms are reset after submit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import reflex as rx
 from exstrat_app import bootstrap
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.exchanges import accounts
-from exstrat_app.services.execution import trading_keys
+from exstrat_app.services.execution import trading_keys, with_password
 from exstrat_app.services.execution.trading_keys import TradingKeyView
 from exstrat_app.state.base import TO_LOGIN, current_user_id, load_for_user, user_data
 from exstrat_app.state.display import when_text
@@ -36,6 +37,7 @@ HELP = (
     "The secret is encrypted at rest and never shown again."
 )
 ID_MAX_CHARS = 64
+PASSWORD_MAX_CHARS = 4096
 # The form's input names -> the limits the read-key form applies to the same fields.
 FIELDS = {"tk_api_key": "api_key", "tk_api_secret": "api_secret"}
 
@@ -59,18 +61,29 @@ def _load(user_id: str) -> dict[str, dict[str, str]]:
         }
 
 
-def _save(user_id: str, account_id: str, api_key: str, api_secret: str) -> dict[str, str]:
+def _save(user_id: str, account_id: str, form: dict[str, str]) -> dict[str, str]:
     with bootstrap.unit_of_work() as session:
-        view = trading_keys.set_trading_key(
+        view = with_password.set_trading_key(
             session, bootstrap.secret_box(), user_id=user_id, account_id=account_id,
-            api_key=api_key, api_secret=api_secret,
+            api_key=form["tk_api_key"], api_secret=form["tk_api_secret"],
+            password=form["tk_password"], throttle=bootstrap.password_throttle(),
         )  # fmt: skip
     return key_status(view)
 
 
-def _remove(user_id: str, account_id: str) -> None:
+def _remove(user_id: str, account_id: str, password: str) -> None:
     with bootstrap.unit_of_work() as session:
-        trading_keys.remove_trading_key(session, user_id=user_id, account_id=account_id)
+        with_password.remove_trading_key(
+            session, user_id=user_id, account_id=account_id, password=password,
+            throttle=bootstrap.password_throttle(),
+        )  # fmt: skip
+
+
+def _account_id(form: dict[str, Any]) -> str | None:
+    account_id = form.get("account_id")
+    if not isinstance(account_id, str) or not 0 < len(account_id) <= ID_MAX_CHARS:
+        return None
+    return account_id
 
 
 @user_data
@@ -102,8 +115,9 @@ class TradingKeyState(rx.State):
         if user_id is None:
             yield TO_LOGIN
             return
-        account_id = form.get("account_id")
-        if not isinstance(account_id, str) or not 0 < len(account_id) <= ID_MAX_CHARS:
+        account_id = _account_id(form)
+        if account_id is None:
+            form.clear()
             yield rx.toast.error("No such exchange account.")
             return
         refused = [
@@ -112,17 +126,17 @@ class TradingKeyState(rx.State):
             if (problem := text_refusal(form.get(field) or "", EXCHANGE_FIELD_MAX_CHARS[name]))
         ]
         if refused:  # before anything is sent to an exchange
+            form.clear()
             self._set_error(account_id, "Some fields are invalid: " + "; ".join(refused))
             return
-        key = {k: str(form.get(k) or "") for k in FIELDS}
+        key = {k: str(form.get(k) or "") for k in (*FIELDS, "tk_password")}
+        key["tk_password"] = key["tk_password"][:PASSWORD_MAX_CHARS]
         form.clear()
         self.saving = account_id
         self._set_error(account_id, "")
         yield
         try:
-            status = await asyncio.to_thread(
-                _save, user_id, account_id, key["tk_api_key"], key["tk_api_secret"]
-            )
+            status = await asyncio.to_thread(_save, user_id, account_id, key)
         except ServiceError as exc:
             self._set_error(account_id, exc.message)
             return
@@ -133,16 +147,21 @@ class TradingKeyState(rx.State):
         yield rx.toast.success("Trading key checked and saved.")
 
     @rx.event
-    async def remove(self, account_id: str) -> Any:
+    async def remove(self, form: dict[str, Any]) -> Any:
+        """The removal form: the account and the password (used once, never kept)."""
+        account_id = _account_id(form)
+        password = str(form.get("password") or "")[:PASSWORD_MAX_CHARS]
+        form.clear()
         user_id = await current_user_id(self)
         if user_id is None:
             return TO_LOGIN
-        if not isinstance(account_id, str) or not 0 < len(account_id) <= ID_MAX_CHARS:
+        if account_id is None:
             return rx.toast.error("No such exchange account.")
         try:
-            await asyncio.to_thread(_remove, user_id, account_id)
+            await asyncio.to_thread(_remove, user_id, account_id, password)
         except ServiceError as exc:
-            return rx.toast.error(exc.message)
+            self._set_error(account_id, exc.message)
+            return None
         self.keys = {**self.keys, account_id: key_status(None)}
         self._set_error(account_id, "")
         return rx.toast.info("Trading key removed: orders can no longer be placed.")

@@ -10,7 +10,7 @@ from tests.api.conftest import PASSWORD, login, set_cookie_attrs, sign_in
 
 
 def enrol(client) -> tuple[str, list[str]]:
-    started = client.post("/api/auth/totp/enrol")
+    started = client.post("/api/auth/totp/enrol", json={"password": PASSWORD})
     assert started.status_code == 200, started.text
     body = started.json()
     assert set(body) == {"secret", "otpauthUri", "qrSvg"}
@@ -107,7 +107,8 @@ def test_disable_needs_password_and_code_then_login_is_one_step_again(client, ma
     user = make_user("off@example.com")
     sign_in(client, user.id)
     _, codes = enrol(client)
-    assert client.post("/api/auth/totp/enrol").status_code == 409  # on already
+    on_already = client.post("/api/auth/totp/enrol", json={"password": PASSWORD})
+    assert on_already.status_code == 409
     bad = client.post(
         "/api/auth/totp/disable", json={"password": "not the password", "code": codes[1]}
     )

@@ -36,15 +36,20 @@ def code_at(secret: str, step: int) -> str:
     return pyotp.TOTP(secret).at(step * 30)
 
 
+def start(db, box, user_id: str) -> totp.Enrolment:
+    """Set-up with the right password (no throttle: these test the two-factor use cases)."""
+    return totp.start_enrolment(db, box, user_id, password=PASSWORD, throttle=None, keep_jti="")
+
+
 def enrol(db, box, user) -> tuple[str, list[str]]:
-    enrolment = totp.start_enrolment(db, box, user.id)
+    enrolment = start(db, box, user.id)
     codes = totp.confirm_enrolment(db, box, user.id, code_at(enrolment.secret, STEP), now=NOW)
     db.commit()
     return enrolment.secret, codes
 
 
 def test_enrolment_seals_the_secret_and_gives_an_otpauth_uri(db, box, user):
-    enrolment = totp.start_enrolment(db, box, user.id)
+    enrolment = start(db, box, user.id)
     db.commit()
     assert len(enrolment.secret) == 32
     assert enrolment.uri.startswith("otpauth://totp/exstrat:totp%40example.com?secret=")
@@ -59,7 +64,7 @@ def test_enrolment_seals_the_secret_and_gives_an_otpauth_uri(db, box, user):
 
 
 def test_confirm_needs_a_right_code_then_gives_ten_single_use_recovery_codes(db, box, user):
-    enrolment = totp.start_enrolment(db, box, user.id)
+    enrolment = start(db, box, user.id)
     with pytest.raises(InvalidInput):
         totp.confirm_enrolment(db, box, user.id, wrong_code(enrolment.secret, STEP), now=NOW)
     codes = totp.confirm_enrolment(db, box, user.id, code_at(enrolment.secret, STEP), now=NOW)
@@ -72,7 +77,7 @@ def test_confirm_needs_a_right_code_then_gives_ten_single_use_recovery_codes(db,
     assert totp.status(db, user.id).enabled
     assert totp.status(db, user.id).recovery_codes_left == 10
     with pytest.raises(Conflict):
-        totp.start_enrolment(db, box, user.id)  # on already: turn it off first
+        start(db, box, user.id)  # on already: turn it off first
 
 
 @pytest.mark.parametrize("offset", [-1, 0, 1])
@@ -123,11 +128,11 @@ def test_a_recovery_code_works_once_in_any_spelling(db, box, user, redis):
 
 def test_another_users_recovery_code_is_refused(db, box, user, redis):
     _, codes = enrol(db, box, user)
-    bob = User(email="bob@example.com", password_hash="x")
+    bob = User(email="bob@example.com", password_hash=password_hash(PASSWORD))
     db.add(bob)
     db.commit()
-    totp.start_enrolment(db, box, bob.id)  # a second start replaces the waiting secret
-    secret_b = totp.start_enrolment(db, box, bob.id).secret
+    start(db, box, bob.id)  # a second start replaces the waiting secret
+    secret_b = start(db, box, bob.id).secret
     totp.confirm_enrolment(db, box, bob.id, code_at(secret_b, STEP), now=NOW)
     db.commit()
     with pytest.raises(Unauthorized):
@@ -178,7 +183,7 @@ def test_demo_user_cannot_enrol(db, box):
     db.add(demo)
     db.commit()
     with pytest.raises(Conflict):
-        totp.start_enrolment(db, box, demo.id)
+        start(db, box, demo.id)
 
 
 def test_pending_ticket_spent_by_a_right_code_and_killed_after_five_wrong(db, box, user, redis):
@@ -211,7 +216,7 @@ def test_pending_ticket_spent_by_a_right_code_and_killed_after_five_wrong(db, bo
 
 
 def test_real_clock_code_from_pyotp_now(db, box, user, redis):
-    enrolment = totp.start_enrolment(db, box, user.id)
+    enrolment = start(db, box, user.id)
     now = time.time()
     totp.confirm_enrolment(db, box, user.id, pyotp.TOTP(enrolment.secret).at(now), now=now)
     db.commit()

@@ -53,7 +53,11 @@ def test_confirm_in_the_bell_places_the_order_and_the_step_is_done(browser: Any,
         sign_in(page, app.url, email)
         key = page.request.put(
             f"{app.url}/api/exchanges/{account_id}/trading-key",
-            data={"apiKey": BINANCE_TRADING_KEY, "apiSecret": BINANCE_TRADING_SECRET},
+            data={
+                "apiKey": BINANCE_TRADING_KEY,
+                "apiSecret": BINANCE_TRADING_SECRET,
+                "password": PASSWORD,
+            },
             headers={"Origin": app.url},  # the API's CSRF check: as the site's own pages
         )
         assert key.status == 201, key.text()

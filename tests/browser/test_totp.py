@@ -1,6 +1,6 @@
-"""Two-factor sign-in in the browser: set it up on /security with a code from pyotp (as an
-authenticator app would make it), sign out, then sign in with the password and a code; the
-session cookie only arrives after the code."""
+"""Two-factor sign-in in the browser: set it up on /security (after the password) with a code
+from pyotp (as an authenticator app would make it), sign out, then sign in with the password
+and a code; the session cookie only arrives after the code."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def test_enrol_then_sign_in_with_password_and_code(browser: Any, app: Any) -> No
         page.locator("#menu-security").click()
         page.wait_for_url(re.compile(r".*/security/?$"))
         wait_hydrated(page)
+        page.locator("#totp-start-password").fill("not my password")
+        page.locator("#totp-start").click()
+        expect(page.locator("#totp-start-password")).to_have_value("")  # cleared after submit
+        expect(page.get_by_text("That is not your password").first).to_be_visible()
+        expect(page.locator("#totp-secret")).to_have_count(0)
+        page.locator("#totp-start-password").fill(password)
         page.locator("#totp-start").click()
         secret = page.locator("#totp-secret").inner_text().strip()
         assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret

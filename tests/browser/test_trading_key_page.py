@@ -1,9 +1,9 @@
 """The trading key on the Exchanges page (issue 15): a key that may withdraw is refused with
 the service's message naming the box to untick; a trade-only key is accepted and its status
-shows ok; Remove removes it. The key is checked on the simulated Binance (its
-apiRestrictions, as `GET /sapi/v1/account/apiRestrictions` answers them), the same use case
-as `PUT /api/exchanges/{id}/trading-key`; the secret appears in neither the log nor the
-page."""
+shows ok; Remove removes it. Both ask for the password again. The key is checked on the
+simulated Binance (its apiRestrictions, as `GET /sapi/v1/account/apiRestrictions` answers
+them), the same use case as `PUT /api/exchanges/{id}/trading-key`; the secret appears in
+neither the log nor the page."""
 
 from __future__ import annotations
 
@@ -37,9 +37,10 @@ def _keys(app: Any, account_id: str) -> list[TradingKey]:
         return list(s.exec(select(TradingKey).where(TradingKey.exchange_account_id == account_id)))
 
 
-def _submit(card: Any, key: str, secret: str) -> None:
+def _submit(card: Any, key: str, secret: str, password: str = PASSWORD) -> None:
     card.locator(".trading-key-input input").fill(key)
     card.locator(".trading-secret-input input").fill(secret)
+    card.locator(".trading-key-password input").fill(password)
     card.locator(".trading-key-save").click()
 
 
@@ -70,8 +71,14 @@ def test_trading_key_refused_then_accepted_then_removed(browser: Any, app: Any) 
         expect(section.locator(".trading-secret-input input")).to_have_value("")  # form reset
         assert _keys(app, account_id) == []
 
-        # Unticked: the same key now trades spot only and is accepted.
+        # Unticked, but the wrong password: nothing is checked or stored, the form is reset.
         permissions["enableWithdrawals"] = False
+        _submit(section, BINANCE_TRADING_KEY, BINANCE_TRADING_SECRET, "not my password")
+        expect(error).to_contain_text("That is not your password")
+        expect(section.locator(".trading-key-password input")).to_have_value("")
+        assert _keys(app, account_id) == []
+
+        # The right password: the same key now trades spot only and is accepted.
         _submit(section, BINANCE_TRADING_KEY, BINANCE_TRADING_SECRET)
         expect(section.locator(".trading-key-status")).to_have_text("ok", timeout=30_000)
         expect(section.locator(".trading-key-detail")).to_contain_text("checked at")
@@ -86,6 +93,7 @@ def test_trading_key_refused_then_accepted_then_removed(browser: Any, app: Any) 
         wait_hydrated(page)
         expect(section.locator(".trading-key-status")).to_have_text("ok")
 
+        section.locator(".trading-key-remove-password input").fill(PASSWORD)
         section.locator(".trading-key-remove").click()
         expect(section.locator(".trading-key-status")).to_have_text("none")
         expect(section.locator(".trading-key-remove")).to_have_count(0)

@@ -46,7 +46,7 @@ def test_confirm_flow_alert_then_confirm_then_filled_then_done(
     wrong = client.put(
         f"/api/strategies/{strategy.id}/execution", json={"mode": "confirm", "password": "nope"}
     )
-    assert wrong.status_code == 422
+    assert wrong.status_code == 401
     assert wrong.json()["error"]["fields"]["password"].startswith("That is not your password")
     ok = client.put(
         f"/api/strategies/{strategy.id}/execution", json={"mode": "confirm", "password": PASSWORD}

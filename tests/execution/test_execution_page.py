@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from exstrat_app.services.errors import InvalidInput, NotFound
+from exstrat_app.services.errors import NotFound, Unauthorized
 from exstrat_app.services.execution.modes import set_execution_mode
 from exstrat_app.services.execution.placement import execute_step
 from exstrat_app.services.execution.summary import execution_summary
@@ -42,7 +42,7 @@ def test_key_none_and_refused_and_the_password_is_asked(
 ) -> None:
     strategy = seed_strategy(db, alice.id, account.id, "alert")
     assert key_text(execution_summary(db, user_id=alice.id, strategy_id=strategy.id)) == "none"
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Unauthorized) as refused:
         set_execution_mode(
             db, user_id=alice.id, strategy_id=strategy.id, mode="confirm", password="nope",
             paper=True,

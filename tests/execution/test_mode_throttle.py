@@ -1,6 +1,7 @@
 """Changing the execution mode asks for the password again, and wrong passwords there are
 throttled like sign-in: 5 wrong tries in 15 minutes -> 429 with a clear message, even for the
-right password, until the window frees up; a right password before that clears the count."""
+right password, until the window frees up; a right password before that clears the count.
+(The same window covers every change that asks for the password: test_sensitive_password.)"""
 
 from __future__ import annotations
 
@@ -36,12 +37,12 @@ def test_five_wrong_passwords_lock_the_mode_change_with_a_429(
     url = mode_url
 
     for _ in range(5):
-        assert client.put(url, json=WRONG).status_code == 422
+        assert client.put(url, json=WRONG).status_code == 401
     locked = client.put(url, json=RIGHT)  # even the right one, until the window frees up
 
     assert locked.status_code == 429
     assert locked.json()["error"]["message"] == (
-        "Too many wrong passwords: changing the execution mode is locked for 15 minutes. "
+        "Too many wrong passwords: changes that need your password are locked for 15 minutes. "
         "Nothing was changed; try again later."
     )
     assert 0 < int(locked.headers["Retry-After"]) <= 900
@@ -55,8 +56,8 @@ def test_a_right_password_clears_the_count(
     url = mode_url
 
     for _ in range(4):
-        assert client.put(url, json=WRONG).status_code == 422
+        assert client.put(url, json=WRONG).status_code == 401
     assert client.put(url, json=RIGHT).status_code == 200
     for _ in range(4):
-        assert client.put(url, json=WRONG).status_code == 422
+        assert client.put(url, json=WRONG).status_code == 401
     assert client.put(url, json={**RIGHT, "mode": "auto"}).status_code == 200

@@ -1,6 +1,7 @@
 """The Exchanges page's trading-key handlers, driven directly (Reflex states can be built
 under pytest) with the real service behind them: the simulated Binance answers the key's
-apiRestrictions, the test database stores it sealed. The secret is kept in no state var."""
+apiRestrictions, the test database stores it sealed. Adding and removing it need the
+password. Neither the secret nor the password is kept in a state var."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from exstrat_app.state import trading_key as trading_key_state
 from exstrat_app.state.trading_key import TradingKeyState
 from simexchange import BINANCE_TRADING_KEY, BINANCE_TRADING_SECRET, SimExchange
 from tests.asyncrun import run as run_coroutine
+from tests.execution.test_confirm import PASSWORD, with_password
 
 
 def new_state() -> TradingKeyState:
@@ -27,7 +29,9 @@ async def drain(handler: AsyncIterator[Any]) -> list[Any]:
 
 
 @pytest.fixture
-def signed_in(alice: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def signed_in(db: Any, alice: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    with_password(db, alice)
+
     async def current_user_id(_state: Any) -> str:
         return alice.id
 
@@ -41,6 +45,7 @@ def form(account_id: str) -> dict[str, str]:
         "account_id": account_id,
         "tk_api_key": BINANCE_TRADING_KEY,
         "tk_api_secret": BINANCE_TRADING_SECRET,
+        "tk_password": PASSWORD,
     }
 
 
@@ -50,7 +55,8 @@ def stored(db: Any) -> list[TradingKey]:
 
 
 def no_secret_in(state: TradingKeyState) -> bool:
-    return BINANCE_TRADING_SECRET not in repr(state.dict()) + repr(vars(state))
+    seen = repr(state.dict()) + repr(vars(state))
+    return BINANCE_TRADING_SECRET not in seen and PASSWORD not in seen
 
 
 def test_a_key_that_can_withdraw_is_refused_with_the_box_named(
@@ -85,8 +91,28 @@ def test_a_trade_only_key_is_saved_shown_ok_then_removed(
     run_coroutine(TradingKeyState.load.fn(fresh))
     assert fresh.keys == {account.id: state.keys[account.id]}
 
-    run_coroutine(TradingKeyState.remove.fn(state, account.id))
-    assert state.keys[account.id]["status"] == "none"
+    wrong = {"account_id": account.id, "password": "not my password"}
+    run_coroutine(TradingKeyState.remove.fn(state, wrong))
+    assert state.errors[account.id].startswith("That is not your password")
+    assert wrong == {} and len(stored(db)) == 1  # still there; the form's values dropped
+
+    right = {"account_id": account.id, "password": PASSWORD}
+    run_coroutine(TradingKeyState.remove.fn(state, right))
+    assert state.keys[account.id]["status"] == "none" and state.errors[account.id] == ""
+    assert stored(db) == [] and no_secret_in(state)
+
+
+def test_a_key_without_the_right_password_is_not_sent_to_the_exchange(
+    db: Any, sim: SimExchange, account: Any, signed_in: Any
+) -> None:
+    sim.reset_counts()
+    state = new_state()
+    for password, words in (("", "Enter your password"), ("nope", "That is not your password")):
+        submitted = {**form(account.id), "tk_password": password}
+        run_coroutine(drain(TradingKeyState.save.fn(state, submitted)))
+        assert state.errors[account.id].startswith(words)
+        assert submitted == {} and no_secret_in(state)
+    assert sim.request_count("/sapi/v1/account/apiRestrictions") == 0
     assert stored(db) == []
 
 

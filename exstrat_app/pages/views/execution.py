@@ -1,11 +1,13 @@
-"""The strategy page's order execution card (issue 15): mode, paper flag, trading key status,
-the mode form (asks for the password again), each step's order and the audit trail."""
+"""The strategy page's order execution card: mode, paper flag, trading key status, the mode
+form (asks for the password again), each step's order (with Cancel while it is open on the
+exchange) and the audit trail."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from exstrat_app.pages.components import error_callout, table_frame
+from exstrat_app.pages.styles import DANGER_SCHEME
 from exstrat_app.state.execution import ExecutionState
 
 E = ExecutionState
@@ -55,6 +57,13 @@ def _order_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(row["filled"], " / ", row["qty"], text_align="end",
                       class_name="num order-filled", white_space="nowrap"),
         rx.table.cell(row["avg_price"], text_align="end", class_name="num order-avg"),
+        rx.table.cell(
+            rx.cond(row["cancellable"] != "",
+                    rx.button("Cancel", size="1", variant="soft", color_scheme=DANGER_SCHEME,
+                              loading=E.cancelling == row["id"],
+                              on_click=E.cancel_order(row["id"]), class_name="order-cancel")),
+            text_align="end",
+        ),
         class_name="order-row",
     )  # fmt: skip
 
@@ -79,7 +88,7 @@ def _audit_row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 ORDER_HEADERS = (("Step", "start"), ("Order", "start"), ("Exchange order id", "start"),
-                 ("Filled", "end"), ("Average price", "end"))  # fmt: skip
+                 ("Filled", "end"), ("Average price", "end"), ("", "end"))  # fmt: skip
 
 
 def execution_card() -> rx.Component:

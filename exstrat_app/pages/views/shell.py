@@ -60,6 +60,12 @@ def _account_menu() -> rx.Component:
             ],
             rx.menu.separator(display=MOBILE_ONLY),
             rx.menu.item(
+                rx.icon("user_cog", size=14),
+                "Account",
+                on_click=rx.redirect(routes.ACCOUNT),
+                id="menu-account",
+            ),
+            rx.menu.item(
                 rx.icon("shield_check", size=14),
                 "Security",
                 on_click=rx.redirect(routes.SECURITY),

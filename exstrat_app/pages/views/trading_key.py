@@ -1,4 +1,5 @@
-"""The "Trading key (optional)" section of each account card on /exchanges (issue 15)."""
+"""The "Trading key (optional)" section of each account card on /exchanges: its status, the
+form that adds or replaces it and the one that removes it, both asking for the password."""
 
 from __future__ import annotations
 
@@ -29,8 +30,21 @@ def _status(account_id: rx.Var[str]) -> rx.Component:
     )  # fmt: skip
 
 
-def _form(account_id: rx.Var[str]) -> rx.Component:
+def _password(name: str, class_name: str) -> rx.Component:
+    return rx.input(name=name, type="password", placeholder="Your exstrat password",
+                    required=True,
+                    auto_complete="current-password", width="100%", size="1",
+                    class_name=class_name)  # fmt: skip
+
+
+def _error(account_id: rx.Var[str]) -> rx.Component:
     error = TK.errors.get(account_id, "").to(str)
+    return rx.cond(error != "",
+                   rx.callout(error, icon="triangle_alert", color_scheme=ERROR_SCHEME, size="1",
+                              width="100%", class_name="trading-key-error"))  # fmt: skip
+
+
+def _form(account_id: rx.Var[str]) -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.el.input(type="hidden", name="account_id", value=account_id),
@@ -40,9 +54,7 @@ def _form(account_id: rx.Var[str]) -> rx.Component:
             rx.input(name="tk_api_secret", type="password", placeholder="Trading API secret",
                      required=True, auto_complete="new-password", width="100%", size="1",
                      class_name="trading-secret-input"),
-            rx.cond(error != "",
-                    rx.callout(error, icon="triangle_alert", color_scheme=ERROR_SCHEME, size="1",
-                               width="100%", class_name="trading-key-error")),
+            _password("tk_password", "trading-key-password"),
             rx.button(rx.icon("key_round", size=14), "Check and save", type="submit", size="1",
                       loading=TK.saving == account_id, class_name="trading-key-save"),
             spacing="2",
@@ -55,6 +67,25 @@ def _form(account_id: rx.Var[str]) -> rx.Component:
     )  # fmt: skip
 
 
+def _remove_form(account_id: rx.Var[str]) -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.el.input(type="hidden", name="account_id", value=account_id),
+            rx.box(_password("password", "trading-key-remove-password"), flex_grow="1"),
+            rx.button(rx.icon("trash_2", size=14), "Remove trading key", type="submit",
+                      size="1", variant="soft", color_scheme=DANGER_SCHEME,
+                      class_name="trading-key-remove"),
+            spacing="2",
+            align="center",
+            width="100%",
+        ),
+        on_submit=TK.remove,
+        reset_on_submit=True,
+        width="100%",
+        class_name="trading-key-remove-form",
+    )  # fmt: skip
+
+
 def trading_key_section(account_id: rx.Var[str]) -> rx.Component:
     status = TK.keys.get(account_id, {"status": "none"}).to(dict[str, str])["status"].to(str)
     return rx.vstack(
@@ -62,11 +93,9 @@ def trading_key_section(account_id: rx.Var[str]) -> rx.Component:
         rx.text("Trading key (optional)", size="2", weight="medium"),
         rx.text(HELP, size="1", color_scheme="gray"),
         _status(account_id),
+        _error(account_id),
         _form(account_id),
-        rx.cond(status != "none",
-                rx.button(rx.icon("trash_2", size=14), "Remove trading key", size="1",
-                          variant="soft", color_scheme=DANGER_SCHEME,
-                          on_click=TK.remove(account_id), class_name="trading-key-remove")),
+        rx.cond(status != "none", _remove_form(account_id)),
         spacing="2",
         width="100%",
         class_name="trading-key",

@@ -1,9 +1,16 @@
-"""Session tokens (SPEC §7): issue, decode, verify, revoke.
+"""Session tokens: issue, decode, verify, revoke, end all but one.
 
 A JWT (HS256 with `JWT_SECRET`, or RS256 when `JWT_PRIVATE_KEY` is set) with `sub` (user id),
-`jti` (random), `iat`, `exp` (`EXSTRAT_SESSION_TTL_SECONDS`). Logout stores the `jti` in
+`jti`, `iat`, `exp` (`EXSTRAT_SESSION_TTL_SECONDS`). Logout stores the `jti` in
 `revoked_tokens` until the token would expire anyway; every verification checks that table
 (and that the user still exists). Expired rows are purged whenever a token is revoked.
+
+`end_other_sessions` ends every session of a user but the one asking (setting up two-factor
+sign-in does it): the sessions are not stored, so the user's row keeps the moment of the cut
+and the one session kept, and a token issued at or before that moment is refused. The `jti`
+starts with its issue time in microseconds (`<hex µs>.<random>`) so that the cut is checked
+from the `jti` alone, also where only the claims were kept (the socket's door); a `jti`
+without it predates this scheme, hence any cut, and is ended by one.
 
 The browser carries the token in the httpOnly `SESSION_COOKIE`, set by the API and read by
 both the API and the Reflex states: its name lives here, where both may import it.
@@ -41,12 +48,26 @@ def _jwt_keys(settings: Settings) -> tuple[str, Any, Any]:
     return "HS256", secret, secret
 
 
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+def issued_micros(jti: str) -> int:
+    """When the session with this `jti` was issued (µs); 0 for a `jti` without its time."""
+    head, dot, _ = jti.partition(".")
+    try:
+        return int(head, 16) if dot else 0
+    except ValueError:
+        return 0
+
+
 def issue_session_token(settings: Settings, *, user_id: str, now: datetime | None = None) -> str:
     algorithm, key, _ = _jwt_keys(settings)
-    iat = int((now or utcnow()).timestamp())
+    moment = now or utcnow()
+    iat = int(moment.timestamp())
     claims = {
         "sub": user_id,
-        "jti": secrets.token_urlsafe(16),
+        "jti": f"{_micros(moment):x}.{secrets.token_urlsafe(16)}",
         "iat": iat,
         "exp": iat + settings.jwt_ttl_seconds,
     }
@@ -81,7 +102,8 @@ def verify_session_token(session: Session, settings: Settings, token: str) -> st
     claims = decode_session_token(settings, token)
     if session.get(RevokedToken, claims["jti"]) is not None:
         raise Unauthorized(NOT_SIGNED_IN)
-    if session.get(User, claims["sub"]) is None:
+    user = session.get(User, claims["sub"])
+    if user is None or _ended(user, claims["jti"]):
         raise Unauthorized(NOT_SIGNED_IN)
     return str(claims["sub"])
 
@@ -95,7 +117,38 @@ def verify_session_claims(
         return False
     if session.get(RevokedToken, jti) is not None:
         return False
-    return session.get(User, user_id) is not None
+    user = session.get(User, user_id)
+    return user is not None and not _ended(user, jti)
+
+
+def _ended(user: User, jti: str) -> bool:
+    """Whether `end_other_sessions` ended this session: issued by the cut, not the one kept."""
+    if user.sessions_cut_at is None or jti == user.session_kept_jti:
+        return False
+    return issued_micros(jti) <= _micros(user.sessions_cut_at)
+
+
+def session_jti(settings: Settings, token: str) -> str:
+    """The `jti` of a session token whose signature verifies, else "" (nothing to keep)."""
+    try:
+        return str(decode_session_token(settings, token)["jti"])
+    except Unauthorized:
+        return ""
+
+
+def end_other_sessions(
+    session: Session, user_id: str, *, keep_jti: str, now: datetime | None = None
+) -> None:
+    """End every session of the user issued until now except `keep_jti` (the one asking; ""
+    keeps none). Their next verification, the socket's periodic recheck included, refuses
+    them. Sessions issued later are untouched. The caller commits."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    user.sessions_cut_at = now or utcnow()
+    user.session_kept_jti = keep_jti or None
+    session.add(user)
+    session.flush()
 
 
 def revoke_session_token(session: Session, settings: Settings, token: str) -> None:

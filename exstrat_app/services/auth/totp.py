@@ -1,8 +1,10 @@
 """Two-factor sign-in with time-based one-time passwords (RFC 6238, `pyotp`), per user, optional.
 
-Enrolment: `start_enrolment` makes a 160-bit secret, seals it on the user's row with the secret
-box (AES-GCM, the user id as associated data, `totp_key_id` names the key, as for exchange
-keys) and returns it with its `otpauth://` URI for an authenticator app; nothing is on yet.
+Enrolment: `start_enrolment` asks for the password again (`reauth`: a stolen session must not
+enrol its own authenticator and lock the owner out), ends the user's other sessions, makes a
+160-bit secret, seals it on the user's row with the secret box (AES-GCM, the user id as
+associated data, `totp_key_id` names the key, as for exchange keys) and returns it with its
+`otpauth://` URI for an authenticator app; nothing is on yet.
 `confirm_enrolment` checks a first code from the app, turns two-factor on and returns
 `RECOVERY_CODE_COUNT` recovery codes, shown once: only their SHA-256 is kept.
 
@@ -40,6 +42,8 @@ from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import RecoveryCode, User
 from exstrat_app.services.auth.passwords import verify_password
+from exstrat_app.services.auth.reauth import SensitivePasswordThrottle, confirm_password
+from exstrat_app.services.auth.sessions import end_other_sessions
 from exstrat_app.services.errors import (
     Conflict,
     InvalidInput,
@@ -131,13 +135,25 @@ def _failure_key(user_id: str) -> str:
 # ---------------------------------------------------------------- enrolment
 
 
-def start_enrolment(session: Session, box: SecretBox, user_id: str) -> Enrolment:
-    """A new secret, sealed on the user's row (not yet on): the app adds it, then confirm."""
+def start_enrolment(
+    session: Session,
+    box: SecretBox,
+    user_id: str,
+    *,
+    password: str,
+    throttle: SensitivePasswordThrottle | None,
+    keep_jti: str,
+) -> Enrolment:
+    """A new secret, sealed on the user's row (not yet on): the app adds it, then confirm.
+    Needs the password (`reauth.confirm_password`, wrong ones counted in `throttle`); ends
+    every other session of the user, keeping the one whose `jti` is `keep_jti`."""
     user = _user(session, user_id)
     if user.is_demo:
         raise Conflict(DEMO_REFUSED)
     if is_enabled(user):
         raise Conflict(ALREADY_ON)
+    confirm_password(session, user_id, password, throttle=throttle)
+    end_other_sessions(session, user_id, keep_jti=keep_jti)
     secret = pyotp.random_base32(length=32)
     user.totp_secret_enc = box.seal(secret, row_id=user.id, column=SEALED_AS)
     user.totp_key_id = box.current_key_id

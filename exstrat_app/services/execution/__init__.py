@@ -7,5 +7,7 @@ sell per triggered step exactly once, and following it until it is filled.
 - `sizing.py`      the order's quantity and price from the step, the balance and the market
 - `placement.py`   one order per step: Redis lock + conditional update, lookup by client id
 - `lifecycle.py`   open orders followed to filled / cancelled / expired; confirm mode
+- `cancel.py`      an open order cancelled on the exchange by its owner
+- `with_password.py` the trading key and guardrails changes, after the password again
 - `views.py`       the orders and audit rows as typed views
 """

@@ -1,6 +1,7 @@
 """The user's guardrails: a kill switch that stops all execution in one click, a daily cap on
 the value sold (in the quote currency, per UTC day), and global paper mode (fills simulated
-at the trigger price, no exchange call). The caller owns the unit of work."""
+at the trigger price, no exchange call). A person's change goes through `with_password`
+(the password first). The caller owns the unit of work."""
 
 from __future__ import annotations
 

@@ -1,20 +1,17 @@
 """A strategy's execution mode: `alert` (the default: never trades), `confirm` or `auto`, and
-its paper flag. Changing them needs the password again: it decides whether exstrat may sell
-on the person's behalf. The caller owns the unit of work."""
+its paper flag. Changing them needs the password again (`services/auth/reauth.py`): it
+decides whether exstrat may sell on the person's behalf. The caller owns the unit of work."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from exstrat_app.infra.db.types import utcnow
-from exstrat_app.models import Strategy, User
-from exstrat_app.services.auth.passwords import verify_password
+from exstrat_app.models import Strategy
+from exstrat_app.services.auth.reauth import SensitivePasswordThrottle, confirm_password
 from exstrat_app.services.errors import InvalidInput, NotFound
-from exstrat_app.services.execution.mode_throttle import ModePasswordThrottle
 from exstrat_app.services.execution.placement import MODES
 from exstrat_app.services.execution.trading_keys import trading_key_of
-
-WRONG_PASSWORD = "That is not your password: the execution mode was not changed."  # noqa: S105
 
 
 def set_execution_mode(
@@ -25,10 +22,11 @@ def set_execution_mode(
     mode: str,
     password: str,
     paper: bool | None = None,
-    throttle: ModePasswordThrottle | None = None,
+    throttle: SensitivePasswordThrottle | None = None,
 ) -> Strategy:
-    """Change the mode (and paper flag) after checking the password again. With `throttle`,
-    too many wrong passwords answer TooManyRequests (429) before the password is checked."""
+    """Change the mode (and paper flag) after checking the password again: missing 422,
+    wrong 401; with `throttle`, too many wrong passwords (counted with every other change
+    that asks for it) answer TooManyRequests (429) before the password is checked."""
     strategy = session.get(Strategy, strategy_id)
     if strategy is None or strategy.user_id != user_id:
         raise NotFound("No such strategy.")
@@ -36,15 +34,7 @@ def set_execution_mode(
         raise InvalidInput(
             "Choose alert, confirm or auto.", fields={"mode": "alert, confirm or auto"}
         )
-    if throttle is not None:
-        throttle.check(user_id)
-    user = session.get(User, user_id)
-    if user is None or not verify_password(password or "", user.password_hash):
-        if throttle is not None:
-            throttle.record_failure(user_id)
-        raise InvalidInput(WRONG_PASSWORD, fields={"password": WRONG_PASSWORD})
-    if throttle is not None:
-        throttle.record_success(user_id)
+    confirm_password(session, user_id, password, throttle=throttle)
     new_paper = strategy.paper if paper is None else paper
     if mode != "alert" and not new_paper and not _has_trading_key(session, strategy):
         # A real order needs an account with a trading key: say so now, not at 3 a.m.

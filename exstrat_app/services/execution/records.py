@@ -63,11 +63,12 @@ def apply_state(session: Session, order: Order, state: xa.OrderState) -> None:
 ENDED = ("cancelled", "expired", "rejected")
 
 
-def ended_reason(order: Order, state: xa.OrderState) -> str:
-    """Why an order ended unfilled, and what part of it did fill (the step stays triggered)."""
+def ended_reason(order: Order, state: xa.OrderState, *, by: str = "on the exchange") -> str:
+    """Why an order ended unfilled, and what part of it did fill (the step stays triggered).
+    `by`: who ended it ("by you" when the person cancelled it from exstrat)."""
     verb = {"cancelled": "Cancelled", "expired": "Expired", "rejected": "Rejected"}[state.status]
     if state.filled <= 0:
-        return f"{verb} on the exchange before anything filled."
+        return f"{verb} {by} before anything filled."
     total = order.qty if order.qty is not None else state.qty
     avg = f" (avg {fmt(state.average)})" if state.average is not None else ""
-    return f"{verb} on the exchange after {fmt(state.filled)} of {fmt(total)} filled{avg}."
+    return f"{verb} {by} after {fmt(state.filled)} of {fmt(total)} filled{avg}."

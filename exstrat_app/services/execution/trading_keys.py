@@ -3,7 +3,8 @@ never withdraw or transfer. Checked with the exchange when it is added and again
 order; sealed like the read key (its own row id as associated data); removable at any time;
 never used by a sync (only `placement` and `lifecycle` open it).
 
-The refusals name the box to tick or untick on the exchange's own key page.
+The refusals name the box to tick or untick on the exchange's own key page. A person's own
+change goes through `with_password` (the password first); these are the bare operations.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def check_trading_key(exchange: str, credentials: xa.Credentials) -> xa.KeyPermi
     return perms
 
 
-def _account(session: Session, user_id: str, account_id: str) -> ExchangeAccount:
+def owned_account(session: Session, user_id: str, account_id: str) -> ExchangeAccount:
     account = session.get(ExchangeAccount, account_id)
     if account is None or account.user_id != user_id:
         raise NotFound("No such exchange account.")
@@ -106,7 +107,7 @@ def set_trading_key(
     api_pass: str | None = None,
 ) -> TradingKeyView:
     """Check then seal the account's trading key (replacing any earlier one). Caller commits."""
-    account = _account(session, user_id, account_id)
+    account = owned_account(session, user_id, account_id)
     if not api_key.strip() or not api_secret.strip():
         raise InvalidInput(
             "The trading key and its secret are required.",
@@ -133,7 +134,7 @@ def set_trading_key(
 
 
 def remove_trading_key(session: Session, *, user_id: str, account_id: str) -> None:
-    _account(session, user_id, account_id)
+    owned_account(session, user_id, account_id)
     session.execute(delete(TradingKey).where(TradingKey.exchange_account_id == account_id))  # type: ignore[arg-type]
     session.flush()
 
@@ -145,7 +146,7 @@ def trading_key_of(session: Session, account_id: str) -> TradingKey | None:
 
 
 def show_trading_key(session: Session, *, user_id: str, account_id: str) -> TradingKeyView | None:
-    _account(session, user_id, account_id)
+    owned_account(session, user_id, account_id)
     row = trading_key_of(session, account_id)
     return view_of(row) if row else None
 

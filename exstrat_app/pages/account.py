@@ -1,0 +1,25 @@
+"""/account: the person's account over its life: the sign-in email and the password, taking
+all of one's data away, and deleting the account. Each card is a view of its own
+(`views/account_credentials.py`, `views/account_data.py`)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from exstrat_app import routes
+from exstrat_app.pages.components import page_title
+from exstrat_app.pages.site import protected_page
+
+
+def account() -> rx.Component:
+    return rx.fragment(
+        page_title("Your account"),
+        rx.vstack(
+            spacing="4",
+            width="100%",
+            id="account-cards",
+        ),
+    )
+
+
+PAGE = protected_page(routes.ACCOUNT, "Your account", account)
