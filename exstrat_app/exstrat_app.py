@@ -13,11 +13,14 @@ from exstrat_app.pages import add_pages
 from exstrat_app.pages.styles import APP_STYLE
 from exstrat_app.state.auth_forms import AuthFormState
 from exstrat_app.state.base import SessionState
+from exstrat_app.state.channels import ChannelsState
 from exstrat_app.state.exchanges import ExchangesState
+from exstrat_app.state.execution import ExecutionState
 from exstrat_app.state.feed_relay import relay_push_events
 from exstrat_app.state.guard import EventGuard, SocketDoor
 from exstrat_app.state.strategies import StrategyDetailState
 from exstrat_app.state.strategy_dialog import StrategyDialogState
+from exstrat_app.state.trading_key import TradingKeyState
 
 # Everything this process writes (Reflex's saved states, the SQLite file, the outbox) is
 # readable by its owner only: 0600 files, 0700 directories.
@@ -51,6 +54,11 @@ app.add_middleware(
             ExchangesState.delete,
             StrategyDetailState.act,
             StrategyDetailState.mark_done,
+            TradingKeyState.save,
+            TradingKeyState.remove,
+            ExecutionState.cancel_order,
+            ChannelsState.add,
+            ChannelsState.send_test,
         ],
     ),
     index=0,

@@ -14,6 +14,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exstrat_app.services.errors import ServiceError, TooManyRequests
@@ -75,6 +78,15 @@ async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONRespons
     )
 
 
+UNAVAILABLE = "exstrat cannot reach its database or queue right now; try again in a moment."
+
+
+async def _unavailable(_req: Request, exc: Exception) -> JSONResponse:
+    # Redis or the database is down: the request was fine, the server is not (503, not 500).
+    log.warning("a backing service is unreachable: %s", type(exc).__name__)
+    return error_response(503, "unavailable", UNAVAILABLE, headers={"Retry-After": "5"})
+
+
 async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in /api")
     return error_response(500, "internal", "Something went wrong on our side; it has been logged.")
@@ -85,4 +97,6 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     api.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    for unreachable in (RedisConnectionError, RedisTimeoutError, OperationalError):
+        api.add_exception_handler(unreachable, _unavailable)
     api.add_exception_handler(Exception, _unexpected)
