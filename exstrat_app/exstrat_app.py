@@ -18,6 +18,7 @@ from exstrat_app.state.exchanges import ExchangesState
 from exstrat_app.state.execution import ExecutionState
 from exstrat_app.state.feed_relay import relay_push_events
 from exstrat_app.state.guard import EventGuard, SocketDoor
+from exstrat_app.state.password_reset import PasswordResetState
 from exstrat_app.state.strategies import StrategyDetailState
 from exstrat_app.state.strategy_dialog import StrategyDialogState
 from exstrat_app.state.trading_key import TradingKeyState
@@ -42,11 +43,11 @@ app = rx.App(
     style=APP_STYLE,
 )
 # Before every handler: rate limits, the input guard, a session for exstrat's own states
-# (but the sign-in ones). The handlers that create or reach an exchange also spend the
-# API's per-user budget.
+# (but the sign-in ones, /forgot and /reset's included). The handlers that create or reach
+# an exchange also spend the API's per-user budget.
 app.add_middleware(
     EventGuard(
-        public_states=[SessionState, AuthFormState],
+        public_states=[SessionState, AuthFormState, PasswordResetState],
         costly=[
             StrategyDialogState.save,
             ExchangesState.add,

@@ -25,6 +25,7 @@ EXERCISED_BY = {
     "prices": "tests/alerts/test_stream.py",
     "migrate": ".ci/run",
     "rotate-keys": "tests/hardening/test_key_rotation.py",
+    "users": "tests/account/test_owner_cli.py",
     "sim-exchange": "tests/sim/test_sim_cli.py",
 }
 # Read by libraries, not by our code.

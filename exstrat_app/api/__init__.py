@@ -9,14 +9,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Every area's router, imported by name: a missing or misspelt module fails at start.
 from exstrat_app.api import (
+    account_data,
+    api_tokens,
     auth,
     channels,
+    credentials,
     exchanges,
     export,
     history,
     notifications,
     orders,
     portfolio,
+    sessions,
     strategies,
     totp,
 )
@@ -28,6 +32,7 @@ from exstrat_app.infra.logging import correlation_id, new_correlation_id
 _SAFE_CID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 ROUTERS = (
     auth.router,
+    credentials.router,  # password reset and change, email change
     totp.router,
     exchanges.router,
     portfolio.router,
@@ -37,6 +42,9 @@ ROUTERS = (
     orders.router,
     history.router,  # issue 16: the value history
     export.router,  # issue 16: CSV downloads
+    account_data.router,  # take all my data away, delete my account
+    sessions.router,  # the sessions signed in, and signing them out
+    api_tokens.router,  # personal API tokens (docs/api-tokens-and-sessions.md)
 )
 
 

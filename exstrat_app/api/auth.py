@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
 from exstrat_app import bootstrap
 from exstrat_app.api.deps import (
@@ -25,6 +26,7 @@ from exstrat_app.api.deps import (
     RedisDep,
     SessionDep,
     SettingsDep,
+    client_ip,
     session_token,
 )
 from exstrat_app.api.errors import error_response
@@ -32,7 +34,7 @@ from exstrat_app.api.schemas import Body
 from exstrat_app.api.security import allowed_origins, normalise_origin
 from exstrat_app.models import User
 from exstrat_app.services import auth as auth_service
-from exstrat_app.services.auth import confirmation, second_step
+from exstrat_app.services.auth import confirmation, second_step, session_list
 from exstrat_app.services.errors import NotFound, Unauthorized
 from exstrat_app.settings import Settings
 
@@ -83,6 +85,21 @@ def set_session_cookie(response: Response, settings: Settings, token: str) -> No
         httponly=True,
         samesite="lax",
     )
+
+
+def start_session(
+    request: Request, response: Response, session: Session, settings: Settings, user_id: str
+) -> None:
+    """Sign this browser in: a new session (recorded with its address and browser, for the
+    sessions list) and its cookie on `response`."""
+    token = session_list.start_session(
+        session,
+        settings,
+        user_id=user_id,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    set_session_cookie(response, settings, token)
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
@@ -140,14 +157,18 @@ class ConfirmIn(BaseModel):
 
 @router.post("/api/auth/confirm")
 def confirm(
-    body: ConfirmIn, response: Response, session: SessionDep, settings: SettingsDep, ip: ClientIp
+    body: ConfirmIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: ClientIp,
 ) -> UserOut:
     """Confirm a new account's address: the emailed link's token and the account's password;
     200 `{id, email}` and the session cookie. 401 for an unknown, used or expired link."""
     bootstrap.auth_throttle().hit_ip("confirm", ip)
     user = confirmation.confirm(session, token=body.token, password=body.password)
-    token = auth_service.issue_session_token(settings, user_id=user.id)
-    set_session_cookie(response, settings, token)
+    start_session(request, response, session, settings, user.id)
     return UserOut.of(user)
 
 
@@ -158,6 +179,7 @@ def confirm(
 )
 def login(
     body: LoginIn,
+    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
@@ -186,8 +208,7 @@ def login(
         return TotpRequiredOut(
             totp_required=True, ticket=ticket, expires_in=second_step.PENDING_TTL_SECONDS
         )
-    token = auth_service.issue_session_token(settings, user_id=user.id)
-    set_session_cookie(response, settings, token)
+    start_session(request, response, session, settings, user.id)
     return UserOut.of(user)
 
 
@@ -225,6 +246,7 @@ def started_here(request: Request) -> bool:
 def complete(
     request: Request,
     redis: RedisDep,
+    session: SessionDep,
     settings: SettingsDep,
     ticket: str = "",
     next_: Annotated[str, Query(alias="next")] = DEFAULT_NEXT,
@@ -239,6 +261,5 @@ def complete(
     except Unauthorized:
         return RedirectResponse(EXPIRED_REDIRECT, status_code=303)
     response = RedirectResponse(safe_next(next_), status_code=303)
-    token = auth_service.issue_session_token(settings, user_id=user_id)
-    set_session_cookie(response, settings, token)
+    start_session(request, response, session, settings, user_id)
     return response

@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by every /api router: unit of work, signed-in user, client IP.
+"""FastAPI dependencies shared by every /api router: unit of work, signed-in user (by session
+cookie or personal token), client IP.
 
     @router.get("/api/things")
     def things(user_id: CurrentUserId, session: SessionDep) -> ...
@@ -15,11 +16,13 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 from sqlmodel import Session
 
 from exstrat_app import bootstrap
 from exstrat_app.services import auth
+from exstrat_app.services.auth.api_tokens import TokenIdentity
 from exstrat_app.services.errors import Unauthorized
 from exstrat_app.settings import Settings
 
@@ -43,9 +46,53 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(auth.SESSION_COOKIE) or None
 
 
-def current_user_id(request: Request, session: SessionDep, settings: SettingsDep) -> str:
-    """The signed-in user's id; 401 `{"error": ...}` when the cookie is missing or invalid,
-    expired, revoked, or its user is gone."""
+# The ASGI scope key where api/token_access.py leaves the outcome of a bearer token: its
+# identity, or None when it did not verify. Absent: the request carried no token.
+BEARER = "exstrat.bearer"
+
+
+def bearer_of_scope(scope: dict[str, Any]) -> TokenIdentity | None:
+    found = scope.get(BEARER)
+    return found if isinstance(found, TokenIdentity) else None
+
+
+# Declared for the OpenAPI document only (the docs show both ways in); the middlewares and
+# `current_user_id` do the reading.
+cookie_scheme = APIKeyCookie(
+    name=auth.SESSION_COOKIE,
+    scheme_name="sessionCookie",
+    description="The browser's session, set by `POST /api/auth/login` (httpOnly).",
+    auto_error=False,
+)
+bearer_scheme = HTTPBearer(
+    scheme_name="personalToken",
+    bearerFormat="exs_…",
+    description=(
+        "A personal API token (`Authorization: Bearer exs_…`), made on the Security page or "
+        "with `POST /api/tokens`. A read token may only GET; a write token may also change "
+        "the portfolio, strategies, openings and notifications. No token may manage tokens, "
+        "sessions, the password, the email, two-factor sign-in, exchange keys, order "
+        "execution or the account (403). See docs/api-tokens-and-sessions.md."
+    ),
+    auto_error=False,
+)
+
+
+def current_user_id(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _cookie: Annotated[str | None, Depends(cookie_scheme)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> str:
+    """The caller's user id: a personal token's (already verified and checked against the
+    rule table at the door, api/token_access.py), else the session cookie's; 401 `{"error":
+    ...}` when the cookie is missing or invalid, expired, revoked, or its user is gone."""
+    if BEARER in request.scope:
+        identity = bearer_of_scope(request.scope)
+        if identity is None:  # the door answers 401 first; never fall back to a cookie
+            raise Unauthorized(auth.NOT_SIGNED_IN)
+        return identity.user_id
     token = session_token(request)
     if not token:
         raise Unauthorized(auth.NOT_SIGNED_IN)

@@ -9,6 +9,7 @@ Websocket scopes pass through untouched.
     scheme+host+port is the request's own (Host header, with the request's scheme or
     X-Forwarded-Proto) or EXSTRAT_PUBLIC_URL; else 403 `{"error": {"code": "csrf"}}`.
     A request with neither header (curl, scripts) passes only without a session cookie.
+    A request with a personal token (`Authorization: Bearer`) passes: it carries no cookie.
 (b) Security headers on every response (CSP fit for the Reflex page), `no-store` on /api.
     `connect-src` is our own origin only ('self' and the ws/wss origin of EXSTRAT_PUBLIC_URL).
     `script-src` keeps 'unsafe-eval': Reflex runs every `rx.call_script` / `rx.call_function`
@@ -19,9 +20,9 @@ Websocket scopes pass through untouched.
     EXSTRAT_ALLOWED_HOSTS) is refused with 400 (DNS rebinding, poisoned absolute URLs), and
     a redirect's `Location` never carries the request's Host: an absolute URL on our own
     origin becomes a path (Starlette's trailing-slash redirect builds one from the Host).
-(c) Rate limit on /api: EXSTRAT_API_RATE_LIMIT (default "100/5minute", "off" disables)
-    per user (valid session JWT) else per client IP; moving window in Redis via `limits`
-    -> 429 + Retry-After. If Redis is unreachable the limit fails open (logged).
+(c) Rate limit on /api: EXSTRAT_API_RATE_LIMIT (default "100/5minute", "off" disables) per
+    personal token (its user and id), per user (valid session JWT) else per client IP; moving
+    window in Redis via `limits` -> 429 + Retry-After. Redis unreachable: fails open (logged).
 
 Refusals carry the API's one error body (`api.errors`).
 """
@@ -45,9 +46,10 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exstrat_app import bootstrap
-from exstrat_app.api.deps import client_ip_from_scope
+from exstrat_app.api.deps import BEARER, bearer_of_scope, client_ip_from_scope
 from exstrat_app.api.errors import error_response
 from exstrat_app.api.request_guard import is_api_path
+from exstrat_app.api.token_access import TokenAuthMiddleware, TokenRulesMiddleware
 from exstrat_app.services import auth as auth_service
 from exstrat_app.services.errors import Unauthorized
 from exstrat_app.settings import Settings
@@ -177,6 +179,10 @@ def session_cookie_value(headers: Headers) -> str | None:
 
 
 def csrf_allows(scope: Scope) -> bool:
+    if BEARER in scope:
+        # A personal token: no cookie rides along (api/token_access.py drops it), and a page
+        # of another site cannot make a browser send our token.
+        return True
     headers = Headers(scope=scope)
     source = headers.get("origin")
     if source is None:
@@ -219,7 +225,14 @@ def api_rate_limit(settings: Settings) -> RateLimitItem | None:
 
 
 def rate_limit_key(scope: Scope) -> str:
-    """`user:<id>` for a validly signed session token (no database check), else `ip:<ip>`."""
+    """`token:<user id>:<token id>` for a personal token that verified (api/token_access.py
+    looked it up), `user:<id>` for a validly signed session token (no database check), else
+    `ip:<ip>` (a bad token counts against its address)."""
+    if BEARER in scope:
+        identity = bearer_of_scope(scope)
+        if identity is not None:
+            return f"token:{identity.user_id}:{identity.token_id}"
+        return f"ip:{client_ip_from_scope(scope)}"
     token = session_cookie_value(Headers(scope=scope))
     if token:
         try:
@@ -371,12 +384,15 @@ class HostCheckMiddleware:
 
 
 def install_security(api: FastAPI) -> None:
-    """Add the four protections; the headers middleware is outside CSRF and the rate limit
-    so that their 403/429 answers carry the headers too; the Host check is outside them all
-    (a foreign Host gets a bare 400)."""
+    """Add the four protections and the personal tokens' door (api/token_access.py); the
+    headers middleware is outside CSRF, the tokens' door and the rate limit so that their
+    401/403/429 answers carry the headers too; the Host check is outside them all (a foreign
+    Host gets a bare 400)."""
     api.add_middleware(CsrfMiddleware)
+    api.add_middleware(TokenRulesMiddleware)  # a token's 401/403, after it was counted
     item = api_rate_limit(bootstrap.settings())
     if item is not None:
         api.add_middleware(ApiRateLimitMiddleware, item=item)
+    api.add_middleware(TokenAuthMiddleware)  # who a token is, before the limit keys by it
     api.add_middleware(SecurityHeadersMiddleware)
     api.add_middleware(HostCheckMiddleware)

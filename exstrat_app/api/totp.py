@@ -17,11 +17,11 @@ wrong 401, locked 429 with Retry-After; docs/sensitive-changes.md).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app import bootstrap
-from exstrat_app.api.auth import UserOut, set_session_cookie
+from exstrat_app.api.auth import UserOut, start_session
 from exstrat_app.api.deps import (
     ClientIp,
     CurrentUserId,
@@ -34,6 +34,7 @@ from exstrat_app.api.schemas import Body
 from exstrat_app.services import auth as auth_service
 from exstrat_app.services.auth import second_step, totp
 from exstrat_app.services.auth.sessions import session_jti
+from exstrat_app.services.notifications import push
 
 router = APIRouter(tags=["auth"])
 
@@ -92,6 +93,7 @@ def totp_enrol(
     user_id: CurrentUserId,
     session: SessionDep,
     settings: SettingsDep,
+    background: BackgroundTasks,
     body: PasswordIn | None = None,
 ) -> EnrolmentOut:
     """A new secret for the app, after the password; every other session of the user ends."""
@@ -100,6 +102,8 @@ def totp_enrol(
         throttle=bootstrap.password_throttle(),
         keep_jti=session_jti(settings, session_token(request) or ""),
     )  # fmt: skip
+    # After the commit, the other sessions' open tabs are sent to sign in at once.
+    background.add_task(push.announce_signed_out, bootstrap.redis(), user_id=user_id)
     return EnrolmentOut(
         secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=totp.qr_data_uri(enrolment.uri)
     )
@@ -135,6 +139,7 @@ def totp_recovery_codes(
 @router.post("/api/auth/login/totp")
 def login_second_step(
     body: SecondStepIn,
+    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
@@ -145,6 +150,5 @@ def login_second_step(
     user_id = second_step.finish_second_step(
         session, bootstrap.secret_box(), redis, ticket=body.ticket, code=body.code
     )
-    token = auth_service.issue_session_token(settings, user_id=user_id)
-    set_session_cookie(response, settings, token)
+    start_session(request, response, session, settings, user_id)
     return UserOut.of(auth_service.get_user(session, user_id))

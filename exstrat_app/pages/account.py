@@ -9,12 +9,18 @@ import reflex as rx
 from exstrat_app import routes
 from exstrat_app.pages.components import page_title
 from exstrat_app.pages.site import protected_page
+from exstrat_app.pages.views.account_credentials import email_card, password_card
+from exstrat_app.pages.views.account_data import data_export_card, delete_account_card
 
 
 def account() -> rx.Component:
     return rx.fragment(
         page_title("Your account"),
         rx.vstack(
+            email_card(),
+            password_card(),
+            data_export_card(),
+            delete_account_card(),
             spacing="4",
             width="100%",
             id="account-cards",

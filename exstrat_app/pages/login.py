@@ -16,8 +16,10 @@ from exstrat_app.pages.components import (
     password_field,
 )
 from exstrat_app.pages.site import public_page
+from exstrat_app.pages.styles import SUCCESS_SCHEME
 from exstrat_app.state.auth_forms import AuthFormState
 from exstrat_app.state.base import SessionState
+from exstrat_app.state.password_reset import PasswordResetState
 
 
 def _code_form() -> rx.Component:
@@ -60,7 +62,13 @@ def login() -> rx.Component:
     return auth_card(
         "Sign in",
         error_callout(AuthFormState.error),
+        rx.cond(AuthFormState.notice != "", rx.callout(AuthFormState.notice, icon="circle_check",
+                color_scheme=SUCCESS_SCHEME, width="100%", id="login-notice")),
+        rx.cond(PasswordResetState.login_notice != "",
+                rx.callout(PasswordResetState.login_notice, icon="circle_check",
+                           color_scheme=SUCCESS_SCHEME, width="100%", id="reset-notice")),
         rx.cond(AuthFormState.totp_step, _code_form(), _password_form()),
+        rx.link("Forgot your password?", href=routes.FORGOT, size="2", id="forgot-link"),
         rx.text("No account yet? ", rx.link("Create one", href=routes.SIGNUP), size="2"),
         rx.cond(
             AuthFormState.demo_available,
@@ -81,5 +89,9 @@ PAGE = public_page(
     routes.LOGIN,
     "Sign in",
     login,
-    on_load=[AuthFormState.clear, SessionState.redirect_if_signed_in],
+    on_load=[
+        AuthFormState.clear,
+        PasswordResetState.read_login_notice,
+        SessionState.redirect_if_signed_in,
+    ],
 )

@@ -1,5 +1,6 @@
 """/security: two-factor sign-in with an authenticator app (set up, recovery codes and new
-ones, turn off)."""
+ones, turn off), where you are signed in (pages/views/sessions.py) and your personal API tokens
+(pages/views/api_tokens.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from exstrat_app import routes
 from exstrat_app.pages.components import error_callout, field_error, page_title
 from exstrat_app.pages.site import protected_page
 from exstrat_app.pages.styles import DANGER_SCHEME, SUCCESS_SCHEME
+from exstrat_app.pages.views.api_tokens import api_tokens_card
+from exstrat_app.pages.views.sessions import sessions_card
+from exstrat_app.state.api_tokens import ApiTokensState
 from exstrat_app.state.security import SecurityState as S
+from exstrat_app.state.sessions import SessionsState
 
 
 def _code_input(input_id: str) -> rx.Component:
@@ -153,7 +158,10 @@ def security() -> rx.Component:
             ),
             width="100%",
         ),
+        sessions_card(),
+        api_tokens_card(),
     )  # fmt: skip
 
 
-PAGE = protected_page(routes.SECURITY, "Security", security, on_load=[S.load])
+PAGE = protected_page(routes.SECURITY, "Security", security,
+                      on_load=[S.load, SessionsState.load, ApiTokensState.load])  # fmt: skip

@@ -13,6 +13,19 @@ from exstrat_app.settings import get_settings
 log = logging.getLogger("exstrat")
 
 
+def _add_users_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The owner's own door (runtime/users_cli.py); no action given lists the accounts."""
+    users = sub.add_parser("users", help="the accounts of this instance (list, reset, 2FA off)")
+    actions = users.add_subparsers(dest="action")
+    actions.add_parser("list", help="every account: email, created, confirmed, two-factor")
+    reset = actions.add_parser("reset-password", help="print a password reset link for EMAIL")
+    reset.add_argument("email")
+    disable = actions.add_parser(
+        "disable-totp", help="turn two-factor sign-in off for EMAIL and end its sessions"
+    )
+    disable.add_argument("email")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m exstrat_app")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("prices", help="the price stream: watched assets' prices, evaluated live")
     sub.add_parser("migrate", help="alembic upgrade head")
     sub.add_parser("rotate-keys", help="re-encrypt every stored API key with the current key")
+    _add_users_parser(sub)
     sim = sub.add_parser(
         "sim-exchange", help="the simulated Binance/Coinbase server", add_help=False
     )
@@ -80,6 +94,10 @@ def main(argv: Sequence[str]) -> int:
         upgrade_to_head()
         log.info("database is at the latest migration")
         return 0
+    if args.command == "users":
+        from exstrat_app.runtime.users_cli import run_users
+
+        return run_users(args)
     if args.command == "rotate-keys":
         from exstrat_app import bootstrap
         from exstrat_app.services.auth.totp import reseal_secrets

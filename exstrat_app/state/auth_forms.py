@@ -23,6 +23,7 @@ from exstrat_app.demo import mode as demo
 from exstrat_app.services import auth
 from exstrat_app.services.auth import confirmation, second_step
 from exstrat_app.services.errors import ServiceError
+from exstrat_app.state.account_data import deleted_notice
 from exstrat_app.state.base import go_to
 
 DEFAULT_NEXT = routes.PORTFOLIO
@@ -140,6 +141,7 @@ class AuthFormState(rx.State):
         self.demo_available = demo.demo_enabled()
         if self.router.url.query_parameters.get("error") == "expired":
             self.error = EXPIRED
+        self.notice = deleted_notice(self.router.url.query_parameters)  # after a deletion
 
     @rx.event
     async def submit_login(self, form: dict[str, Any]) -> AsyncIterator[Any]:

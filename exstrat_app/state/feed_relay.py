@@ -9,7 +9,8 @@ the change to every tab linked to that token. Before each event, every tab linke
 is checked again (the session its socket connected with, as the door recorded it for every
 worker, must still verify for the feed's owner): a tab signed out elsewhere, revoked or
 expired is unlinked first, so it never receives the alert, even if it sends no event of its
-own. It is an entry point over Redis, not
+own; a "signed_out" event (sessions ended from the sessions list) does only that, and sends
+those tabs to /login at once. It is an entry point over Redis, not
 state: the feed itself (and how an event changes it) lives in `state/feed.py`.
 """
 
@@ -25,11 +26,18 @@ from typing import Any
 import redis.asyncio as aioredis
 import reflex as rx
 from redis.exceptions import RedisError
+from reflex.state import StateUpdate
+from reflex_base.event import Event
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
-from exstrat_app import bootstrap
-from exstrat_app.services.notifications.push import PUSH_CHANNEL, PushEvent, parse_event
-from exstrat_app.state.base import identity_verifies
+from exstrat_app import bootstrap, routes
+from exstrat_app.services.notifications.push import (
+    PUSH_CHANNEL,
+    SIGNED_OUT,
+    PushEvent,
+    parse_event,
+)
+from exstrat_app.state.base import go_to, identity_verifies
 from exstrat_app.state.feed import (
     UserFeed,
     apply_push_event,
@@ -64,9 +72,23 @@ async def apply_to_app(app: Any, event: PushEvent) -> None:
         ]
         for client_token in stale:  # no update of this feed reaches them any more
             feed._linked_from.discard(client_token)
-        await apply_to_feed(feed, event)
+        if event.type != SIGNED_OUT:  # nothing for the feed itself: only the unlinking
+            await apply_to_feed(feed, event)
     for client_token in stale:  # and their own trees forget the link (their own lock)
         await unlink_client(app, client_token)
+        if event.type == SIGNED_OUT:
+            await send_to_sign_in(app, client_token)
+
+
+async def send_to_sign_in(app: Any, client_token: str) -> None:
+    """Send one tab, whose session was signed out elsewhere, to /login now (through
+    whichever web worker holds its socket) rather than at its next click."""
+    namespace = getattr(app, "event_namespace", None)
+    if namespace is None:
+        return
+    update = StateUpdate(events=Event.from_event_type([go_to(routes.LOGIN)]))
+    await namespace.emit_update(update, client_token)
+    log.info("sent a signed-out tab to sign in")
 
 
 def still_owner(client_token: str, user_id: str) -> bool:

@@ -19,6 +19,7 @@ from exstrat_app import bootstrap
 from exstrat_app.services.auth import totp
 from exstrat_app.services.auth.sessions import session_jti
 from exstrat_app.services.errors import ServiceError
+from exstrat_app.services.notifications import push
 from exstrat_app.state.base import load_for_user, request_session_token, user_data
 from exstrat_app.state.display import ago_text
 
@@ -30,10 +31,13 @@ def _status(user_id: str) -> totp.TotpStatus:
 
 def _start(user_id: str, password: str, keep_jti: str) -> totp.Enrolment:
     with bootstrap.unit_of_work() as session:
-        return totp.start_enrolment(
+        enrolment = totp.start_enrolment(
             session, bootstrap.secret_box(), user_id, password=password,
             throttle=bootstrap.password_throttle(), keep_jti=keep_jti,
         )  # fmt: skip
+    # After the commit: the ended sessions' open tabs are sent to sign in at once.
+    push.announce_signed_out(bootstrap.redis(), user_id=user_id)
+    return enrolment
 
 
 def _confirm(user_id: str, code: str) -> tuple[list[str], totp.TotpStatus]:

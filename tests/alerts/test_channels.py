@@ -24,7 +24,6 @@ from tests.alerts.conftest import (
     sign_in,
 )
 
-
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
 

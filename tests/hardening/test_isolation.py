@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.models import (
+    ApiToken,
     Channel,
     ExchangeAccount,
     Notification,
@@ -28,7 +29,9 @@ from exstrat_app.models import (
     StrategyStep,
     Trade,
     User,
+    UserSession,
 )
+from exstrat_app.services.auth.session_list import public_id
 from exstrat_app.services.errors import NotFound
 
 ORIGIN = "http://testserver"
@@ -97,8 +100,18 @@ def alice(db: Any) -> dict[str, str]:
         secret_enc=b"sealed", key_id=box.current_key_id, fingerprint="f" * 64,
     )  # fmt: skip
     db.add(channel)
+    # A signed-in session and a personal token (the sessions list and the tokens list).
+    session_row = UserSession(
+        jti="alice-jti-1", user_id=user.id, expires_at=datetime(2099, 1, 1, tzinfo=UTC)
+    )
+    token = ApiToken(
+        user_id=user.id, name="script", scope="write", token_hash="a" * 64, hint="exs_aaaa…"
+    )
+    db.add_all([session_row, token])
     db.commit()
     return {
+        "session_id": public_id(session_row.jti),
+        "token_id": token.id,
         "channel_id": channel.id,
         "order_id": order.id,
         "user_id": user.id,
@@ -143,6 +156,8 @@ def _alice_unchanged(db: Any, alice: dict[str, str]) -> None:
     assert db.get(Notification, alice["notification_id"]).read_at is None
     assert db.get(OpeningPosition, alice["opening_id"]) is not None
     assert db.get(Channel, alice["channel_id"]) is not None
+    assert db.get(ApiToken, alice["token_id"]) is not None
+    assert db.exec(select(UserSession).where(UserSession.user_id == alice["user_id"])).one()
     assert db.exec(select(Trade).where(Trade.exchange_trade_id == ALICE_TRADE_ID)).one()
 
 

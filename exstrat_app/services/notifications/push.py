@@ -6,14 +6,16 @@ takes each event once (dedupe on its id) and applies it to the user's shared `Us
 
 Event (JSON): {"id": unique, "type": "alert" | "read", "userId", "sentAt": epoch seconds,
 "notification": {...}} (`notification_payload`) for an alert; {"ids": [...], "all": bool,
-"unread": int} for notifications read elsewhere (so every tab's badge follows). Pub/sub is
-fire-and-forget: a tab that was not connected catches up from the database when it links
-its feed.
+"unread": int} for notifications read elsewhere (so every tab's badge follows); "signed_out"
+(no data) when some of the user's sessions were signed out elsewhere, so that their open tabs
+are sent to sign in at once (docs/api-tokens-and-sessions.md). Pub/sub is fire-and-forget:
+a tab that was not connected catches up from the database when it links its feed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -22,12 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from exstrat_app.models import Notification
 from exstrat_app.services.notifications.inbox import NotificationView, notification_view
 
+log = logging.getLogger(__name__)
+
 PUSH_CHANNEL = "exstrat:push"
-EVENT_TYPES = ("alert", "read")
+SIGNED_OUT = "signed_out"
+EVENT_TYPES = ("alert", "read", SIGNED_OUT)
 _USER_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")  # also a valid Reflex token part (no "_")
 
 
@@ -83,6 +89,16 @@ def publish_read(
     """Tell the user's tabs that notifications were read (some ids, or all of them);
     `unread` is the count left, as the database says after the change."""
     return _publish(redis, user_id=user_id, type_="read", ids=list(ids), all=all_, unread=unread)
+
+
+def announce_signed_out(redis: Redis, *, user_id: str) -> None:
+    """Tell the user's open tabs that some of their sessions ended (after the commit): the
+    relay sends each tab whose session no longer verifies to sign in. Best effort: without
+    Redis the tab's own periodic recheck still refuses it."""
+    try:
+        _publish(redis, user_id=user_id, type_=SIGNED_OUT)
+    except RedisError:
+        log.warning("sign-out not pushed to open tabs: Redis unavailable")
 
 
 def parse_event(raw: bytes | str) -> PushEvent | None:

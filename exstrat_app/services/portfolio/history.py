@@ -42,6 +42,7 @@ from exstrat_app.domain.positions import Fill, Movement
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.infra.queue import HISTORY_JOB, INGEST_QUEUE, enqueue_unique, safe_job_id
 from exstrat_app.models import (
+    User,
     ValueHistoryDay,
     ValueHistoryState,
 )
@@ -121,6 +122,8 @@ def build_history(
     """Bring the user's stored history up to today (see the module's docstring); at most
     `max_days` days replayed per call (the job commits between calls, for the progress)."""
     today = closes.today
+    if session.get(User, user_id) is None:  # deleted since the job was queued: nothing to do
+        return BuildResult(0, None, True)
     state = session.get(ValueHistoryState, user_id)
     if state is None:
         state = ValueHistoryState(user_id=user_id)
