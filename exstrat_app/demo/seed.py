@@ -8,7 +8,7 @@ demo never calls an exchange's order endpoint, whatever mode the visitor picks."
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING
 
 from exstrat_app.demo.mode import DEMO_EMAIL, DEMO_NICKNAME
@@ -96,7 +96,9 @@ def _example_strategies(session: Session, *, user_id: str) -> None:
     btc = bootstrap.price_provider().last_prices(["BTC"], "USDT")["BTC"].price
     # Reference chosen so that +2 % sits 0.2 % above today's price: the random walk
     # crosses it within minutes, so the demo shows a live alert.
-    reference = (btc * Decimal("1.002") / Decimal("1.02")).quantize(Decimal("0.01"))
+    reference = (btc * Decimal("1.002") / Decimal("1.02")).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_EVEN
+    )
     btc_strategy = strategies.create_strategy(
         session,
         user_id=user_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol, TypeVar
 
 from exstrat_app.state.display import chart_number, money_text, price_text, qty_text
@@ -77,7 +77,9 @@ def thinned(points: Sequence[P], most: int = MAX_POINTS) -> list[P]:
 def _coordinate(value: Decimal | None, places: Decimal | None = CENT) -> str | None:
     if value is None:
         return None
-    return chart_number(value.quantize(places) if places is not None else value)
+    return chart_number(
+        value.quantize(places, rounding=ROUND_HALF_EVEN) if places is not None else value
+    )
 
 
 def value_points(points: Sequence[DayFigures], range_: str) -> list[dict[str, str | None]]:

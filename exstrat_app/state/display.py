@@ -112,7 +112,9 @@ def chart_number(value: Decimal) -> str:
             return "0"
         plain = value.normalize()  # trailing zeros gone, maybe as a positive exponent ...
         if plain.as_tuple().exponent > 0:  # type: ignore[operator]
-            plain = plain.quantize(Decimal(1))  # ... which an integer does not need
+            plain = plain.quantize(
+                Decimal(1), rounding=ROUND_HALF_EVEN
+            )  # ... which an integer does not need
     return str(plain)
 
 

@@ -22,14 +22,14 @@ def test_every_route_is_registered_once_and_not_through_rx_page() -> None:
     assert sorted(registered) == sorted({
         routes.HOME, routes.LOGIN, routes.SIGNUP, routes.PORTFOLIO, routes.EXCHANGES,
         routes.STRATEGIES, routes.STRATEGY_DETAIL, routes.ASSET_DETAIL, routes.SECURITY,
-        routes.CONFIRM, routes.CHANNELS,
+        routes.CONFIRM, routes.CHANNELS, routes.ACCOUNT, routes.FORGOT, routes.RESET,
     })  # fmt: skip
     # Reflex adds the `@rx.page` list to the app on every compile: it must stay empty.
     assert RegistrationContext.ensure_context().decorated_pages == []
 
 
 def test_protected_pages_check_the_sign_in_first_then_link_the_feed() -> None:
-    public = {routes.HOME, routes.LOGIN, routes.SIGNUP, routes.CONFIRM}
+    public = {routes.HOME, routes.LOGIN, routes.SIGNUP, routes.CONFIRM, routes.FORGOT, routes.RESET}
     for page in PAGES:
         if page.route in public:
             assert SessionState.require_login not in page.on_load
@@ -41,7 +41,7 @@ def test_protected_pages_check_the_sign_in_first_then_link_the_feed() -> None:
 def test_links_are_built_from_the_routes() -> None:
     assert routes.strategy_href("abc") == "/strategies/abc"
     assert routes.asset_href("ETH") == "/tokens/ETH"
-    assert routes.PUBLIC == ("/login", "/signup", "/confirm")
+    assert routes.PUBLIC == ("/login", "/signup", "/confirm", "/forgot", "/reset")
 
 
 class _FakeSession:

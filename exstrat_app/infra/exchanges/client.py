@@ -7,6 +7,7 @@ request schedule; `call` runs one of their methods with our error mapping and re
 
 from __future__ import annotations
 
+import decimal
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,8 +100,12 @@ def call(instance: ccxt.Exchange, method: str, *args: Any, **kwargs: Any) -> Any
     """Call a ccxt method with our error mapping and retries on temporary errors."""
 
     def attempt() -> Any:
+        # ccxt's decimal_to_precision (called by create_order, amount_to_precision, ...) sets
+        # the thread's decimal context to ROUND_HALF_UP with Underflow trapped, for good: the
+        # call runs in a context of its own so our rounding elsewhere stays half-even.
         try:
-            return getattr(instance, method)(*args, **kwargs)
+            with decimal.localcontext():
+                return getattr(instance, method)(*args, **kwargs)
         except ccxt.BaseError as exc:
             raise map_ccxt_error(
                 exc, exchange=instance.id, retry_after=_retry_after(instance)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from exstrat_app.domain.money import fmt
 from exstrat_app.infra.db.types import quantize_money
@@ -77,7 +77,7 @@ def _pct(value: Decimal) -> str:
     price (2222 over 2000 is 11.1, 2300 over 2100 is 9.52 rather than 18 digits)."""
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -4:
-        return fmt(value.quantize(Decimal("0.01")))
+        return fmt(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
     return fmt(value)
 
 

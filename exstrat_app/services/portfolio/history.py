@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from redis import Redis
@@ -277,7 +277,9 @@ def _progress(state: ValueHistoryState) -> Decimal:
         return Decimal(0)
     total = (datetime.now(UTC).date() - state.first_day).days + 1
     done = (state.last_day - state.first_day).days + 1
-    return min(Decimal(1), Decimal(done) / Decimal(max(total, 1))).quantize(Decimal("0.01"))
+    return min(Decimal(1), Decimal(done) / Decimal(max(total, 1))).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_EVEN
+    )
 
 
 class _NoMarkets:
