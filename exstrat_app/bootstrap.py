@@ -42,6 +42,11 @@ def redis() -> Redis:
     return redis_conn.get_redis()
 
 
+def probe_redis() -> Redis:
+    """Redis for the readiness probe: it gives up within a second instead of hanging."""
+    return redis_conn.get_probe_redis()
+
+
 def redis_address() -> str:
     """Where Redis is, for the clients that open their own connection (the async push relay)."""
     return redis_conn.redis_url()

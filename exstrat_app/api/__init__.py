@@ -18,6 +18,7 @@ from exstrat_app.api import (
     export,
     history,
     notifications,
+    operations,
     orders,
     portfolio,
     sessions,
@@ -45,6 +46,7 @@ ROUTERS = (
     account_data.router,  # take all my data away, delete my account
     sessions.router,  # the sessions signed in, and signing them out
     api_tokens.router,  # personal API tokens (docs/api-tokens-and-sessions.md)
+    operations.router,  # a load balancer's health and readiness (docs/operations.md)
 )
 
 
@@ -83,5 +85,7 @@ def create_api() -> FastAPI:
     # before any body is read.
     api.add_middleware(RequestGuardMiddleware)
     install_security(api)
+    # Outside the tokens' door: a probe's credentials are dropped before anyone reads them.
+    api.add_middleware(operations.ProbeCredentialsMiddleware)
     api.add_middleware(CorrelationIdMiddleware)  # outermost: every answer carries the id
     return api

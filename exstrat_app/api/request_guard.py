@@ -36,6 +36,17 @@ def is_api_path(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
 
 
+# A load balancer's probes (api/operations.py): they answer for any Host, with no limit and
+# whoever asks, and read nothing from the request (docs/operations.md).
+HEALTH_PATH = "/api/health"
+READY_PATH = "/api/ready"
+PROBE_PATHS = frozenset({HEALTH_PATH, READY_PATH})
+
+
+def is_probe_path(path: str) -> bool:
+    return path in PROBE_PATHS
+
+
 def json_problems(data: Any) -> dict[str, str]:
     """{dotted path: problem} for every unstorable string (or key) in parsed JSON."""
     problems: dict[str, str] = {}

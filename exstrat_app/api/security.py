@@ -20,9 +20,9 @@ Websocket scopes pass through untouched.
     EXSTRAT_ALLOWED_HOSTS) is refused with 400 (DNS rebinding, poisoned absolute URLs), and
     a redirect's `Location` never carries the request's Host: an absolute URL on our own
     origin becomes a path (Starlette's trailing-slash redirect builds one from the Host).
-(c) Rate limit on /api: EXSTRAT_API_RATE_LIMIT (default "100/5minute", "off" disables) per
-    personal token (its user and id), per user (valid session JWT) else per client IP; moving
-    window in Redis via `limits` -> 429 + Retry-After. Redis unreachable: fails open (logged).
+(c) Rate limit on /api but its probes: EXSTRAT_API_RATE_LIMIT (default "100/5minute", "off"
+    disables) per personal token (its user and id), per user (valid session JWT) else per
+    client IP; moving window in Redis (`limits`) -> 429 + Retry-After; Redis down: fails open.
 
 Refusals carry the API's one error body (`api.errors`).
 """
@@ -48,7 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from exstrat_app import bootstrap
 from exstrat_app.api.deps import BEARER, bearer_of_scope, client_ip_from_scope
 from exstrat_app.api.errors import error_response
-from exstrat_app.api.request_guard import is_api_path
+from exstrat_app.api.request_guard import PROBE_PATHS, is_api_path, is_probe_path
 from exstrat_app.api.token_access import TokenAuthMiddleware, TokenRulesMiddleware
 from exstrat_app.services import auth as auth_service
 from exstrat_app.services.errors import Unauthorized
@@ -278,6 +278,7 @@ class ApiRateLimitMiddleware:
             scope["type"] == "http"
             and scope.get("method") != "OPTIONS"
             and is_api_path(scope.get("path", ""))
+            and not is_probe_path(scope.get("path", ""))  # a load balancer's, cheap and bounded
         ):
             retry_after = await run_in_threadpool(self.check, scope)
             if retry_after is not None:
@@ -296,8 +297,8 @@ class ApiRateLimitMiddleware:
 
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-# Platform health checks may call these by IP: they answer nothing about anyone.
-HOST_EXEMPT_PATHS = frozenset({"/ping", "/_health"})
+# Health checks (Reflex's and ours) may call these by IP: they answer nothing about anyone.
+HOST_EXEMPT_PATHS = frozenset({"/ping", "/_health", *PROBE_PATHS})
 BAD_HOST_MESSAGE = "Unknown host: open this site at its public address."
 
 

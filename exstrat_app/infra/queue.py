@@ -8,12 +8,14 @@ Job ids use only letters, digits, `_` and `-` (RQ rejects `:`).
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
+from rq_scheduler import Scheduler
 
 from exstrat_app.infra.logging import correlation_id, current_correlation_id, new_correlation_id
 from exstrat_app.infra.redis import get_redis
@@ -32,6 +34,12 @@ ORDER_QUEUE = "watch"  # placing a triggered step's order is as urgent as the wa
 ORDER_JOB = "jobs.orders.place_step_order"  # (step_id): issue 15's order execution
 RESULT_TTL = 3600  # finished jobs leave Redis after an hour
 FAILURE_TTL = 7 * 24 * 3600  # failures stay a week for the operator to read
+
+# The scheduler process's sign of life: rq-scheduler's own lock is held only while a tick
+# moves due jobs (milliseconds), so its absence says nothing; this key lives a few ticks.
+SCHEDULER_BEAT_KEY = "scheduler:beat"
+SCHEDULER_LOCK_KEY = Scheduler.scheduler_lock_key
+BEAT_GRACE_SECONDS = 10  # as rq-scheduler's own keys: a few missed ticks before it expires
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -84,3 +92,16 @@ class CorrelatedJob(Job):
             return super().perform()
         finally:
             correlation_id.reset(token)
+
+
+def mark_scheduler_alive(connection: Redis, interval: float) -> None:
+    """Note that the scheduler loop turned (milliseconds since the epoch), for readiness."""
+    ttl = int(interval) + BEAT_GRACE_SECONDS
+    connection.set(SCHEDULER_BEAT_KEY, int(time.time() * 1000), ex=ttl)
+
+
+def scheduler_beat(connection: Redis) -> float | None:
+    """When the scheduler loop last turned (seconds since the epoch), None when it has not
+    within its grace period."""
+    raw = connection.get(SCHEDULER_BEAT_KEY)
+    return int(raw) / 1000 if raw else None

@@ -14,11 +14,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from redis import Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 from exstrat_app.settings import get_settings
 
 SOCKET_NAME = "redis.sock"
+# The readiness probe's client gives up after this long (connect, then each reply).
+PROBE_TIMEOUT_SECONDS = 1.0
 
 
 def embedded_socket(data_dir: Path) -> Path:
@@ -78,3 +82,25 @@ def redis_url() -> str:
 @lru_cache
 def get_redis() -> Redis:
     return Redis.from_url(redis_url(), health_check_interval=30)
+
+
+def probe_client(url: str) -> Redis:
+    """A client that answers "unreachable" within PROBE_TIMEOUT_SECONDS: no retry, bounded
+    sockets. The app's client waits as long as the OS lets a socket hang and retries three
+    times, which suits a job but would keep a load balancer's probe waiting."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
+        socket_timeout=PROBE_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+@lru_cache(maxsize=4)
+def _probe_client_for(url: str) -> Redis:
+    return probe_client(url)
+
+
+def get_probe_redis() -> Redis:
+    """The probe client for the configured Redis (one pool per address)."""
+    return _probe_client_for(redis_url())

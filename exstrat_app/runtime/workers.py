@@ -13,9 +13,9 @@ from rq import Worker
 from rq.exceptions import StopRequested
 from rq_scheduler import Scheduler
 
-from exstrat_app.infra.queue import QUEUES, CorrelatedJob, get_queue
+from exstrat_app.infra.queue import QUEUES, CorrelatedJob, get_queue, mark_scheduler_alive
 from exstrat_app.infra.redis import get_redis
-from exstrat_app.settings import get_settings
+from exstrat_app.settings import Settings, get_settings
 from jobs.schedule import ensure_periodic_jobs
 
 log = logging.getLogger(__name__)
@@ -101,15 +101,22 @@ def run_scheduler(*, interval: float = 1.0) -> int:
     log.info("scheduler started")
     while not stopping:
         try:
-            added = ensure_periodic_jobs(scheduler, settings)
-            if added:
-                log.info("registered periodic jobs %s", added)
-            if scheduler.acquire_lock():
-                try:
-                    scheduler.enqueue_jobs()
-                finally:
-                    scheduler.remove_lock()
+            scheduler_tick(scheduler, settings, interval)
         except Exception:
             log.warning("scheduler tick failed; retrying", exc_info=True)
         time.sleep(interval)
     return 0
+
+
+def scheduler_tick(scheduler: Scheduler, settings: Settings, interval: float) -> None:
+    """One turn of the scheduler loop: repair the schedule, move due jobs to their queues,
+    and leave a sign of life that /api/ready reports."""
+    added = ensure_periodic_jobs(scheduler, settings)
+    if added:
+        log.info("registered periodic jobs %s", added)
+    if scheduler.acquire_lock():
+        try:
+            scheduler.enqueue_jobs()
+        finally:
+            scheduler.remove_lock()
+    mark_scheduler_alive(scheduler.connection, interval)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 
 from alembic import command
 
@@ -22,3 +26,15 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def upgrade_to_head(database_url: str | None = None) -> None:
     command.upgrade(alembic_config(database_url), "head")
+
+
+@lru_cache(maxsize=1)
+def script_heads() -> tuple[str, ...]:
+    """The head revision(s) of the migration chain this code ships (read once per process:
+    the scripts do not change under a running process)."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+
+
+def database_heads(connection: Connection) -> tuple[str, ...]:
+    """The revision(s) the database is at; empty when no migration was ever applied."""
+    return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))

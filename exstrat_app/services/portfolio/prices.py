@@ -65,6 +65,16 @@ class Quote:
 Fetcher = Callable[[], dict[str, Decimal]]
 
 
+def fetched_key(namespace: str) -> str:
+    """The Redis key holding when the cache of `namespace` was last filled (ms)."""
+    return f"prices:{namespace}:fetched"
+
+
+def cache_namespace(settings: Settings) -> str:
+    """Whose prices the cache holds: one namespace per upstream address."""
+    return f"binance:{xa.binance_base_url(settings)}"
+
+
 def symbol_for(asset: str, quote: str) -> str:
     """Binance's market id for an asset priced in `quote` (`ETH`, `USDT` -> `ETHUSDT`)."""
     return f"{asset.upper()}{QUOTE_ALIASES.get(quote.upper(), quote.upper())}"
@@ -91,7 +101,7 @@ class PriceProvider:
         self.backoff_max = backoff_max
         self.wait_for_other_seconds = wait_for_other_seconds
         self._hash_key = f"prices:{namespace}"
-        self._fetched_key = f"prices:{namespace}:fetched"
+        self._fetched_key = fetched_key(namespace)
         self._lock_key = f"prices:{namespace}:lock"
         self._cooldown_key = f"prices:{namespace}:cooldown"
         self._failures_key = f"prices:{namespace}:failures"
@@ -219,7 +229,7 @@ def default_provider(redis: Redis, settings: Settings) -> PriceProvider:
         redis,
         cache_seconds=settings.price_cache_seconds,
         fetcher=lambda: xa.fetch_binance_tickers(base),
-        namespace=f"binance:{base}",
+        namespace=cache_namespace(settings),
     )
 
 
