@@ -1,19 +1,22 @@
-"""The job queue adapter (RQ): queue names, RQ-legal job ids, enqueue-once, and the job class
-that carries a request's correlation id into the worker.
+"""The job queue adapter (RQ): queue names, RQ-legal job ids, enqueue-once (and once at a time,
+for the periodic jobs), and the job class that carries a request's correlation id into the
+worker.
 
-Queues (SPEC §6): `ingest` (balances, trades, transfers), `watch`, `notify`.
+Queues: `ingest` (balances, trades, transfers), `watch` (price cycles, orders), `notify`
+(alert emails, channel sends).
 Job ids use only letters, digits, `_` and `-` (RQ rejects `:`).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError
-from rq.job import Job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 
 from exstrat_app.infra.logging import correlation_id, current_correlation_id, new_correlation_id
 from exstrat_app.infra.redis import get_redis
@@ -32,6 +35,10 @@ ORDER_QUEUE = "watch"  # placing a triggered step's order is as urgent as the wa
 ORDER_JOB = "jobs.orders.place_step_order"  # (step_id): issue 15's order execution
 RESULT_TTL = 3600  # finished jobs leave Redis after an hour
 FAILURE_TTL = 7 * 24 * 3600  # failures stay a week for the operator to read
+# A started single-flight job this long past its timeout is abandoned (its worker died with it:
+# a live worker would have stopped it at its timeout).
+ABANDONED_AFTER = timedelta(seconds=60)
+_WAITING_OR_RUNNING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -73,6 +80,37 @@ def enqueue_unique(
         )
     except DuplicateJobError:
         return None
+
+
+def enqueue_single_flight(
+    queue: str, func: str, *args: Any, job_id: str, timeout: int, connection: Redis
+) -> Job | None:
+    """Enqueue `job_id` unless it is waiting or running; None when skipped.
+
+    For the periodic jobs: a tick that comes while the previous run still waits or works is
+    dropped, not queued behind it, so a slow worker never finds copies piled up. The id is RQ's
+    `unique` key, and RQ keeps a job's record after it ended (its result, its failure): an
+    ended run, or one abandoned by a dead worker, is removed here so it does not block the
+    next ticks. Only the scheduler (one at a time: it holds its lock) enqueues these ids."""
+    if _waiting_or_running(connection, job_id, timeout):
+        return None
+    return enqueue_unique(queue, func, *args, job_id=job_id, connection=connection, timeout=timeout)
+
+
+def _waiting_or_running(connection: Redis, job_id: str, timeout: int) -> bool:
+    try:
+        job = CorrelatedJob.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status in _WAITING_OR_RUNNING:
+        return True
+    if status == JobStatus.STARTED and job.started_at is not None:
+        started = job.started_at.replace(tzinfo=job.started_at.tzinfo or UTC)
+        if datetime.now(UTC) - started < timedelta(seconds=timeout) + ABANDONED_AFTER:
+            return True
+    job.delete()  # ended (finished, failed, stopped) or abandoned: the next run replaces it
+    return False
 
 
 class CorrelatedJob(Job):

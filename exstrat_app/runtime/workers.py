@@ -11,12 +11,11 @@ from types import FrameType
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.exceptions import StopRequested
-from rq_scheduler import Scheduler
 
 from exstrat_app.infra.queue import QUEUES, CorrelatedJob, get_queue
 from exstrat_app.infra.redis import get_redis
 from exstrat_app.settings import get_settings
-from jobs.schedule import ensure_periodic_jobs
+from jobs.schedule import SingleFlightScheduler, ensure_periodic_jobs
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ def run_scheduler(*, interval: float = 1.0) -> int:
     """rq-scheduler's loop plus the repair of missing periodic jobs (after a Redis restart)."""
     settings = get_settings()
     connection = get_redis()
-    scheduler = Scheduler(queue_name="watch", connection=connection, interval=interval)
+    scheduler = SingleFlightScheduler(queue_name="watch", connection=connection, interval=interval)
     stopping = False
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
