@@ -2,8 +2,8 @@
 for the periodic jobs), and the job class that carries a request's correlation id into the
 worker.
 
-Queues: `ingest` (balances, trades, transfers), `watch` (price cycles, orders), `notify`
-(alert emails, channel sends).
+Queues: `notify` (alert emails, channel sends), `watch` (price cycles, orders), `ingest`
+(balances, trades, transfers), in the order the default worker takes them.
 Job ids use only letters, digits, `_` and `-` (RQ rejects `:`).
 """
 
@@ -21,7 +21,11 @@ from rq.job import Job, JobStatus
 from exstrat_app.infra.logging import correlation_id, current_correlation_id, new_correlation_id
 from exstrat_app.infra.redis import get_redis
 
-QUEUES = ("ingest", "watch", "notify")
+# The default worker's queues, in the order it takes them: RQ always dequeues from the first
+# non-empty queue listed. Alert emails and channel sends are small and time-critical: they go
+# before the watch (a price cycle, an order) and the ingest (a sync step may run for minutes),
+# so they never wait behind a backlog of either (docs/watching.md).
+QUEUES = ("notify", "watch", "ingest")
 # Job paths the services enqueue by name (services never import `jobs`): each is named once here.
 SEND_NOTIFICATION_EMAIL_JOB = "jobs.notify.send_notification_email"
 # An alert's fan-out to the user's channels (web push, Apprise), then one job per delivery.

@@ -1,4 +1,4 @@
-"""The watch loop cannot pile up (docs/watching.md).
+"""The watch loop cannot pile up, and alert emails never wait behind it (docs/watching.md).
 
 Real rq-scheduler ticks (`SingleFlightScheduler.enqueue_jobs`, as the scheduler process calls
 it), real RQ worker processes (`python -m exstrat_app worker`), the simulated Binance over
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -23,8 +24,11 @@ import pytest
 from freezegun import freeze_time
 from rq.job import Job, JobStatus
 from rq_scheduler import Scheduler
+from sqlmodel import Session
 
 from exstrat_app.infra.queue import ABANDONED_AFTER, get_queue
+from exstrat_app.models import Notification
+from exstrat_app.services.notifications.delivery import email_job_id, enqueue_email
 from jobs.schedule import SingleFlightScheduler, periodic_jobs, register, run_id
 from simexchange import SimExchange
 from tests.alerts.conftest import create_seed_strategy, enqueue_watch, run_worker, worker_env
@@ -206,3 +210,69 @@ def test_a_run_abandoned_by_a_killed_worker_blocks_ticks_only_until_its_timeout(
     with freeze_time(later + timedelta(seconds=1), tick=True):
         tick(scheduler)
     assert waiting(redis, run_id(WATCH)) == 1  # abandoned: replaced by a new run
+
+
+# ------------------------------------------------------------------ emails first
+
+
+def test_the_default_worker_takes_an_alert_email_before_waiting_watch_and_ingest_jobs(
+    engine: Any, db: Any, redis: Any, alice: Any, outbox: Path, tmp_path: Path
+) -> None:
+    """Three slow jobs in `watch`, three in `ingest`; the worker is busy with the first when
+    the alert's email is enqueued; its next job is the email, not the five still waiting."""
+    note = Notification(
+        user_id=alice.id, title="ETH reached step 1 of 2", body="ETH is at…", email_status="pending"
+    )
+    db.add(note)
+    db.commit()
+    gate = "test:hold-gate"
+    held = []
+    for queue in ("watch", "ingest"):
+        for i in range(3):
+            job_id = f"hold-{queue}-{i}"
+            get_queue(queue, connection=redis).enqueue(
+                "tests.alerts.held_jobs.hold", gate, job_id=job_id
+            )
+            held.append(job_id)
+    worker = spawn_worker(["--burst"], tmp_path / "worker.log")  # the default queue list
+    try:
+
+        def busy() -> bool:
+            return any(Job.fetch(j, connection=redis).get_status() == "started" for j in held)
+
+        wait_for(busy, 60, "the worker to take a held job")
+        assert enqueue_email(redis, note.id)
+        redis.rpush(gate, "open")
+        assert worker.wait(timeout=120) == 0
+    finally:
+        redis.rpush(gate, "open")
+        kill_worker(worker)
+
+    jobs = [Job.fetch(j, connection=redis) for j in [*held, email_job_id(note.id)]]
+
+    def label(job: Job) -> str:
+        return "EMAIL" if job.id == email_job_id(note.id) else job.id
+
+    order = sorted(jobs, key=lambda j: j.started_at)
+    email = order[1]
+    t0 = order[0].started_at
+    figure(
+        "queue-order",
+        order=[label(j) for j in order],
+        started_ms={label(j): round((j.started_at - t0).total_seconds() * 1000) for j in order},
+        email_waited_ms=round((email.started_at - email.enqueued_at).total_seconds() * 1000),
+    )
+    assert email.id == email_job_id(note.id), [j.id for j in order]
+    assert all(email.ended_at <= j.started_at for j in order[2:])
+    assert len(list(outbox.glob("*.eml"))) == 1
+    with Session(engine) as s:
+        assert s.get(Notification, note.id).email_status == "sent"  # type: ignore[union-attr]
+
+
+def test_up_runs_a_worker_for_notify_alone_beside_the_default_worker() -> None:
+    from exstrat_app.runtime.supervisor import plan_children
+
+    children = {c.name: c.argv for c in plan_children(port=3000, backend_only=True, env={})}
+    assert children["worker"][-1] == "worker"  # every queue, notify first
+    assert children["notify-worker"][-3:] == ["worker", "--queues", "notify"]
+    assert os.path.basename(children["notify-worker"][0]).startswith("python")
