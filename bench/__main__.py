@@ -13,6 +13,7 @@ BENCHES = (
     "bench.pages",
     "bench.orders",
     "bench.history",
+    "bench.sqlite_commits",
 )
 
 

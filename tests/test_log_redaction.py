@@ -188,3 +188,40 @@ def test_a_handler_that_is_not_ours_prints_scrubbed_records_too() -> None:
     assert "https://hooks.slack.com/[redacted] {'apiKey': '[redacted]'}" in text
     assert "OSError: discord://[redacted] refused" in text
     assert not any(secret in text for secret in ("s1", "s2", "s3")), text
+
+
+def test_reflex_naming_a_users_feed_token_logs_no_token() -> None:
+    """Reflex warns "Attempting to send delta to disconnected client 'feed-…'" each time the
+    relay applies an alert to a user's shared feed (it never has a socket of its own). The
+    line is kept, the token (an HMAC naming the user's feed) is not."""
+    import io
+    import logging
+
+    from exstrat_app.infra.logging import install_redaction, uninstall_redaction
+    from exstrat_app.state.feed import feed_token
+
+    token = feed_token("a-user-id")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("reflex.app")  # the logger of Reflex's `emit_update`
+    logger.addHandler(handler)
+    install_redaction()
+    try:
+        # Formatted as Reflex formats it (an f-string, no %-args).
+        logger.warning(f"Attempting to send delta to disconnected client {token!r}")
+    finally:
+        uninstall_redaction()
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    print(f"\nlogged: {text.strip()}")
+    assert text == (
+        "reflex.app WARNING Attempting to send delta to disconnected client 'feed-[redacted]'\n"
+    )
+    assert token[len("feed-") :] not in text
+    # A record that reached a handler before the factory was installed: the filter's turn.
+    record = logging.LogRecord(
+        "reflex.app", logging.WARNING, __file__, 1, "delta for %s", (f"{token}_state.feed",), None
+    )
+    assert RedactingFilter().filter(record)
+    assert record.getMessage() == "delta for feed-[redacted]_state.feed"

@@ -1,7 +1,9 @@
-"""The job queue adapter (RQ): queue names, RQ-legal job ids, enqueue-once, and the job class
-that carries a request's correlation id into the worker.
+"""The job queue adapter (RQ): queue names, RQ-legal job ids, enqueue-once (and once at a time,
+for the periodic jobs), and the job class that carries a request's correlation id into the
+worker.
 
-Queues (SPEC §6): `ingest` (balances, trades, transfers), `watch`, `notify`.
+Queues: `notify` (alert emails, channel sends), `watch` (price cycles, orders), `ingest`
+(balances, trades, transfers), in the order the default worker takes them.
 Job ids use only letters, digits, `_` and `-` (RQ rejects `:`).
 """
 
@@ -9,18 +11,23 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError
-from rq.job import Job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 from rq_scheduler import Scheduler
 
 from exstrat_app.infra.logging import correlation_id, current_correlation_id, new_correlation_id
 from exstrat_app.infra.redis import get_redis
 
-QUEUES = ("ingest", "watch", "notify")
+# The default worker's queues, in the order it takes them: RQ always dequeues from the first
+# non-empty queue listed. Alert emails and channel sends are small and time-critical: they go
+# before the watch (a price cycle, an order) and the ingest (a sync step may run for minutes),
+# so they never wait behind a backlog of either (docs/watching.md).
+QUEUES = ("notify", "watch", "ingest")
 # Job paths the services enqueue by name (services never import `jobs`): each is named once here.
 SEND_NOTIFICATION_EMAIL_JOB = "jobs.notify.send_notification_email"
 # An alert's fan-out to the user's channels (web push, Apprise), then one job per delivery.
@@ -34,6 +41,10 @@ ORDER_QUEUE = "watch"  # placing a triggered step's order is as urgent as the wa
 ORDER_JOB = "jobs.orders.place_step_order"  # (step_id): issue 15's order execution
 RESULT_TTL = 3600  # finished jobs leave Redis after an hour
 FAILURE_TTL = 7 * 24 * 3600  # failures stay a week for the operator to read
+# A started single-flight job this long past its timeout is abandoned (its worker died with it:
+# a live worker would have stopped it at its timeout).
+ABANDONED_AFTER = timedelta(seconds=60)
+_WAITING_OR_RUNNING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 # The scheduler process's sign of life: rq-scheduler's own lock is held only while a tick
 # moves due jobs (milliseconds), so its absence says nothing; this key lives a few ticks.
@@ -81,6 +92,37 @@ def enqueue_unique(
         )
     except DuplicateJobError:
         return None
+
+
+def enqueue_single_flight(
+    queue: str, func: str, *args: Any, job_id: str, timeout: int, connection: Redis
+) -> Job | None:
+    """Enqueue `job_id` unless it is waiting or running; None when skipped.
+
+    For the periodic jobs: a tick that comes while the previous run still waits or works is
+    dropped, not queued behind it, so a slow worker never finds copies piled up. The id is RQ's
+    `unique` key, and RQ keeps a job's record after it ended (its result, its failure): an
+    ended run, or one abandoned by a dead worker, is removed here so it does not block the
+    next ticks. Only the scheduler (one at a time: it holds its lock) enqueues these ids."""
+    if _waiting_or_running(connection, job_id, timeout):
+        return None
+    return enqueue_unique(queue, func, *args, job_id=job_id, connection=connection, timeout=timeout)
+
+
+def _waiting_or_running(connection: Redis, job_id: str, timeout: int) -> bool:
+    try:
+        job = CorrelatedJob.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status in _WAITING_OR_RUNNING:
+        return True
+    if status == JobStatus.STARTED and job.started_at is not None:
+        started = job.started_at.replace(tzinfo=job.started_at.tzinfo or UTC)
+        if datetime.now(UTC) - started < timedelta(seconds=timeout) + ABANDONED_AFTER:
+            return True
+    job.delete()  # ended (finished, failed, stopped) or abandoned: the next run replaces it
+    return False
 
 
 class CorrelatedJob(Job):

@@ -5,8 +5,9 @@ session JWTs and bearer tokens; the value of any header, query parameter or `key
 pair whose name speaks of a key, secret, signature, token, passphrase, password, cookie or
 authorization; the path of every URL and request line (where webhook and bot tokens live)
 except the exchanges' own endpoints, listed below; everything after `scheme://` for the
-schemes that are not the web's (Apprise URLs carry their token as the "host"); and Reflex's
-event dumps. Lines keep their method, host, port and status, so they still say what happened.
+schemes that are not the web's (Apprise URLs carry their token as the "host"); users'
+live-feed tokens; and Reflex's event dumps. Lines keep their method, host, port and status,
+so they still say what happened.
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ _BEARER = re.compile(r"\b(bearer\s+)(?!\[redacted\])[A-Za-z0-9._~+/=-]+", re.IGN
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # A Telegram bot token on its own (123456789:AA...): no name or URL announces it.
 _TELEGRAM_TOKEN = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}")
+# A user's live-feed token (`state/feed.py` `feed_token`: "feed-" and an HMAC in hex). Reflex
+# names it in its own lines, e.g. "Attempting to send delta to disconnected client 'feed-…'"
+# on every alert the relay applies (the shared feed never has a socket of its own).
+_FEED_TOKEN = re.compile(r"(?<![\w-])(feed-)[0-9A-Fa-f]{16,}")
 
 # --- Reflex's `Event(name='…', router_data={…}, payload={…})` and "Event data: {…}" dumps.
 _EVENT_DUMP = re.compile(r"(Event\(name='[^']*').*", re.DOTALL)
@@ -117,4 +122,5 @@ def redact_text(text: str) -> str:
     text = _BEARER.sub(rf"\1{REDACTED}", text)
     text = _PAIR.sub(_scrub_pair, text)
     text = _TELEGRAM_TOKEN.sub(REDACTED, text)
+    text = _FEED_TOKEN.sub(rf"\1{REDACTED}", text)
     return _JWT.sub(REDACTED, text)

@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=get_settings().port)
     demo.add_argument("--backend-only", action="store_true")
 
-    worker = sub.add_parser("worker", help="one RQ worker on the ingest, watch, notify queues")
+    worker = sub.add_parser("worker", help="one RQ worker on the notify, watch, ingest queues")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     worker.add_argument("--queues", nargs="*", default=None)
 

@@ -1,8 +1,8 @@
 """`python -m exstrat_app up`: start every piece, restart what crashes, stop them together.
 
-Order: embedded Redis (when REDIS_URL is unset) -> migrations -> worker, scheduler,
-prices (the price stream), web (Reflex prod, one port). Ctrl-C / SIGTERM stops the children
-in reverse order, each with its whole process group, so nothing is left running.
+Order: embedded Redis (when REDIS_URL is unset) -> migrations -> worker, notify worker,
+scheduler, prices (the price stream), web (Reflex prod, one port). Ctrl-C / SIGTERM stops the
+children in reverse order, each with its whole process group, so nothing is left running.
 """
 
 from __future__ import annotations
@@ -94,15 +94,20 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
 def plan_children(
     *, port: int, backend_only: bool, env: dict[str, str], host: str = "127.0.0.1"
 ) -> list[Child]:
-    """The worker, the scheduler, the price stream and the web process; the web listens on
+    """The workers, the scheduler, the price stream and the web process; the web listens on
     `host` (Settings' EXSTRAT_HOST: loopback unless told otherwise, never Reflex's own 0.0.0.0
-    default)."""
+    default).
+
+    Two workers: one on every queue (notify first), and one on `notify` alone, so an alert's
+    email and channel sends never wait for a job that is already running on the other (a sync
+    step over 100,000 trades can take minutes; queue order only decides what comes next)."""
     python = sys.executable
     web = [python, "-m", "reflex", "run", "--env", "prod", "--backend-port", str(port)]
     web += ["--backend-host", host]
     web += ["--backend-only"] if backend_only else ["--frontend-port", str(port)]
     return [
         Child("worker", [python, "-m", "exstrat_app", "worker"], env),
+        Child("notify-worker", [python, "-m", "exstrat_app", "worker", "--queues", "notify"], env),
         Child("scheduler", [python, "-m", "exstrat_app", "scheduler"], env),
         Child("prices", [python, "-m", "exstrat_app", "prices"], env),
         Child("web", web, env),

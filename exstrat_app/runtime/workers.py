@@ -11,12 +11,11 @@ from types import FrameType
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.exceptions import StopRequested
-from rq_scheduler import Scheduler
 
 from exstrat_app.infra.queue import QUEUES, CorrelatedJob, get_queue, mark_scheduler_alive
 from exstrat_app.infra.redis import get_redis
 from exstrat_app.settings import Settings, get_settings
-from jobs.schedule import ensure_periodic_jobs
+from jobs.schedule import SingleFlightScheduler, ensure_periodic_jobs
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +36,18 @@ class _Worker(Worker):
         super().request_stop(signum, frame)
 
 
-def _preload_jobs() -> None:
+# The job modules each queue's jobs live in (the others are imported by the job when it runs).
+_JOB_MODULES = {"ingest": "jobs.ingest", "watch": "jobs.watch", "notify": "jobs.notify"}
+
+
+def _preload_jobs(queues: list[str]) -> None:
     """Import the job modules (ccxt, the services) once in the worker: RQ forks a work-horse
     per job, and a horse inherits what its parent imported instead of spending ~2 s importing
-    it again (which slowed every watch cycle)."""
-    for name in ("jobs.ingest", "jobs.notify", "jobs.watch"):
-        importlib.import_module(name)
+    it again (which slowed every watch cycle). Only its queues' modules: `up`'s notify worker
+    stays small."""
+    for queue in queues:
+        if queue in _JOB_MODULES:
+            importlib.import_module(_JOB_MODULES[queue])
 
 
 def run_worker(*, queues: list[str] | None = None, burst: bool = False) -> int:
@@ -53,9 +58,9 @@ def run_worker(*, queues: list[str] | None = None, burst: bool = False) -> int:
     a few seconds would use up the worker's restarts. Instead a new worker is started once
     Redis answers again (RQ's own scheduler of retries included).
     """
-    _preload_jobs()
+    names = queues or list(QUEUES)  # notify first: RQ takes the first non-empty queue listed
+    _preload_jobs(names)
     connection = get_redis()
-    names = queues or list(QUEUES)
     pause = REDIS_PAUSE_SECONDS
     while True:
         worker = _Worker(
@@ -89,7 +94,7 @@ def run_scheduler(*, interval: float = 1.0) -> int:
     """rq-scheduler's loop plus the repair of missing periodic jobs (after a Redis restart)."""
     settings = get_settings()
     connection = get_redis()
-    scheduler = Scheduler(queue_name="watch", connection=connection, interval=interval)
+    scheduler = SingleFlightScheduler(queue_name="watch", connection=connection, interval=interval)
     stopping = False
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

@@ -170,8 +170,9 @@ def expire_price_cache(redis: Any) -> None:
             redis.delete(key)
 
 
-def run_worker(redis: Any, queues: tuple[str, ...] = ("watch", "notify")) -> None:
-    """A real RQ worker (SimpleWorker: jobs run in this process) until the queues are empty."""
+def run_worker(redis: Any, queues: tuple[str, ...] = ("notify", "watch")) -> None:
+    """A real RQ worker (SimpleWorker: jobs run in this process) until the queues are empty,
+    taking them in the app's order (notify before watch, as `infra.queue.QUEUES`)."""
     from rq import SimpleWorker
 
     from exstrat_app.infra.queue import get_queue

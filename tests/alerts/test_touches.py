@@ -170,3 +170,32 @@ def test_a_day_that_never_reached_a_target_costs_no_klines(
     poll(redis)  # now the day reached it: the klines say when
     assert binance.request_count("/api/v3/klines") == 1
     assert states(engine, strategy.id)[0] == ("triggered", Decimal("2210"))
+
+
+def test_a_price_sitting_at_the_target_with_an_older_cached_ticker_says_is_at(
+    engine: Any,
+    db: Any,
+    redis: Any,
+    binance: SimExchange,
+    alice: Any,
+    seed_position: Any,
+    settings_env: Any,
+) -> None:
+    """The worked case: the cached ticker still holds 2000 (read by the previous poll, within
+    its cache period), the market moved to the target, 2200, and stays there. The klines since
+    the last look show 2200 as both the high and the current price: the alert says the price
+    is at 2200 (where it is), not that it "touched" it at some minute."""
+    settings_env(PRICE_CACHE_SECONDS="600")  # the ticker read by `poll` stays the cached one
+    strategy = create_seed_strategy(db, alice.id, notify={"email": False, "inApp": True})
+    made_earlier(engine, strategy.id)
+    poll(redis)  # ticker 2000 cached; ETH evaluated up to now
+    tickers = binance.request_count("/api/v3/ticker/price")
+    binance.set_price("ETH/USDT", "2200")  # and it sits there
+    report = cycle(redis, engine)
+    assert binance.request_count("/api/v3/ticker/price") == tickers  # the old ticker was used
+    assert len(report.fired) == 1
+    assert states(engine, strategy.id)[0] == ("triggered", Decimal("2200"))
+    [note] = notes(engine)
+    print(f"\nalert body: {note.body}")
+    assert "ETH/USDT is at 2200 USDT, at or above the target" in note.body
+    assert "touched" not in note.body

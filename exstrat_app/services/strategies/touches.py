@@ -9,7 +9,8 @@ or from REST, and the hand-over between the two.
   the watched assets the stream does not cover: none while it is healthy, all when it is down.
 - The REST path does not miss spikes: per asset, the 1-minute klines since the last evaluated
   moment (one request, weight 2, for every user watching the asset) give the high and the low
-  in between; with the ticker's last price: high = max(kline highs, last), low = min(...).
+  in between, and the newest candle's close is the last price (the klines are read after the
+  cached ticker: the ticker alone decides only where no klines are read).
   Only where it can matter: one 24-hour ticker request (every market, weight 80) first, and
   klines only for the assets whose 24 h high reaches a pending target, or that have trailing
   steps or a stop-loss (their thresholds move) — a quiet 500-asset watch costs 2 requests.
@@ -165,7 +166,7 @@ def rest_touches(
             touches[asset] = touch
             continue
         if window is not None:
-            touch = _widened(touch, window)
+            touch = _widened(touch, window, datetime.now(UTC))
         touches[asset], covered[asset] = touch, now
     return touches, covered
 
@@ -214,20 +215,25 @@ def _exit_assets(session: Session, assets: set[str]) -> set[str]:
     return found & assets
 
 
-def _widened(touch: PriceTouch, window: xa.MinuteExtremes) -> PriceTouch:
-    """The ticker's last price with the klines' extremes around it."""
-    high, high_at = (
-        (window.high, window.high_at) if window.high > touch.high else (touch.high, touch.at)
-    )
-    low, low_at = (window.low, window.low_at) if window.low < touch.low else (touch.low, touch.at)
+def _widened(touch: PriceTouch, window: xa.MinuteExtremes, read_at: datetime) -> PriceTouch:
+    """The window as the klines tell it: their extremes, and their newest close as the last
+    price (seen at `read_at`, when they were read).
+
+    The ticker is a cached read, up to two cache periods old, and the klines are requested
+    after it: their current candle's close is the newer price. Keeping the ticker's last here
+    made a price sitting at a target look like a spike that came back ("touched 2200 at
+    12:04" while the price was at 2200), and a ticker from before the window could stand in
+    for a price the market no longer had. The ticker adds nothing to the extremes either: a
+    price inside the window is inside one of its candles, one from before it is not this
+    window's."""
     return PriceTouch(
         asset=touch.asset,
-        last=touch.last,
-        high=high,
-        low=low,
-        at=touch.at,
-        high_at=high_at,
-        low_at=low_at,
+        last=window.close,
+        high=window.high,
+        low=window.low,
+        at=read_at,
+        high_at=window.high_at,
+        low_at=window.low_at,
     )
 
 
