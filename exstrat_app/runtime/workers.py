@@ -11,6 +11,7 @@ from types import FrameType
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.exceptions import StopRequested
+from rq_scheduler import Scheduler
 
 from exstrat_app.infra.queue import QUEUES, CorrelatedJob, get_queue, mark_scheduler_alive
 from exstrat_app.infra.redis import get_redis
