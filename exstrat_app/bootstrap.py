@@ -8,6 +8,7 @@ price provider. This module is the one place that decides which real ones those 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -26,6 +27,8 @@ from exstrat_app.services.portfolio.prices import PriceProvider, default_provide
 from exstrat_app.settings import Settings, get_settings
 
 SessionFactory = Callable[[], Session]
+
+log = logging.getLogger(__name__)
 
 
 def settings() -> Settings:
@@ -71,7 +74,11 @@ def limits_storage() -> Storage:
 
 @lru_cache
 def auth_throttle() -> AuthThrottle:
-    return AuthThrottle(limits_storage())
+    try:
+        return AuthThrottle(limits_storage(), per_ip=settings().auth_per_ip)
+    except ValueError:  # an unreadable EXSTRAT_AUTH_PER_IP: the safe default, said once
+        log.error("EXSTRAT_AUTH_PER_IP is not a rate such as 20/5minute: using the default")
+        return AuthThrottle(limits_storage())
 
 
 @lru_cache

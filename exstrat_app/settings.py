@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     outbound_allow: str = Field(default="", alias="EXSTRAT_OUTBOUND_ALLOW")
     # How far back deposits/withdrawals are walked (Binance answers 90 days per call).
     history_start: str = Field(default="2017-07-01", alias="EXSTRAT_HISTORY_START")
+    # Sign-in, sign-up and reset attempts per client IP (each counted apart), as `limits`
+    # reads it: raise it when many people share one address (an office behind NAT).
+    auth_per_ip: str = Field(default="20/5minute", alias="EXSTRAT_AUTH_PER_IP")
     # "off" (or "none", "0", empty) disables the per-user limit on /api.
     api_rate_limit: str = Field(default="100/5minute", alias="EXSTRAT_API_RATE_LIMIT")
     # Reverse proxies (each appending to X-Forwarded-For) in front of the app. 0: the TCP

@@ -28,12 +28,12 @@ def test_half_even_survives_ccxt_changing_the_thread_context() -> None:
 
 def test_a_ccxt_call_through_the_client_leaves_the_context_as_it_was() -> None:
     saved = decimal.getcontext().copy()
+    decimal.setcontext(decimal.Context())  # half-even, Underflow not trapped
     exchange = ccxt.binance()
-    exchange.markets = {"ETH/USDT": {"precision": {"amount": 0.0001}}}
-    exchange.precisionMode = ccxt.TICK_SIZE
     try:
         call(exchange, "decimal_to_precision", "1.00005", TRUNCATE, 4)
-        assert decimal.getcontext().rounding == saved.rounding
-        assert not decimal.getcontext().traps[decimal.Underflow]
+        context = decimal.getcontext()
+        assert context.rounding == decimal.ROUND_HALF_EVEN
+        assert not context.traps[decimal.Underflow]
     finally:
         decimal.setcontext(saved)

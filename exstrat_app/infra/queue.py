@@ -28,6 +28,7 @@ from exstrat_app.infra.redis import get_redis
 # before the watch (a price cycle, an order) and the ingest (a sync step may run for minutes),
 # so they never wait behind a backlog of either (docs/watching.md).
 QUEUES = ("notify", "watch", "ingest")
+NOTIFY_QUEUE = "notify"  # alert emails and channel sends: always taken first
 # Job paths the services enqueue by name (services never import `jobs`): each is named once here.
 SEND_NOTIFICATION_EMAIL_JOB = "jobs.notify.send_notification_email"
 # An alert's fan-out to the user's channels (web push, Apprise), then one job per delivery.

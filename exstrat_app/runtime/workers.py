@@ -9,11 +9,17 @@ import time
 from types import FrameType
 
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import Queue, Worker
 from rq.exceptions import StopRequested
 from rq_scheduler import Scheduler
 
-from exstrat_app.infra.queue import QUEUES, CorrelatedJob, get_queue, mark_scheduler_alive
+from exstrat_app.infra.queue import (
+    NOTIFY_QUEUE,
+    QUEUES,
+    CorrelatedJob,
+    get_queue,
+    mark_scheduler_alive,
+)
 from exstrat_app.infra.redis import get_redis
 from exstrat_app.settings import Settings, get_settings
 from jobs.schedule import SingleFlightScheduler, ensure_periodic_jobs
@@ -28,13 +34,26 @@ REDIS_PAUSE_MAX_SECONDS = 30.0
 
 
 class _Worker(Worker):
-    """Remembers a stop asked by a signal, as opposed to RQ giving up on its own."""
+    """Remembers a stop asked by a signal, as opposed to RQ giving up on its own; takes
+    `notify` first and the other queues in turns (docs/watching.md)."""
 
     stop_asked = False
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_asked = True
         super().request_stop(signum, frame)
+
+    def reorder_queues(self, reference_queue: Queue) -> None:
+        # Called after every dequeue. RQ's default (always the first non-empty queue listed)
+        # let a watch cycle queued at every tick starve `ingest` for good (a sync stuck
+        # "queued"); plain round robin made an alert email wait behind a watch cycle and a
+        # sync step. So: `notify` always first, the others rotate behind it.
+        urgent = [q for q in self._ordered_queues if q.name == NOTIFY_QUEUE]
+        others = [q for q in self._ordered_queues if q.name != NOTIFY_QUEUE]
+        if reference_queue in others:
+            turn = others.index(reference_queue) + 1
+            others = others[turn:] + others[:turn]
+        self._ordered_queues = urgent + others
 
 
 # The job modules each queue's jobs live in (the others are imported by the job when it runs).
@@ -59,7 +78,7 @@ def run_worker(*, queues: list[str] | None = None, burst: bool = False) -> int:
     a few seconds would use up the worker's restarts. Instead a new worker is started once
     Redis answers again (RQ's own scheduler of retries included).
     """
-    names = queues or list(QUEUES)  # notify first: RQ takes the first non-empty queue listed
+    names = queues or list(QUEUES)  # notify first, the others in turns (_Worker)
     _preload_jobs(names)
     connection = get_redis()
     pause = REDIS_PAUSE_SECONDS

@@ -276,3 +276,23 @@ def test_up_runs_a_worker_for_notify_alone_beside_the_default_worker() -> None:
     assert children["worker"][-1] == "worker"  # every queue, notify first
     assert children["notify-worker"][-3:] == ["worker", "--queues", "notify"]
     assert os.path.basename(children["notify-worker"][0]).startswith("python")
+
+
+def test_the_worker_takes_notify_first_and_watch_and_ingest_in_turns(redis: Any) -> None:
+    """A watch cycle queued at every tick must not starve the sync steps (ingest)."""
+    from exstrat_app.infra.queue import get_queue
+    from exstrat_app.runtime.workers import _Worker
+
+    notify, watch, ingest = (get_queue(n, connection=redis) for n in ("notify", "watch", "ingest"))
+    worker = _Worker([notify, watch, ingest], connection=redis)
+    worker._ordered_queues = [notify, watch, ingest]
+
+    def names() -> list[str]:
+        return [q.name for q in worker._ordered_queues]
+
+    worker.reorder_queues(watch)  # a watch cycle ran: ingest is looked at before watch
+    assert names() == ["notify", "ingest", "watch"]
+    worker.reorder_queues(ingest)
+    assert names() == ["notify", "watch", "ingest"]
+    worker.reorder_queues(notify)  # an email ran: the turns are kept
+    assert names() == ["notify", "watch", "ingest"]

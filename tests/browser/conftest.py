@@ -194,6 +194,9 @@ def app(sim: Any) -> Iterator[RunningApp]:
         # Local stand-ins for chat services listen on 127.0.0.2; the app itself on 127.0.0.1
         # stays out of reach (docs/outbound.md).
         EXSTRAT_OUTBOUND_ALLOW="127.0.0.2",
+        # Every browser test signs in from 127.0.0.1: the per-IP sign-in limit of a real
+        # instance (20 in 5 minutes) would refuse the later tests' sign-ins.
+        EXSTRAT_AUTH_PER_IP="1000/5minute",
         PYTHONUNBUFFERED="1",
         PATH=os.pathsep.join([str(BUN_BIN), env.get("PATH", "")]),
     )
