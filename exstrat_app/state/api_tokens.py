@@ -2,14 +2,15 @@
 see it once, list and revoke tokens.
 
 The same use cases as `/api/tokens`, each in its own `bootstrap.unit_of_work()`. A new token's
-value is the one secret this app ever keeps in a state var: `new_token` holds it only until
-the person presses "Done" (or opens the page again: `load` clears it; or signs out: the state
-is reset), so that it can be shown and copied once; it is never logged, and the list only
-ever holds hints (docs/api-tokens-and-sessions.md).
+value never enters a state var (a state is kept in the state store): the handler sends it to
+the page once, by script, into the element that shows it; "Done", a reload or leaving the
+page take it away. It is never logged, and the list only ever holds hints
+(docs/api-tokens-and-sessions.md).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
@@ -66,12 +67,32 @@ def _revoke(user_id: str, token_id: str) -> list[dict[str, str]]:
     return _list(user_id)
 
 
+TOKEN_ELEMENT = "api-token-value"  # noqa: S105 - an element id
+# Copies what the page shows: the token is nowhere else on the client.
+COPY_TOKEN_SCRIPT = (
+    f"navigator.clipboard.writeText(document.getElementById('{TOKEN_ELEMENT}').textContent)"
+)
+
+
+def show_token_script(token: str) -> str:
+    """Writes the new token into its element once the page has drawn it."""
+    return (
+        "(function put(tries){const e=document.getElementById("
+        + json.dumps(TOKEN_ELEMENT)
+        + ");if(e){e.textContent="
+        + json.dumps(token)
+        + ";}"
+        "else if(tries>0){requestAnimationFrame(()=>put(tries-1));}})(600)"
+    )
+
+
 @user_data
 class ApiTokensState(rx.State):
     tokens: list[dict[str, str]] = []  # id, name, scope, hint, created, expires, last_used
-    # The token just made, shown once: kept only until "Done" (the one secret allowed in a
-    # state var; never logged).
-    new_token: str = ""
+    # Whether the token just made is on screen. The token itself never enters the state (a
+    # state is kept in the state store): it goes to the page once, by script, into the
+    # element that shows it (`show_token_script`), and is gone with "Done" or a reload.
+    token_shown: bool = False
     loaded: bool = False
     busy: bool = False
     error: str = ""
@@ -96,13 +117,14 @@ class ApiTokensState(rx.State):
 
     @rx.event
     async def load(self) -> Any:
-        self.new_token, self.error, self.field_errors = "", "", {}
+        self.token_shown, self.error, self.field_errors = False, "", {}
         return await load_for_user(self, _list, self._show, failed=self._failed)
 
-    def _created(self, result: tuple[str, list[dict[str, str]]]) -> None:
+    def _created(self, result: tuple[str, list[dict[str, str]]]) -> Any:
         token, rows = result
         self._show(rows)
-        self.new_token = token
+        self.token_shown = True
+        return rx.call_script(show_token_script(token))
 
     @rx.event
     async def create(self, form: dict[str, Any]) -> Any:
@@ -119,8 +141,8 @@ class ApiTokensState(rx.State):
 
     @rx.event
     def done(self) -> None:
-        """The person has the token: drop it from the state for good."""
-        self.new_token = ""
+        """The person has the token: the element that showed it goes away."""
+        self.token_shown = False
 
     @rx.event
     async def revoke(self, token_id: str) -> Any:

@@ -7,6 +7,7 @@ import reflex as rx
 
 from exstrat_app.pages.components import error_callout, field_error
 from exstrat_app.pages.styles import DANGER_SCHEME, SUCCESS_SCHEME
+from exstrat_app.state.api_tokens import COPY_TOKEN_SCRIPT, TOKEN_ELEMENT
 from exstrat_app.state.api_tokens import ApiTokensState as T
 
 HELP = (
@@ -21,10 +22,10 @@ def _created() -> rx.Component:
         rx.callout.text(
             rx.text("Copy your new token now: it is not shown again.", weight="medium"),
             rx.hstack(
-                rx.code(T.new_token, id="api-token-value", size="2",
-                        style={"word_break": "break-all"}),
+                # Filled by script once (state/api_tokens.py): the token is in no state var.
+                rx.code("", id=TOKEN_ELEMENT, size="2", style={"word_break": "break-all"}),
                 rx.button(rx.icon("copy", size=14), "Copy", size="1", variant="soft",
-                          on_click=rx.set_clipboard(T.new_token), id="api-token-copy"),
+                          on_click=rx.call_script(COPY_TOKEN_SCRIPT), id="api-token-copy"),
                 align="center", wrap="wrap", margin_y="0.75em",
             ),
             rx.button("Done", on_click=T.done, size="2", id="api-token-done"),
@@ -97,7 +98,7 @@ def api_tokens_card() -> rx.Component:
             rx.heading("Personal API tokens", size="4"),
             rx.text(HELP, size="2", color_scheme="gray"),
             error_callout(T.error),
-            rx.cond(T.new_token != "", _created()),
+            rx.cond(T.token_shown, _created()),
             _form(),
             rx.cond(
                 T.tokens.length() > 0,
