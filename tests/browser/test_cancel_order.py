@@ -19,38 +19,27 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from exstrat_app.infra.db.types import utcnow
-from exstrat_app.models import ExchangeAccount, Order, Strategy, StrategyStep, User
-from exstrat_app.services.auth import hash_password
+from exstrat_app.models import Order, Strategy, StrategyStep
 from simexchange import BINANCE_TRADING_KEY, BINANCE_TRADING_SECRET
-from tests.alerts.conftest import add_position, create_seed_strategy
 from tests.browser.helpers import PASSWORD, new_page, sign_in, unique_email
+from tests.browser.order_seed import seed_binance_ladder
 from tests.sim.conftest import make_binance
 
 
 def _seed(app: Any, email: str) -> tuple[str, str, str]:
     """A user, a Binance account and a paused strategy (the watcher leaves it alone):
     (account id, strategy id, first step id)."""
+    account_id, strategy_id = seed_binance_ladder(app, email)
     with Session(app.engine) as s:
-        user = User(email=email, password_hash=hash_password(PASSWORD))
-        s.add(user)
-        s.flush()
-        account = ExchangeAccount(
-            user_id=user.id, exchange="binance", nickname="orders", api_key_enc=b"-",
-            api_secret_enc=b"-", key_id="seed", status="connected",
-        )  # fmt: skip
-        s.add(account)
-        s.commit()
-        add_position(s, user.id, "ETH", "4.00", "2000")
-        strategy = create_seed_strategy(s, user.id, exchange_account_id=account.id)
         s.execute(
             update(Strategy)
-            .where(col(Strategy.id) == strategy.id)
+            .where(col(Strategy.id) == strategy_id)
             .values(status="paused", execution_mode="auto")
         )
         s.commit()
-        steps = s.exec(select(StrategyStep).where(StrategyStep.strategy_id == strategy.id))
+        steps = s.exec(select(StrategyStep).where(StrategyStep.strategy_id == strategy_id))
         first = min(steps, key=lambda step: step.position)
-        return account.id, strategy.id, first.id
+        return account_id, strategy_id, first.id
 
 
 def _order_row(app: Any, ids: tuple[str, str, str], exchange_order_id: str) -> str:

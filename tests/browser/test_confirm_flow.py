@@ -16,28 +16,10 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from exstrat_app.models import ExchangeAccount, Strategy, User
-from exstrat_app.services.auth import hash_password
+from exstrat_app.models import Strategy
 from simexchange import BINANCE_READONLY_KEY, BINANCE_TRADING_KEY, BINANCE_TRADING_SECRET
-from tests.alerts.conftest import add_position, create_seed_strategy
 from tests.browser.helpers import PASSWORD, new_page, sign_in, unique_email
-
-
-def _seed(app: Any, email: str) -> tuple[str, str]:
-    with Session(app.engine) as s:
-        user = User(email=email, password_hash=hash_password(PASSWORD))
-        s.add(user)
-        s.flush()
-        account = ExchangeAccount(
-            user_id=user.id, exchange="binance", nickname="orders", api_key_enc=b"-",
-            api_secret_enc=b"-", key_id="seed", status="connected",
-        )  # fmt: skip
-        s.add(account)
-        s.commit()
-        add_position(s, user.id, "ETH", "4.00", "2000")
-        strategy = create_seed_strategy(s, user.id, exchange_account_id=account.id)
-        s.commit()
-        return account.id, strategy.id
+from tests.browser.order_seed import seed_binance_ladder
 
 
 def test_confirm_in_the_bell_places_the_order_and_the_step_is_done(browser: Any, app: Any) -> None:
@@ -48,7 +30,7 @@ def test_confirm_in_the_bell_places_the_order_and_the_step_is_done(browser: Any,
     sim.set_price("ETH/USDT", "2000")  # below both targets (2,200 and 2,800)
     page = new_page(browser)
     email = unique_email("confirm")
-    account_id, strategy_id = _seed(app, email)
+    account_id, strategy_id = seed_binance_ladder(app, email)
     try:
         sign_in(page, app.url, email)
         key = page.request.put(
