@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(BUN_DIR):$(PATH)
 PORT ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg lint bench demo deps bun chromium migrate clean
+.PHONY: run test test-pg lint bench demo deps bun chromium migrate clean catalogs translations
 
 deps: $(STAMP)
 
@@ -18,6 +18,14 @@ $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
+
+# The French catalogs (.po, kept in the repo) compiled for the app (docs/translations.md).
+catalogs: deps
+	$(PY) -m exstrat_app.i18n.tooling compile
+
+# After changing words in the code: refresh the .po files, then translate what is new.
+translations: deps
+	$(PY) -m exstrat_app.i18n.tooling extract
 
 # Reflex's own bun download needs the internet and its npm path wants Node >= 22:
 # bun from the npm registry works everywhere npm does.
@@ -30,30 +38,31 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "could not install chromium: browser tests will skip"; fi
 
-migrate: deps
+migrate: deps catalogs
 	$(PY) -m exstrat_app migrate
 
-run: deps bun
+run: deps bun catalogs
 	$(PY) -m exstrat_app up --port $(PORT)
 
-demo: deps bun
+demo: deps bun catalogs
 	$(PY) -m exstrat_app demo --port $(PORT)
 
 lint: deps
+	$(PY) -m exstrat_app.i18n.tooling check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 
-test: deps bun chromium lint
+test: deps bun chromium catalogs lint
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL and a real Redis (CI runs it when they answer).
-test-pg: deps bun chromium
+test-pg: deps bun chromium catalogs
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
-bench: deps
+bench: deps catalogs
 	$(PY) -m bench
 
 clean:

@@ -18,6 +18,7 @@ from exstrat_app.state.exchanges import ExchangesState
 from exstrat_app.state.execution import ExecutionState
 from exstrat_app.state.feed_relay import relay_push_events
 from exstrat_app.state.guard import EventGuard, SocketDoor
+from exstrat_app.state.locale import LocaleState
 from exstrat_app.state.password_reset import PasswordResetState
 from exstrat_app.state.strategies import StrategyDetailState
 from exstrat_app.state.strategy_dialog import StrategyDialogState
@@ -47,7 +48,7 @@ app = rx.App(
 # an exchange also spend the API's per-user budget.
 app.add_middleware(
     EventGuard(
-        public_states=[SessionState, AuthFormState, PasswordResetState],
+        public_states=[SessionState, LocaleState, AuthFormState, PasswordResetState],
         costly=[
             StrategyDialogState.save,
             ExchangesState.add,

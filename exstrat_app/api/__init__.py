@@ -26,6 +26,7 @@ from exstrat_app.api import (
     totp,
 )
 from exstrat_app.api.errors import install_error_handlers
+from exstrat_app.api.locale import LocaleMiddleware
 from exstrat_app.api.request_guard import RequestGuardMiddleware
 from exstrat_app.api.security import install_security
 from exstrat_app.infra.logging import correlation_id, new_correlation_id
@@ -87,5 +88,6 @@ def create_api() -> FastAPI:
     install_security(api)
     # Outside the tokens' door: a probe's credentials are dropped before anyone reads them.
     api.add_middleware(operations.ProbeCredentialsMiddleware)
+    api.add_middleware(LocaleMiddleware)  # error messages in the reader's language
     api.add_middleware(CorrelationIdMiddleware)  # outermost: every answer carries the id
     return api

@@ -11,7 +11,7 @@ The ticket hand-over only runs for a navigation that started on this site's own 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from exstrat_app import bootstrap
+from exstrat_app import bootstrap, i18n
 from exstrat_app.api.deps import (
     ClientIp,
     CurrentUserId,
@@ -57,13 +57,24 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=4096)
 
 
-class UserOut(BaseModel):
+class SignedUpOut(BaseModel):
     id: str
     email: str
 
+
+class UserOut(SignedUpOut):
+    locale: Literal["en", "fr"] | None = None  # None: the pages follow the browser's language
+    currency: Literal["USD", "EUR"] = "USD"  # the reporting currency (docs/currencies.md)
+
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(id=user.id, email=user.email)
+        prefs = auth_service.preferences_of(user)
+        return cls(id=user.id, email=user.email, locale=prefs.locale, currency=prefs.currency)  # type: ignore[arg-type]
+
+
+class PreferencesIn(Body):
+    locale: Literal["en", "fr"] | None = None
+    currency: Literal["USD", "EUR"] | None = None
 
 
 class TotpRequiredOut(Body):
@@ -100,6 +111,12 @@ def start_session(
         user_agent=request.headers.get("user-agent", ""),
     )
     set_session_cookie(response, settings, token)
+    chosen = auth_service.user_preferences(session, user_id).locale
+    if chosen:  # the pages follow the user's saved language on this browser too
+        response.set_cookie(
+            i18n.LOCALE_COOKIE, chosen, max_age=400 * 24 * 3600, path="/", samesite="lax",
+            secure=settings.secure_cookies,
+        )  # fmt: skip
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
@@ -132,7 +149,7 @@ def signup(
     ip: ClientIp,
     redis: RedisDep,
     background: BackgroundTasks,
-) -> UserOut:
+) -> SignedUpOut:
     """201 `{id, email}` for a new account, and the same for a taken email (nothing stored;
     the owner is emailed after the answer is sent). A new account gets its confirmation link
     by email: `POST /api/auth/confirm {token, password}` (or the /confirm page) signs it in;
@@ -146,7 +163,7 @@ def signup(
         require_confirmation=settings.require_email_confirmation,
     )
     background.add_task(auth_service.tell_signup_outcome, settings, outcome, redis=redis)
-    return UserOut(id=outcome.user_id, email=outcome.email)
+    return SignedUpOut(id=outcome.user_id, email=outcome.email)
 
 
 class ConfirmIn(BaseModel):
@@ -163,18 +180,18 @@ def confirm(
     session: SessionDep,
     settings: SettingsDep,
     ip: ClientIp,
-) -> UserOut:
+) -> SignedUpOut:
     """Confirm a new account's address: the emailed link's token and the account's password;
     200 `{id, email}` and the session cookie. 401 for an unknown, used or expired link."""
     bootstrap.auth_throttle().hit_ip("confirm", ip)
     user = confirmation.confirm(session, token=body.token, password=body.password)
     start_session(request, response, session, settings, user.id)
-    return UserOut.of(user)
+    return SignedUpOut(id=user.id, email=user.email)
 
 
 @router.post(
     "/api/auth/login",
-    response_model=UserOut | TotpRequiredOut,
+    response_model=SignedUpOut | TotpRequiredOut,
     responses={202: {"model": TotpRequiredOut}, 403: {"description": "email not confirmed"}},
 )
 def login(
@@ -186,7 +203,7 @@ def login(
     ip: ClientIp,
     redis: RedisDep,
     background: BackgroundTasks,
-) -> UserOut | TotpRequiredOut | JSONResponse:
+) -> SignedUpOut | TotpRequiredOut | JSONResponse:
     user = auth_service.login(
         session,
         email=body.email,
@@ -209,7 +226,7 @@ def login(
             totp_required=True, ticket=ticket, expires_in=second_step.PENDING_TTL_SECONDS
         )
     start_session(request, response, session, settings, user.id)
-    return UserOut.of(user)
+    return SignedUpOut(id=user.id, email=user.email)
 
 
 @router.post("/api/auth/logout", status_code=204)
@@ -228,6 +245,25 @@ def me(user_id: CurrentUserId, session: SessionDep) -> UserOut:
         return UserOut.of(auth_service.get_user(session, user_id))
     except NotFound:
         raise Unauthorized(auth_service.NOT_SIGNED_IN) from None
+
+
+@router.patch("/api/me")
+def change_me(
+    body: PreferencesIn,
+    response: Response,
+    user_id: CurrentUserId,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> UserOut:
+    """The user's language and reporting currency; the language also goes in this browser's
+    `exstrat_locale` cookie, so the pages follow it at once."""
+    auth_service.change_preferences(session, user_id, locale=body.locale, currency=body.currency)
+    if body.locale:
+        response.set_cookie(
+            i18n.LOCALE_COOKIE, body.locale, max_age=400 * 24 * 3600, path="/", samesite="lax",
+            secure=settings.secure_cookies,
+        )  # fmt: skip
+    return UserOut.of(auth_service.get_user(session, user_id))
 
 
 def started_here(request: Request) -> bool:

@@ -19,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from exstrat_app.i18n import render
 from exstrat_app.services.errors import ServiceError, TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ _HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    """Messages in the request's language (api/locale.py); `code` stays the same."""
+    shown = {key: render(text) for key, text in (fields or {}).items()}
+    return {"error": {"code": code, "message": render(message), "fields": shown}}
 
 
 def error_response(

@@ -21,7 +21,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app import bootstrap
-from exstrat_app.api.auth import UserOut, start_session
+from exstrat_app.api.auth import SignedUpOut, start_session
 from exstrat_app.api.deps import (
     ClientIp,
     CurrentUserId,
@@ -145,10 +145,11 @@ def login_second_step(
     settings: SettingsDep,
     redis: RedisDep,
     ip: ClientIp,
-) -> UserOut:
+) -> SignedUpOut:
     bootstrap.auth_throttle().hit_ip("login-totp", ip)
     user_id = second_step.finish_second_step(
         session, bootstrap.secret_box(), redis, ticket=body.ticket, code=body.code
     )
     start_session(request, response, session, settings, user_id)
-    return UserOut.of(auth_service.get_user(session, user_id))
+    user = auth_service.get_user(session, user_id)
+    return SignedUpOut(id=user.id, email=user.email)

@@ -55,6 +55,10 @@ class User(SQLModel, table=True):
     # the user ends their other sessions (services/auth/sessions.py, `end_other_sessions`).
     sessions_cut_at: datetime | None = moment(nullable=True)
     session_kept_jti: str | None = Field(default=None, max_length=64)
+    # The reader's language and reporting currency (docs/translations.md, docs/currencies.md):
+    # None until chosen (the language then follows the browser; the currency is USD).
+    locale: str | None = Field(default=None, max_length=8)
+    currency: str = Field(default="USD", max_length=8, sa_column_kwargs={"server_default": "USD"})
 
 
 class RecoveryCode(SQLModel, table=True):

@@ -19,6 +19,7 @@ import reflex as rx
 from exstrat_app.pages.views.shell import shell
 from exstrat_app.state.alerts import AlertsState
 from exstrat_app.state.base import SessionState
+from exstrat_app.state.locale import LocaleState
 
 TITLE_SUFFIX = " · exstrat"
 
@@ -31,9 +32,11 @@ class Page:
     on_load: Sequence[Any] = ()
 
     def add_to(self, app: rx.App) -> None:
+        # The language first: every later load writes in it (state/locale.py).
         app.add_page(
-            self.render, route=self.route, title=self.title, on_load=list(self.on_load) or None
-        )
+            self.render, route=self.route, title=self.title,
+            on_load=[LocaleState.pick, *self.on_load],
+        )  # fmt: skip
 
 
 def public_page(

@@ -52,7 +52,7 @@ from reflex_base.utils.format import format_event_handler
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from exstrat_app import bootstrap
+from exstrat_app import bootstrap, i18n
 from exstrat_app.infra.db.text import UNSTORABLE_MESSAGE, unstorable_reason
 from exstrat_app.services import auth
 from exstrat_app.services.errors import Unauthorized
@@ -319,6 +319,8 @@ class EventGuard(Middleware):
 
     async def preprocess(self, app: Any, state: BaseState, event: Event) -> StateUpdate | None:
         client_token = state.router.session.client_token
+        headers = state.router.headers
+        i18n.set_locale(i18n.request_locale(headers.cookie, headers.accept_language))
         session_token = connection_session(client_token)
         ip = connection_ip(client_token) or state.router.session.client_ip or "unknown"
         key, user_id = _session_key(session_token, client_token)

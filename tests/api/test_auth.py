@@ -43,7 +43,7 @@ def test_signup_then_login_full_flow(client):
     me = signup_and_login(client, "flow@example.com")
     resp = client.get("/api/me")
     assert resp.status_code == 200
-    assert resp.json() == me
+    assert resp.json() == {**me, "locale": None, "currency": "USD"}
 
 
 def test_duplicate_email_answers_like_a_new_one(client, make_user, db, tmp_path, monkeypatch):
@@ -125,7 +125,12 @@ def test_login_sets_an_httponly_lax_cookie(client, make_user):
 
     me = client.get("/api/me")
     assert me.status_code == 200
-    assert me.json() == {"id": user.id, "email": "carol@example.com"}
+    assert me.json() == {
+        "id": user.id,
+        "email": "carol@example.com",
+        "locale": None,
+        "currency": "USD",
+    }
 
 
 def test_me_without_cookie_is_401(client):

@@ -18,6 +18,13 @@ from exstrat_app.services.auth.confirmation import (
     is_confirmed,
 )
 from exstrat_app.services.auth.passwords import hash_password
+from exstrat_app.services.auth.preferences import (
+    CURRENCIES,
+    Preferences,
+    change_preferences,
+    preferences_of,
+    user_preferences,
+)
 from exstrat_app.services.auth.sessions import (
     NOT_SIGNED_IN,
     SESSION_COOKIE,
@@ -51,13 +58,16 @@ from exstrat_app.services.auth.users import (
 __all__ = [
     "CHECK_INBOX",
     "CONFIRM_FIRST",
+    "CURRENCIES",
     "LOGIN_TICKET_PREFIX",
     "NOT_SIGNED_IN",
     "SESSION_COOKIE",
     "AuthThrottle",
     "EmailUnconfirmed",
+    "Preferences",
     "SignupOutcome",
     "authenticate",
+    "change_preferences",
     "create_login_ticket",
     "decode_session_token",
     "get_user",
@@ -66,6 +76,7 @@ __all__ = [
     "issue_session_token",
     "limits_storage_uri",
     "login",
+    "preferences_of",
     "redeem_login_ticket",
     "register",
     "retry_after_seconds",
@@ -73,6 +84,7 @@ __all__ = [
     "signup",
     "tell_owner_of_signup_attempt",
     "tell_signup_outcome",
+    "user_preferences",
     "verify_session_claims",
     "verify_session_token",
 ]
