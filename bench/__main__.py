@@ -11,6 +11,7 @@ BENCHES = (
     "bench.sync_floor",
     "bench.watcher",
     "bench.pages",
+    "bench.portfolio_views",
     "bench.orders",
     "bench.history",
     "bench.sqlite_commits",

@@ -39,6 +39,11 @@ if _BASE_PG_URL:
 else:
     os.environ["DATABASE_URL"] = f"sqlite:///{_DATA_DIR / 'test.db'}"
 
+# The French catalogs, as `make catalogs` compiles them (so `pytest` alone speaks French too).
+from exstrat_app.i18n.tooling import compile_all  # noqa: E402
+
+compile_all()
+
 _REDIS_PROC: subprocess.Popen[bytes] | None = None
 if os.environ.get("TEST_REDIS_URL"):
     os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]

@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from exstrat_app.api.deps import CurrentUserId, SessionDep
 from exstrat_app.api.schemas import Body
+from exstrat_app.i18n import N_
 from exstrat_app.services.auth import api_tokens
 from exstrat_app.services.errors import InvalidInput
 
 router = APIRouter(tags=["personal tokens"])
 
-EXPIRY_REQUIRED = "Say when the token expires: expiresInDays from 1 to 365, or null for never."
+EXPIRY_REQUIRED = N_("Say when the token expires: expiresInDays from 1 to 365, or null for never.")
 
 
 class ApiTokenIn(BaseModel):
@@ -90,7 +91,7 @@ def create_token(
     """A new token; its value is in this answer only (store it now). 409 at 20 tokens."""
     if "expires_in_days" not in body.model_fields_set:
         # No silent default: a token that never expires is a choice, said with null.
-        raise InvalidInput(EXPIRY_REQUIRED, fields={"expiresInDays": "required (or null)"})
+        raise InvalidInput(EXPIRY_REQUIRED, fields={"expiresInDays": N_("required (or null)")})
     created = api_tokens.create_token(
         session,
         user_id,

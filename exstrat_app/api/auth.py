@@ -1,7 +1,7 @@
-"""Accounts and sessions over HTTP (SPEC §5): signup, confirm, login, logout, me, ticket
+"""Accounts and sessions over HTTP (docs/sign-up.md): signup, confirm, login, logout, me, ticket
 hand-over.
 
-Sign-up never tells whether an email is taken (issue 12, overriding SPEC §5's 409): a taken
+Sign-up never tells whether an email is taken (docs/sign-up.md): a taken
 email is answered 201 with the same body shape (a made-up id), and the owner gets an email; a
 new account gets a confirmation link instead, and signs in once confirmed (`POST
 /api/auth/confirm`). Login of an unconfirmed account, with the right password only, is 403
@@ -162,7 +162,11 @@ def signup(
         password=body.password,
         require_confirmation=settings.require_email_confirmation,
     )
-    background.add_task(auth_service.tell_signup_outcome, settings, outcome, redis=redis)
+    # The request's language, read now: the link goes to whoever is signing up.
+    background.add_task(
+        auth_service.tell_signup_outcome, settings, outcome, redis=redis,
+        locale=i18n.current_locale(),
+    )  # fmt: skip
     return SignedUpOut(id=outcome.user_id, email=outcome.email)
 
 
@@ -216,7 +220,8 @@ def login(
         # unit of work commit it), at most one per confirmation.RESEND_AFTER_SECONDS.
         link = confirmation.issue_link(session, user.id, only_if_quiet=True)
         if link:
-            background.add_task(confirmation.send_link, settings, user.email, link)
+            locale = user.locale or i18n.current_locale()  # the right password: the owner
+            background.add_task(confirmation.send_link, settings, user.email, link, locale=locale)
         unconfirmed = auth_service.EmailUnconfirmed(auth_service.CONFIRM_FIRST)
         return error_response(unconfirmed.status, unconfirmed.code, unconfirmed.message)
     if second_step.needs_second_step(user):

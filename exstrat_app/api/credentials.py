@@ -26,6 +26,7 @@ from sqlmodel import Session
 from exstrat_app import bootstrap, routes
 from exstrat_app.api.deps import ClientIp, CurrentUserId, SessionDep, SettingsDep, session_token
 from exstrat_app.api.schemas import Body
+from exstrat_app.i18n import N_, render
 from exstrat_app.services import auth
 from exstrat_app.services.auth import account_mail, email_change, password_change, password_reset
 from exstrat_app.services.auth.sessions import session_jti
@@ -37,7 +38,7 @@ from exstrat_app.settings import Settings
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["account"])
 
-EMAIL_REQUIRED = "Enter your email address."
+EMAIL_REQUIRED = N_("Enter your email address.")
 # The account page reads this query parameter to say how an email change link went.
 EMAIL_CHANGE_PARAM = "email_change"
 
@@ -93,7 +94,7 @@ def forgot(
     if not email:
         raise InvalidInput(EMAIL_REQUIRED, fields={"email": EMAIL_REQUIRED})
     background.add_task(_forgot_after_answer, settings, email)
-    return MessageOut(message=password_reset.SENT)
+    return MessageOut(message=render(password_reset.SENT))
 
 
 @router.post("/api/auth/password/reset", status_code=204)
@@ -108,7 +109,10 @@ def reset(
     (`fields.password`) for a password the rule refuses. Every session of the user ends."""
     bootstrap.auth_throttle().hit_ip("reset", ip)
     user = password_reset.reset_password(session, token=body.token, password=body.password)
-    background.add_task(account_mail.send_password_changed, settings, user.email, kept_one=False)
+    background.add_task(
+        account_mail.send_password_changed, settings, user.email, kept_one=False,
+        locale=user.locale,
+    )  # fmt: skip
     background.add_task(push.announce_signed_out, bootstrap.redis(), user_id=user.id)
     return Response(status_code=204)
 
@@ -132,7 +136,10 @@ def change_password(
         keep_jti=session_jti(settings, session_token(request) or ""),
         throttle=bootstrap.password_throttle(),
     )
-    background.add_task(account_mail.send_password_changed, settings, user.email, kept_one=True)
+    background.add_task(
+        account_mail.send_password_changed, settings, user.email, kept_one=True,
+        locale=user.locale,
+    )  # fmt: skip
     background.add_task(push.announce_signed_out, bootstrap.redis(), user_id=user.id)
     return Response(status_code=204)
 
@@ -156,7 +163,7 @@ def change_email(
         limits=bootstrap.auth_throttle(),
     )
     background.add_task(email_change.send_change_emails, settings, request)
-    return MessageOut(message=email_change.sent_message(request.new_email))
+    return MessageOut(message=render(email_change.sent_message(request.new_email)))
 
 
 def _signed_in_user(request: Request, session: Session, settings: Settings) -> str | None:

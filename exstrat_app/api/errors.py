@@ -19,7 +19,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from exstrat_app.i18n import render
+from exstrat_app.api.validation_messages import field_message
+from exstrat_app.i18n import N_, render
 from exstrat_app.services.errors import ServiceError, TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 # without `Content-Type: application/json`, which FastAPI then does not parse).
 _NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
 _HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+# Starlette's own details (its status phrases), as messages of ours.
+_HTTP_DETAILS = {str(m): m for m in (N_("Not Found"), N_("Method Not Allowed"), N_("Unauthorized"))}
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, object]:
@@ -64,24 +67,28 @@ async def _validation_error(_req: Request, exc: RequestValidationError) -> JSONR
         # The body as a whole is wrong: FastAPI's wording (and, for bad JSON, a byte
         # offset as the "field": {"1": "JSON decode error"}) would not tell the client.
         if err.get("type") == "json_invalid":
-            return _body_error("The body is not valid JSON.", "invalid JSON")
+            return _body_error(N_("The body is not valid JSON."), N_("invalid JSON"))
         if tuple(err.get("loc", ())) == ("body",) and err.get("type") in _NOT_AN_OBJECT:
             return _body_error(
-                "Send a JSON object (Content-Type: application/json).", "must be a JSON object"
+                N_("Send a JSON object (Content-Type: application/json)."),
+                N_("must be a JSON object"),
             )
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        fields[".".join(loc) or "body"] = str(err.get("msg", "invalid"))
-    return error_response(422, "invalid", "Some fields are invalid.", fields)
+        fields[".".join(loc) or "body"] = field_message(err)
+    return error_response(422, "invalid", N_("Some fields are invalid."), fields)
 
 
 async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "error")
     return error_response(
-        exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)
+        exc.status_code,
+        code,
+        _HTTP_DETAILS.get(str(exc.detail), str(exc.detail)),
+        headers=getattr(exc, "headers", None),
     )
 
 
-UNAVAILABLE = "exstrat cannot reach its database or queue right now; try again in a moment."
+UNAVAILABLE = N_("exstrat cannot reach its database or queue right now; try again in a moment.")
 
 
 async def _unavailable(_req: Request, exc: Exception) -> JSONResponse:
@@ -92,7 +99,9 @@ async def _unavailable(_req: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in /api")
-    return error_response(500, "internal", "Something went wrong on our side; it has been logged.")
+    return error_response(
+        500, "internal", N_("Something went wrong on our side; it has been logged.")
+    )
 
 
 def install_error_handlers(api: FastAPI) -> None:

@@ -1,5 +1,6 @@
-"""CSV downloads (issue 16): `GET /api/export/{kind}.csv?account=<id>`, kind one of trades,
-transfers, positions, history; scoped to the signed-in user (columns: docs/export.md)."""
+"""CSV downloads: `GET /api/export/{kind}.csv?account=<id>&quote=EUR`, kind one of trades,
+transfers, positions, history; scoped to the signed-in user (columns: docs/export.md); the
+positions and history in `?quote=`, else the user's currency (docs/currencies.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from exstrat_app.api.deps import CurrentUserId, SessionDep
+from exstrat_app.api.portfolio import QuoteParam, resolve_quote
 from exstrat_app.services.portfolio import export as export_service
 
 router = APIRouter(tags=["export"])
@@ -19,8 +21,15 @@ def export_csv(
     user_id: CurrentUserId,
     session: SessionDep,
     account: Annotated[str | None, Query(max_length=32)] = None,
+    quote: QuoteParam = None,
 ) -> Response:
-    text = export_service.export_csv(session, user_id, kind[:20], account=account or None)
+    text = export_service.export_csv(
+        session,
+        user_id,
+        kind[:20],
+        account=account or None,
+        quote=resolve_quote(session, user_id, quote),
+    )
     return Response(
         content=text,
         media_type="text/csv; charset=utf-8",

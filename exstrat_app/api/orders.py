@@ -1,4 +1,4 @@
-"""Order execution over HTTP (issue 15), every route scoped to the signed-in user:
+"""Order execution over HTTP, every route scoped to the signed-in user:
 
 - `GET /api/orders` (`?strategyId=`), `GET /api/orders/{id}/audit` (requests and answers,
   never a secret)
@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from exstrat_app import bootstrap
 from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
 from exstrat_app.api.schemas import Body, decimal_text
+from exstrat_app.i18n import N_
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.services.errors import InvalidInput
 from exstrat_app.services.execution import (
@@ -146,10 +147,12 @@ def _cap(raw: str | None) -> Decimal | str | None:
         value = Decimal(raw.strip())
     except InvalidOperation:
         raise InvalidInput(
-            "The daily cap must be a number.", fields={"dailyCap": "A number."}
+            N_("The daily cap must be a number."), fields={"dailyCap": N_("A number.")}
         ) from None
     if not value.is_finite():
-        raise InvalidInput("The daily cap must be a number.", fields={"dailyCap": "A number."})
+        raise InvalidInput(
+            N_("The daily cap must be a number."), fields={"dailyCap": N_("A number.")}
+        )
     return value
 
 

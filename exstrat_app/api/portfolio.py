@@ -1,7 +1,10 @@
-"""The portfolio over HTTP (SPEC §5): the positions with their values, one token's detail,
+"""The portfolio over HTTP: the positions with their values, one token's detail,
 and the user's opening positions (`/api/openings`: history no API shows; a change rebuilds
 the positions). Decimals are strings (api/schemas.py); everything is scoped to the
-signed-in user. Request bodies keep the exact digits sent (numbers parsed as Decimal)."""
+signed-in user. Request bodies keep the exact digits sent (numbers parsed as Decimal).
+
+`?quote=` (USDT, USDC, USD or EUR) picks the reporting currency of one request; without it
+the user's own choice applies (docs/currencies.md)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from exstrat_app import bootstrap
 from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep
 from exstrat_app.api.schemas import OpeningOut, PortfolioRowOut, PortfolioSummaryOut, TokenOut
 from exstrat_app.api.strategies import JsonBody
+from exstrat_app.domain.currency import quote_for_currency
+from exstrat_app.services.auth.preferences import user_preferences
 from exstrat_app.services.portfolio import openings as openings_service
 from exstrat_app.services.portfolio import token as token_service
 from exstrat_app.services.portfolio import views as portfolio_service
@@ -22,7 +27,14 @@ from exstrat_app.services.portfolio.rebuild import recompute_for_user
 
 router = APIRouter(tags=["portfolio"])
 
-QuoteParam = Annotated[str, Query(max_length=10)]
+QuoteParam = Annotated[str | None, Query(max_length=10)]
+
+
+def resolve_quote(session: Session, user_id: str, quote: str | None) -> str:
+    """The request's `?quote=` when given, else the user's currency (EUR, or USDT for USD)."""
+    if quote:
+        return quote
+    return quote_for_currency(user_preferences(session, user_id).currency)
 
 
 def last_prices() -> portfolio_service.LastPrices:
@@ -35,18 +47,20 @@ LastPricesDep = Annotated[portfolio_service.LastPrices, Depends(last_prices)]
 
 @router.get("/api/portfolio", response_model=list[PortfolioRowOut])
 def portfolio(
-    user_id: CurrentUserId, session: SessionDep, prices: LastPricesDep, quote: QuoteParam = "USDT"
+    user_id: CurrentUserId, session: SessionDep, prices: LastPricesDep, quote: QuoteParam = None
 ) -> list[PortfolioRowOut]:
     """One row per asset, largest value first."""
+    quote = resolve_quote(session, user_id, quote)
     view = portfolio_service.portfolio_view(session, user_id=user_id, prices=prices, quote=quote)
     return [PortfolioRowOut.of(row) for row in view.rows]
 
 
 @router.get("/api/portfolio/summary", response_model=PortfolioSummaryOut)
 def portfolio_summary(
-    user_id: CurrentUserId, session: SessionDep, prices: LastPricesDep, quote: QuoteParam = "USDT"
+    user_id: CurrentUserId, session: SessionDep, prices: LastPricesDep, quote: QuoteParam = None
 ) -> PortfolioSummaryOut:
     """The same rows plus their totals."""
+    quote = resolve_quote(session, user_id, quote)
     view = portfolio_service.portfolio_view(session, user_id=user_id, prices=prices, quote=quote)
     return PortfolioSummaryOut.of(view)
 
@@ -57,7 +71,7 @@ def token(
     user_id: CurrentUserId,
     session: SessionDep,
     prices: LastPricesDep,
-    quote: QuoteParam = "USDT",
+    quote: QuoteParam = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=token_service.MAX_PAGE_SIZE)] = 50,
 ) -> TokenOut:
@@ -69,7 +83,7 @@ def token(
         prices=prices,
         page=page,
         page_size=page_size,
-        quote=quote,
+        quote=resolve_quote(session, user_id, quote),
     )
     return TokenOut.of(view)
 

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exstrat_app.api.errors import error_response
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.text import UNSTORABLE_MESSAGE, unstorable_reason
 
 # The most any /api request may send (the routes that read raw bodies use it too).
@@ -61,7 +62,9 @@ def json_problems(data: Any) -> dict[str, str]:
             for key, item in value.items():
                 key_problem = unstorable_reason(key)
                 if key_problem:
-                    problems.setdefault(path or "body", f"has a key that {key_problem}")
+                    problems.setdefault(
+                        path or "body", N_("has a key that {problem}", problem=key_problem)
+                    )
                 else:
                     todo.append((f"{path}.{key}" if path else key, item))
         elif isinstance(value, list):
@@ -78,7 +81,9 @@ def _url_problems(scope: Scope) -> dict[str, str]:
     for name, value in parse_qsl(query, keep_blank_values=True):
         name_problem = unstorable_reason(name)
         if name_problem:
-            problems.setdefault("query", f"has a parameter name that {name_problem}")
+            problems.setdefault(
+                "query", N_("has a parameter name that {problem}", problem=name_problem)
+            )
         elif value_problem := unstorable_reason(value):
             problems.setdefault(name, value_problem)
     return problems
@@ -102,8 +107,8 @@ class RequestGuardMiddleware:
         return error_response(
             413,
             "too_large",
-            f"The request body is too large (at most {kb} KB).",
-            {"body": f"at most {kb} KB"},
+            N_("The request body is too large (at most {kb} KB).", kb=kb),
+            {"body": N_("at most {kb} KB", kb=kb)},
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -50,6 +50,7 @@ from exstrat_app.api.deps import BEARER, bearer_of_scope, client_ip_from_scope
 from exstrat_app.api.errors import error_response
 from exstrat_app.api.request_guard import PROBE_PATHS, is_api_path, is_probe_path
 from exstrat_app.api.token_access import TokenAuthMiddleware, TokenRulesMiddleware
+from exstrat_app.i18n import N_
 from exstrat_app.services import auth as auth_service
 from exstrat_app.services.errors import Unauthorized
 from exstrat_app.settings import Settings
@@ -207,7 +208,7 @@ class CsrfMiddleware:
             and not csrf_allows(scope)
         ):
             response = error_response(
-                403, "csrf", "Cross-site request refused: it must come from this site's pages."
+                403, "csrf", N_("Cross-site request refused: it must come from this site's pages.")
             )
             await response(scope, receive, send)
             return
@@ -283,11 +284,9 @@ class ApiRateLimitMiddleware:
             retry_after = await run_in_threadpool(self.check, scope)
             if retry_after is not None:
                 response = error_response(
-                    429,
-                    "rate_limited",
-                    "Too many requests; please slow down.",
+                    429, "rate_limited", N_("Too many requests; please slow down."),
                     headers={"Retry-After": str(retry_after)},
-                )
+                )  # fmt: skip
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -299,7 +298,7 @@ class ApiRateLimitMiddleware:
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 # Health checks (Reflex's and ours) may call these by IP: they answer nothing about anyone.
 HOST_EXEMPT_PATHS = frozenset({"/ping", "/_health", *PROBE_PATHS})
-BAD_HOST_MESSAGE = "Unknown host: open this site at its public address."
+BAD_HOST_MESSAGE = N_("Unknown host: open this site at its public address.")
 
 
 def host_name(host: str | None) -> str | None:

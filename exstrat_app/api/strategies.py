@@ -1,4 +1,4 @@
-"""Strategies and last prices over HTTP (SPEC §5).
+"""Strategies and last prices over HTTP.
 
 Request bodies are parsed with `json.loads(parse_float=Decimal)`: a JSON number keeps exactly
 the digits the client sent (10.5 is Decimal("10.5"), never the float 10.5), and strings
@@ -25,6 +25,7 @@ from exstrat_app.api.request_guard import MAX_BODY_BYTES
 from exstrat_app.api.strategy_schemas import DraftOut, PriceOut, StrategyOut
 from exstrat_app.domain.assets import is_ticker
 from exstrat_app.domain.money import STABLE_QUOTES
+from exstrat_app.i18n import N_
 from exstrat_app.services import strategies as service
 from exstrat_app.services.errors import ExchangeUnavailable, InvalidInput
 
@@ -44,20 +45,22 @@ PAGE_HEADERS = {
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
+    raise ValueError(f"{name} is not a number")  # caught below: never shown
 
 
 async def decimal_json_body(request: Request) -> dict[str, Any]:
     """The JSON object body, numbers as Decimal; 422 for anything else."""
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput("The request body is too large.", fields={"body": "too large"})
+        raise InvalidInput(N_("The request body is too large."), fields={"body": N_("too large")})
     try:
         data = json.loads(raw or b"null", parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
-        raise InvalidInput("The body is not valid JSON.", fields={"body": "invalid JSON"}) from None
+        raise InvalidInput(
+            N_("The body is not valid JSON."), fields={"body": N_("invalid JSON")}
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidInput("Send a JSON object.", fields={"body": "must be a JSON object"})
+        raise InvalidInput(N_("Send a JSON object."), fields={"body": N_("must be a JSON object")})
     return data
 
 
@@ -81,7 +84,8 @@ def _strategy_args(body: dict[str, Any]) -> dict[str, Any]:
         "steps": body.get("steps"),
         "notify": body.get("notify"),
         "name": body.get("name"),
-        "stop_loss": body.get("stopLoss"),  # issue 14: {type: pct | price, value, breakEven}
+        "stop_loss": body.get("stopLoss"),  # {type: pct | price, value, breakEven}
+        "quote": body.get("quote"),  # USDT (when left out) | EUR
     }
 
 
@@ -180,8 +184,8 @@ def _parse_assets(text: str) -> list[str]:
     bad = [a for a in assets if not is_ticker(a)]
     if not assets or bad or len(assets) > MAX_PRICE_ASSETS:
         raise InvalidInput(
-            "List assets as tickers separated by commas.",
-            fields={"assets": f"1 to {MAX_PRICE_ASSETS} tickers like ETH,BTC"},
+            N_("List assets as tickers separated by commas."),
+            fields={"assets": N_("1 to {n} tickers like ETH,BTC", n=MAX_PRICE_ASSETS)},
         )
     return list(dict.fromkeys(assets))
 
@@ -196,12 +200,12 @@ def prices(
     wanted = _parse_assets(assets)
     quote = quote.upper()
     if quote not in STABLE_QUOTES:
-        raise InvalidInput("Unsupported quote.", fields={"quote": "use USDT, USDC or USD"})
+        raise InvalidInput(N_("Unsupported quote."), fields={"quote": N_("use USDT, USDC or USD")})
     provider = bootstrap.price_provider()
     try:
         found = provider.last_prices(wanted, quote, include_stale=True)
     except RedisError:
-        raise ExchangeUnavailable("Prices are unavailable right now.") from None
+        raise ExchangeUnavailable(N_("Prices are unavailable right now.")) from None
     stale_after = provider.stale_after_seconds
     return {
         asset: (

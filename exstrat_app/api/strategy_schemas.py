@@ -11,8 +11,10 @@ from typing import Self
 
 from exstrat_app.api.schemas import Body, ViewBody
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import render
 from exstrat_app.services.portfolio.prices import Quote
 from exstrat_app.services.strategies import StrategyView
+from exstrat_app.services.strategies.markets import via_note
 from exstrat_app.services.strategies.views import StopView
 
 
@@ -80,6 +82,10 @@ class _StrategyHead(ViewBody):
     name: str | None
     asset: str
     quote: str
+    # The market its price is read on (`ETH/EUR`, `ETH/USDT via EUR/USDT`) and, when the price
+    # is converted, the sentence saying so in the reader's language.
+    watched_on: str | None
+    watched_note: str | None
     status: str
     reference: ReferenceOut
     base_qty: str
@@ -97,8 +103,16 @@ class _StrategyHead(ViewBody):
             progress=ProgressOut(triggered=view.progress.triggered, total=view.progress.total),
             next_step=StepOut.of(view.next_step) if view.next_step else None,
             stop_loss=StopLossOut.of(view.stop) if view.stop else None,
+            watched_note=watched_note(view),
             **given,
         )
+
+
+def watched_note(view: StrategyView) -> str | None:
+    """The translatable note of a EUR ladder watched through EUR/USDT (None otherwise)."""
+    if view.watched_on is None or view.watched_on == f"{view.asset}/{view.quote}":
+        return None
+    return render(via_note(view.asset))
 
 
 class _StrategyTail(Body):

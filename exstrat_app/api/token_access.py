@@ -34,18 +34,19 @@ from exstrat_app import bootstrap
 from exstrat_app.api.deps import BEARER, bearer_of_scope
 from exstrat_app.api.errors import UNAVAILABLE, error_response
 from exstrat_app.api.request_guard import is_api_path
+from exstrat_app.i18n import N_
 from exstrat_app.services.auth import api_tokens
 from exstrat_app.services.errors import Unauthorized
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-NEVER = (
+NEVER = N_(
     "Personal tokens cannot manage tokens, sessions, your password, email or two-factor "
     "sign-in, exchange keys and accounts, order execution, alert channels or the account "
     "itself: sign in with your password to do that."
 )
-READ_ONLY = (
+READ_ONLY = N_(
     "This personal token may only read (GET): make a token with the write scope, or sign in "
     "with your password."
 )

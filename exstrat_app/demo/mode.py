@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 
+from exstrat_app.i18n import N_
 from exstrat_app.settings import get_settings
 
 DEMO_EMAIL = "demo@exstrat.local"
@@ -54,9 +55,9 @@ def demo_user_id() -> str:
     from exstrat_app.services.errors import NotFound
 
     if not demo_enabled():
-        raise NotFound("The demo is not running on this server.")
+        raise NotFound(N_("The demo is not running on this server."))
     with session_scope() as session:
         user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
         if user is None:
-            raise NotFound("The demo is still being prepared: try again in a few seconds.")
+            raise NotFound(N_("The demo is still being prepared: try again in a few seconds."))
         return user.id

@@ -1,4 +1,4 @@
-"""Exits beyond the plain take-profit (issue 14): the trailing take-profit and the stop-loss.
+"""Exits beyond the plain take-profit: the trailing take-profit and the stop-loss.
 
 Both are judged on what the market did since the previous look: the last price, and the high
 and low in between (`domain/touch.py`), whose order inside the window is unknown.

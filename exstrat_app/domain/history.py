@@ -1,4 +1,4 @@
-"""The portfolio day by day (issue 16): the average-cost engine of `positions.py` replayed one
+"""The portfolio day by day: the average-cost engine of `positions.py` replayed one
 UTC day at a time, each day's holdings valued at that day's daily close.
 
 One `DayPoint` per day, figures in the reporting quote:
@@ -102,8 +102,17 @@ class Snapshot:
     day: date
     positions: dict[str, PositionState] = field(default_factory=dict)
     cash: dict[str, Decimal] = field(default_factory=dict)
+    # The euro book's state at the same day's end (docs/currencies.md); None in a snapshot
+    # taken before the history had one (that history is then replayed from its first day).
+    eur: Snapshot | None = None
 
     def to_json(self) -> dict[str, Any]:
+        data = self._book_json()
+        if self.eur is not None:
+            data["eur"] = self.eur._book_json()
+        return data
+
+    def _book_json(self) -> dict[str, Any]:
         return {
             "day": self.day.isoformat(),
             "positions": {
@@ -126,7 +135,8 @@ class Snapshot:
             for asset, values in data["positions"].items()
         }
         cash = {asset: Decimal(qty) for asset, qty in data["cash"].items()}
-        return cls(date.fromisoformat(data["day"]), positions, cash)
+        eur = cls.from_json(data["eur"]) if "eur" in data else None
+        return cls(date.fromisoformat(data["day"]), positions, cash, eur)
 
 
 def day_of(ts: datetime) -> date:
@@ -280,6 +290,7 @@ def asset_days(
     close: DayClose,
     price_at: PriceAt,
     quote: str = "USDT",
+    fiat: frozenset[str] = FIAT,
 ) -> list[AssetDay]:
     """`asset`'s position day by day. A position only moves with the legs on its own asset,
     so only the events that touch it are replayed."""
@@ -296,7 +307,7 @@ def asset_days(
         out.append(AssetDay(day, state.quantity, price, value, state.avg_price, state.cost))
 
     replay_days(mine, first=first, last=last, close=close, price_at=price_at, quote=quote,
-                on_day=record)  # fmt: skip
+                fiat=fiat, on_day=record)  # fmt: skip
     return out
 
 

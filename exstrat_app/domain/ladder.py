@@ -1,6 +1,6 @@
-"""Take-profit ladder maths (SPEC §4, seed §5 and §16).
+"""Take-profit ladder maths.
 
-targetPrice = refPrice * (1 + targetPct/100), or an absolute target price (issue 14: targetPct is
+targetPrice = refPrice * (1 + targetPct/100), or an absolute target price (targetPct is
 then derived, (price/ref - 1) * 100); qtyToSell = baseQty * sellPct/100 truncated down to the
 market's lot step. A step with a trail (`trail_pct`) is a trailing take-profit (`domain/exits.py`):
 it arms at its target and sells once the price fell trail % from its peak, so its proceeds are

@@ -22,6 +22,9 @@ class PriceTouch:
     # None: at `at`.
     high_at: datetime | None = None
     low_at: datetime | None = None
+    # The pair a converted price went through (a EUR ladder on an asset with no ASSET/EUR
+    # market: ASSET/USDT / EUR/USDT), None for a market's own price.
+    via: str | None = None
 
     @classmethod
     def at_price(cls, asset: str, price: Decimal, at: datetime) -> PriceTouch:
@@ -49,4 +52,5 @@ class PriceTouch:
             at=later.at,
             high_at=self.high_seen_at if high_first else later.high_seen_at,
             low_at=self.low_seen_at if low_first else later.low_seen_at,
+            via=later.via or self.via,
         )

@@ -8,6 +8,7 @@ python -m exstrat_app.i18n.tooling compile   # .po -> .mo (`make catalogs`)
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -128,8 +129,10 @@ def compile_all() -> None:
             path = po_path(locale, domain)
             if path.exists():
                 catalog = _read(path, locale, domain)
-                with path.with_suffix(".mo").open("wb") as handle:
+                partial = path.with_suffix(f".mo.{os.getpid()}")
+                with partial.open("wb") as handle:
                     write_mo(handle, catalog, use_fuzzy=False)
+                partial.replace(path.with_suffix(".mo"))  # a reader never sees half a file
 
 
 def fill(paths: list[str]) -> None:

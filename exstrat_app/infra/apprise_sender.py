@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.outbound import (
     OutboundPolicy,
     OutboundRefused,
@@ -33,8 +34,8 @@ SEND_DEADLINE_SECONDS = 15.0
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 5.0
 MAX_TARGETS = 10
-NOT_DELIVERED = "could not deliver to this channel"
-TOO_SLOW = "the destination took too long"
+NOT_DELIVERED = N_("could not deliver to this channel")
+TOO_SLOW = N_("the destination took too long")
 
 # Services whose API host is fixed by the service (the URL's "host" is a token or an id).
 HOSTED_SCHEMES = frozenset(
@@ -90,23 +91,29 @@ def _check_options(url: str) -> None:
     query = urlsplit(url).query
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key.lower() in FORBIDDEN_OPTIONS or value.lower().startswith("file:"):
-            raise AppriseRefused(f"the option {key!r} is not allowed in a channel URL")
+            raise AppriseRefused(
+                N_("the option {option} is not allowed in a channel URL", option=repr(key))
+            )
 
 
 def _plugin(url: str) -> apprise.NotifyBase:
     """The URL's plugin with our limits, or AppriseRefused in words."""
     scheme = _scheme(url)
     if scheme not in SCHEMES:
-        raise AppriseRefused(f"{scheme or 'this'}:// is not a notification service we send to")
+        if not scheme:
+            raise AppriseRefused(N_("this is not a notification service we send to"))
+        raise AppriseRefused(
+            N_("{scheme}:// is not a notification service we send to", scheme=scheme)
+        )
     _check_options(url)
     plugin = apprise.Apprise.instantiate(url, asset=_ASSET, suppress_exceptions=True)
     if plugin is None:
-        raise AppriseRefused("Apprise does not understand this URL")
+        raise AppriseRefused(N_("Apprise does not understand this URL"))
     plugin.retry = 0  # our own retries (RQ) decide; Apprise's would outlive the deadline
     plugin.socket_connect_timeout = CONNECT_TIMEOUT_SECONDS
     plugin.socket_read_timeout = READ_TIMEOUT_SECONDS
     if len(plugin) > MAX_TARGETS:
-        raise AppriseRefused(f"a channel URL reaches at most {MAX_TARGETS} targets")
+        raise AppriseRefused(N_("a channel URL reaches at most {n} targets", n=MAX_TARGETS))
     return plugin
 
 
@@ -130,7 +137,9 @@ def _checked_plugin(url: str, policy: OutboundPolicy) -> apprise.NotifyBase:
         try:
             check_destination(*destination, policy)
         except OutboundRefused as exc:
-            raise AppriseRefused(f"this channel's destination is not allowed: {exc}") from None
+            raise AppriseRefused(
+                N_("this channel's destination is not allowed: {reason}", reason=exc.args[0])
+            ) from None
     return plugin
 
 
@@ -152,6 +161,8 @@ def send_apprise(url: str, *, title: str, body: str, policy: OutboundPolicy) -> 
         # No `timeout`: Apprise would run the send in its pool and stop waiting, not sending.
         ok = notifier.notify(body=body, title=title)
     if scope.refused:
-        raise AppriseRefused(f"this channel's destination is not allowed: {scope.refused[0]}")
+        raise AppriseRefused(
+            N_("this channel's destination is not allowed: {reason}", reason=scope.refused[0])
+        )
     if not ok:
         raise AppriseFailed(TOO_SLOW if scope.remaining() <= 0 else NOT_DELIVERED)

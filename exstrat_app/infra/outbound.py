@@ -34,6 +34,8 @@ from typing import Any
 import requests.sessions
 import urllib3.util.connection
 
+from exstrat_app.i18n import N_
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -104,14 +106,14 @@ def refusal(address: IPAddress) -> str | None:
         if inner is not None and int(inner) != 0:
             return refusal(inner)
     checks: tuple[tuple[bool, str], ...] = (
-        (address.is_unspecified, "an unspecified address"),
-        (address.is_loopback, "a loopback address"),
-        (address.is_link_local, "a link-local address"),
-        (address.is_multicast, "a multicast address"),
-        (isinstance(address, ipaddress.IPv4Address) and address in _SHARED, "a shared address"),
-        (address.is_private, "a private network address"),
-        (address.is_reserved, "a reserved address"),
-        (not address.is_global, "an address that is not public"),
+        (address.is_unspecified, N_("an unspecified address")),
+        (address.is_loopback, N_("a loopback address")),
+        (address.is_link_local, N_("a link-local address")),
+        (address.is_multicast, N_("a multicast address")),
+        (isinstance(address, ipaddress.IPv4Address) and address in _SHARED, N_("a shared address")),
+        (address.is_private, N_("a private network address")),
+        (address.is_reserved, N_("a reserved address")),
+        (not address.is_global, N_("an address that is not public")),
     )
     return next((words for hit, words in checks if hit), None)
 
@@ -135,7 +137,7 @@ def _literal(host: str) -> IPAddress | None:
         try:
             return ipaddress.IPv4Address(socket.inet_aton(host))
         except OSError:
-            raise OutboundRefused(f"{host} is not a valid address") from None
+            raise OutboundRefused(N_("{host} is not a valid address", host=host)) from None
     return None
 
 
@@ -147,25 +149,25 @@ def check_destination(host: str, port: int, policy: OutboundPolicy) -> list[IPAd
     """Every address `host` resolves to, each one checked; OutboundRefused otherwise."""
     name = _normalise(host)
     if not name:
-        raise OutboundRefused("the destination has no host")
+        raise OutboundRefused(N_("the destination has no host"))
     literal = _literal(name)
     if literal is not None:
         addresses = [literal]
     else:
         if name not in policy.hosts and (name in _LOCAL_NAMES or name.endswith(".localhost")):
-            raise OutboundRefused(f"{name} is this machine")
+            raise OutboundRefused(N_("{host} is this machine", host=name))
         try:
             addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolve(name, port)]
         except (OSError, UnicodeError, ValueError):
-            raise OutboundRefused(f"{name} could not be resolved") from None
+            raise OutboundRefused(N_("{host} could not be resolved", host=name)) from None
         if not addresses:
-            raise OutboundRefused(f"{name} could not be resolved")
+            raise OutboundRefused(N_("{host} could not be resolved", host=name))
     if name in policy.hosts:
         return addresses
     for address in addresses:
         words = refusal(address)
         if words is not None and not policy.allows_address(address):
-            raise OutboundRefused(f"{name} points to {words}")
+            raise OutboundRefused(N_("{host} points to {what}", host=name, what=words))
     return addresses
 
 
@@ -204,10 +206,10 @@ def _connect(scope: _Scope, address: tuple[str, int], timeout: Any, options: Any
     host, port = address[0], int(address[1])
     try:
         if scope.remaining() <= 0:
-            raise OutboundRefused("the send ran out of time")
+            raise OutboundRefused(N_("the send ran out of time"))
         checked = check_destination(host, port, scope.policy)
     except OutboundRefused as exc:
-        scope.refused.append(str(exc))
+        scope.refused.append(exc.args[0] if exc.args else str(exc))  # a Msg: shown translated
         raise
     last: OSError | None = None
     for ip in checked:
@@ -225,7 +227,7 @@ def _connect(scope: _Scope, address: tuple[str, int], timeout: Any, options: Any
         except OSError as exc:
             sock.close()
             last = exc
-    raise last or OutboundRefused(f"{host} could not be reached")
+    raise last or OutboundRefused(N_("{host} could not be reached", host=host))
 
 
 _original_urllib3 = urllib3.util.connection.create_connection

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02, VapidException
 from pywebpush import WebPushException, webpush
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.outbound import (
     OutboundPolicy,
     OutboundRefused,
@@ -36,7 +37,8 @@ from exstrat_app.infra.outbound import (
 VAPID_FILE = "vapid_private.pem"
 SEND_TIMEOUT_SECONDS = 5.0
 SEND_DEADLINE_SECONDS = 15.0
-NOT_DELIVERED = "could not deliver to this channel"
+NOT_DELIVERED = N_("could not deliver to this channel")
+TOO_SLOW = N_("the destination took too long")
 # How long a push service keeps an undelivered alert for an offline device (a day).
 TTL_SECONDS = 24 * 3600
 
@@ -110,7 +112,9 @@ def send_push(
         port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
         check_destination(endpoint.hostname or "", port, policy)
     except (OutboundRefused, ValueError) as exc:
-        raise PushRefused(f"this channel's destination is not allowed: {exc}") from None
+        raise PushRefused(
+            N_("this channel's destination is not allowed: {reason}", reason=exc.args[0])
+        ) from None
     with guarded_sends(policy, seconds=SEND_DEADLINE_SECONDS) as scope:
         try:
             webpush(
@@ -126,12 +130,14 @@ def send_push(
         except WebPushException as exc:
             status = exc.response.status_code if exc.response is not None else None
             if status in (404, 410):
-                raise PushGone("the subscription has expired: subscribe again") from None
+                raise PushGone(N_("the subscription has expired: subscribe again")) from None
         except (requests.RequestException, VapidException):
             pass  # requests' messages carry the URL and the remote's words: none of it shown
     if scope.refused:
-        raise PushRefused(f"this channel's destination is not allowed: {scope.refused[0]}")
-    raise PushFailed("the destination took too long" if scope.remaining() <= 0 else NOT_DELIVERED)
+        raise PushRefused(
+            N_("this channel's destination is not allowed: {reason}", reason=scope.refused[0])
+        )
+    raise PushFailed(TOO_SLOW if scope.remaining() <= 0 else NOT_DELIVERED)
 
 
 def subscription_from_json(text: str) -> Subscription:

@@ -206,6 +206,12 @@ class Position(SQLModel, table=True):
     realized_pnl: Decimal = money()
     unknown_cost_qty: Decimal = money()
     income: Decimal = money(default=Decimal(0))  # value at receipt of income (its cost basis)
+    # The same position's money figures in euros, replayed in the same pass (docs/currencies.md);
+    # None until the first rebuild after they were added. Quantities are the same in both.
+    eur_cost_basis: Decimal | None = money(nullable=True)
+    eur_avg_price: Decimal | None = money(nullable=True)
+    eur_realized_pnl: Decimal | None = money(nullable=True)
+    eur_income: Decimal | None = money(nullable=True)
     updated_at: datetime = moment(now=True)
 
 
@@ -214,7 +220,10 @@ class Strategy(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
     asset: str = Field(max_length=20, index=True)
-    quote: str = Field(default="USDT", max_length=10)
+    quote: str = Field(default="USDT", max_length=10)  # USDT | EUR: its prices' currency
+    # The market its price is read on, as shown: `ETH/USDT`, `ETH/EUR`, or for a EUR ladder on
+    # an asset Binance lists no EUR market of, `ETH/USDT via EUR/USDT` (None: ASSET/USDT).
+    watched_on: str | None = Field(default=None, max_length=50)
     name: str | None = Field(default=None, max_length=100)
     ref_type: str = Field(max_length=10)  # avgPrice | custom
     ref_price: Decimal = money()

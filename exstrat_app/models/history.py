@@ -1,4 +1,4 @@
-"""The value history (issue 16): one row per user and UTC day, the replay's checkpoints, the
+"""The value history: one row per user and UTC day, the replay's checkpoints, the
 build's state, and the daily candles it is valued with.
 
 - `ValueHistoryDay`: the portfolio at one day's close (`domain.history.DayPoint`), with a
@@ -44,6 +44,14 @@ class ValueHistoryDay(SQLModel, table=True):
     unrealized: Decimal = _money()
     income: Decimal = _money()
     unpriced: int = Field(default=0)
+    # The same day in euros (docs/currencies.md), replayed in the same build; None until the
+    # first build after these were added.
+    eur_value: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
+    eur_invested: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
+    eur_realized: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
+    eur_unrealized: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
+    eur_income: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
+    eur_unpriced: int | None = Field(default=None, nullable=True)
     digest: str = Field(max_length=32)  # of the day's events, to find the first changed day
     final: bool = Field(default=True)  # False for today: rewritten at every build
 

@@ -1,4 +1,4 @@
-"""Order execution (issue 15): the separate trading key, the user's guardrails, the orders
+"""Order execution: the separate trading key, the user's guardrails, the orders
 placed for steps and the audit trail of every request sent for them.
 
 The trading key is sealed like the read key (AES-GCM, its row id and column as associated

@@ -7,6 +7,7 @@ import reflex as rx
 
 from exstrat_app import routes
 from exstrat_app.pages.components import auth_card, auth_form, email_field, error_callout
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.site import public_page
 from exstrat_app.pages.styles import SUCCESS_SCHEME
 from exstrat_app.state.password_reset import PasswordResetState as S
@@ -19,10 +20,10 @@ def _sent() -> rx.Component:
 
 def _form() -> rx.Component:
     return auth_form(
-        rx.text("Enter the email you sign in with: we send it a link to choose a new "
-                "password.", size="2", color_scheme="gray"),
+        rx.text(T("Enter the email you sign in with: we send it a link to choose a new "
+                  "password."), size="2", color_scheme="gray"),
         email_field(S.email_error),
-        submit="Send the link",
+        submit=T("Send the link"),
         busy=S.busy,
         on_submit=S.submit_forgot,
         reset_on_submit=True,
@@ -31,10 +32,10 @@ def _form() -> rx.Component:
 
 def forgot() -> rx.Component:
     return auth_card(
-        "Forgot your password?",
+        T("Forgot your password?"),
         error_callout(S.error),
         rx.cond(S.sent != "", _sent(), _form()),
-        rx.text("Remembered it? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
+        rx.text(T("Remembered it?"), " ", rx.link(T("Sign in"), href=routes.LOGIN), size="2"),
     )
 
 

@@ -15,6 +15,7 @@ from exstrat_app.pages.components import (
     labelled,
     password_field,
 )
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.site import public_page
 from exstrat_app.pages.styles import SUCCESS_SCHEME
 from exstrat_app.state.auth_forms import AuthFormState
@@ -26,18 +27,18 @@ def _code_form() -> rx.Component:
     """The second step for a user with two-factor on: a code from the app, or a recovery code."""
     return rx.form(
         rx.vstack(
-            rx.text("Enter the 6-digit code from your authenticator app, or one of your "
-                    "recovery codes.", size="2", color_scheme="gray"),
+            rx.text(T("Enter the 6-digit code from your authenticator app, or one of your "
+                      "recovery codes."), size="2", color_scheme="gray"),
             labelled(
-                "Code",
+                T("Code"),
                 rx.input(name="code", required=True, auto_complete="one-time-code",
                          input_mode="numeric", max_length=64, auto_focus=True,
                          placeholder="123456", width="100%", size="3", id="totp-code"),
                 field_error(AuthFormState.code_error),
             ),
-            rx.button("Verify", type="submit", size="3", width="100%",
+            rx.button(T("Verify"), type="submit", size="3", width="100%",
                       loading=AuthFormState.busy, id="totp-submit"),
-            rx.button("Use another account", type="button", variant="ghost", size="2",
+            rx.button(T("Use another account"), type="button", variant="ghost", size="2",
                       on_click=AuthFormState.cancel_code, id="totp-cancel"),
             spacing="3",
             width="100%",
@@ -51,8 +52,8 @@ def _code_form() -> rx.Component:
 def _password_form() -> rx.Component:
     return auth_form(
         email_field(AuthFormState.email_error),
-        password_field("Password", AuthFormState.password_error),
-        submit="Sign in",
+        password_field(T("Password"), AuthFormState.password_error),
+        submit=T("Sign in"),
         busy=AuthFormState.busy,
         on_submit=AuthFormState.submit_login,
     )
@@ -60,7 +61,7 @@ def _password_form() -> rx.Component:
 
 def login() -> rx.Component:
     return auth_card(
-        "Sign in",
+        T("Sign in"),
         error_callout(AuthFormState.error),
         rx.cond(AuthFormState.notice != "", rx.callout(AuthFormState.notice, icon="circle_check",
                 color_scheme=SUCCESS_SCHEME, width="100%", id="login-notice")),
@@ -68,15 +69,15 @@ def login() -> rx.Component:
                 rx.callout(PasswordResetState.login_notice, icon="circle_check",
                            color_scheme=SUCCESS_SCHEME, width="100%", id="reset-notice")),
         rx.cond(AuthFormState.totp_step, _code_form(), _password_form()),
-        rx.link("Forgot your password?", href=routes.FORGOT, size="2", id="forgot-link"),
-        rx.text("No account yet? ", rx.link("Create one", href=routes.SIGNUP), size="2"),
+        rx.link(T("Forgot your password?"), href=routes.FORGOT, size="2", id="forgot-link"),
+        rx.text(T("No account yet?"), " ", rx.link(T("Create one"), href=routes.SIGNUP), size="2"),
         rx.cond(
             AuthFormState.demo_available,
             rx.vstack(
                 rx.separator(),
-                rx.button("Try the demo", on_click=AuthFormState.try_demo, variant="soft",
+                rx.button(T("Try the demo"), on_click=AuthFormState.try_demo, variant="soft",
                           size="3", width="100%", id="try-demo"),
-                rx.text("A demo account on a simulated exchange: no keys needed.",
+                rx.text(T("A demo account on a simulated exchange: no keys needed."),
                         size="1", color_scheme="gray"),
                 width="100%",
                 spacing="2",

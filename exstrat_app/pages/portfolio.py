@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from exstrat_app import routes
+from exstrat_app.i18n import N_
 from exstrat_app.pages.components import (
     empty_state,
     error_callout,
@@ -19,6 +20,7 @@ from exstrat_app.pages.components.charts import (
     range_selector,
     value_history_chart,
 )
+from exstrat_app.pages.components.phrases import Text, phrase
 from exstrat_app.pages.components.tables import (
     LIGHT_TABLE_STYLE,
     TEXT_1,
@@ -28,6 +30,7 @@ from exstrat_app.pages.components.tables import (
     light_row,
     small_text,
 )
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.site import protected_page
 from exstrat_app.pages.styles import (
     ACCENT,
@@ -45,16 +48,16 @@ from exstrat_app.state.strategy_dialog import StrategyDialogState
 # Shown on every width; the others from 480 px up (phones get a summary line instead).
 ALWAYS = ("asset", "value")
 COLUMNS = (
-    ("Asset", "asset"),
-    ("Quantity", "quantity"),
-    ("Avg price", "avgPrice"),
-    ("Price", "price"),
-    ("Value", "value"),
-    ("P&L %", "pnlPct"),
+    (T("Asset"), "asset"),
+    (T("Quantity"), "quantity"),
+    (T("Avg price"), "avgPrice"),
+    (T("Price"), "price"),
+    (T("Value"), "value"),
+    (T("P&L %"), "pnlPct"),
 )
 
 
-def _header(label: str, column: str) -> rx.Component:
+def _header(label: Text, column: str) -> rx.Component:
     active = PortfolioState.sort_column == column
     return rx.table.column_header_cell(
         rx.button(
@@ -65,7 +68,7 @@ def _header(label: str, column: str) -> rx.Component:
             size="1",
             color_scheme=rx.cond(active, ACCENT, "gray"),
             on_click=PortfolioState.sort_by(column),
-            aria_label=f"Sort by {label}",
+            aria_label=T("Sort by {column}", column=label),
             aria_sort=rx.cond(active, rx.cond(PortfolioState.sort_desc, "descending",
                                                 "ascending"), "none"),
         ),
@@ -75,8 +78,8 @@ def _header(label: str, column: str) -> rx.Component:
     )  # fmt: skip
 
 
-HISTORY_CAPTION = (("value", "value"), ("invested", "net invested"),
-                   ("unrealized", "unrealized"), ("realized", "realized"))  # fmt: skip
+HISTORY_CAPTION = (("value", T("value")), ("invested", T("net invested")),
+                   ("unrealized", T("unrealized")), ("realized", T("realized")))  # fmt: skip
 ROWS_STYLE = {
     **LIGHT_TABLE_STYLE,
     # A P&L's colour by the sign the state gives ("1" gain, "-1" loss), set once for the table
@@ -92,12 +95,13 @@ def _unexplained(row: rx.Var[dict[str, str]]) -> rx.Component:
         row["unexplained"] != "",
         rx.fragment(
             rx.tooltip(
-                rx.badge("unexplained: " + row["unexplained"], color_scheme=NOTICE_SCHEME,
-                         size="1", variant="soft", class_name="unexplained"),
-                content="Live balances differ from what trades and transfers explain "
-                        "(e.g. an airdrop or a reward the read endpoints do not show).",
+                rx.badge(T("unexplained: {quantity}", quantity=row["unexplained"]),
+                         color_scheme=NOTICE_SCHEME, size="1", variant="soft",
+                         class_name="unexplained"),
+                content=T("Live balances differ from what trades and transfers explain "
+                          "(e.g. an airdrop or a reward the read endpoints do not show)."),
             ),
-            rx.link("Add an opening position", href=routes.asset_href(row["asset"])
+            rx.link(T("Add an opening position"), href=routes.asset_href(row["asset"])
                     + "?opening=1", size="1", class_name="add-opening"),
         ),
     )  # fmt: skip
@@ -129,11 +133,11 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                    class_name="cell-end phone-hidden"),
         light_cell(
             rx.cond(row["stable"] == "", rx.el.button(
-                "+", rx.el.span("Strategy", class_name="from-sm"),
+                "+", rx.el.span(T("Strategy"), class_name="from-sm"),
                 class_name="rt-reset rt-BaseButton rt-r-size-1 rt-variant-soft rt-Button "
                            "create-strategy",
                 on_click=StrategyDialogState.open_for(row["asset"]),
-                aria_label="Create strategy for " + row["asset"],
+                aria_label=T("Create strategy for {asset}", asset=row["asset"]),
             )),
             class_name="cell-end",
         ),
@@ -170,7 +174,7 @@ def _table() -> rx.Component:
 def _chart() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.text("Allocation", weight="bold"),
+            rx.text(T("Allocation"), weight="bold"),
             rx.cond(
                 PortfolioState.loaded,
                 rx.flex(
@@ -223,7 +227,7 @@ def _history() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.flex(
-                rx.text("Value over time", weight="bold"),
+                rx.text(T("Value over time"), weight="bold"),
                 range_selector(h.range_, h.set_range, "history"),
                 justify="between", align="center", width="100%", wrap="wrap", spacing="2",
             ),
@@ -234,7 +238,7 @@ def _history() -> rx.Component:
                     history_building(h.progress),
                     rx.cond(
                         h.loaded,
-                        rx.text("No history yet.", size="2", color_scheme="gray"),
+                        rx.text(T("No history yet."), size="2", color_scheme="gray"),
                         rx.skeleton(height="260px", width="100%"),
                     ),
                 ),
@@ -260,17 +264,17 @@ def _totals() -> rx.Component:
     t = PortfolioState.totals
     return rx.grid(
         stat(
-            "Total value",
+            T("Total value"),
             rx.cond(PortfolioState.loaded, t["value"], "…"),
             rx.text(PortfolioState.quote, size="1", color_scheme="gray"),
         ),
         stat(
-            "Unrealized P&L",
+            T("Unrealized P&L"),
             rx.cond(PortfolioState.loaded, t["pnl"], "…"),
-            rx.text("at the last prices", size="1", color_scheme="gray"),
+            rx.text(T("at the last prices"), size="1", color_scheme="gray"),
         ),
-        stat("Realized P&L", rx.cond(PortfolioState.loaded, t["realized"], "…")),
-        stat("Assets", PortfolioState.asset_count.to_string()),
+        stat(T("Realized P&L"), rx.cond(PortfolioState.loaded, t["realized"], "…")),
+        stat(T("Assets"), PortfolioState.asset_count.to_string()),
         columns="2",
         spacing="3",
         flex="1 1 320px",
@@ -281,10 +285,10 @@ def _no_accounts() -> rx.Component:
     return rx.card(
         empty_state(
             "plug",
-            "Connect your first exchange",
-            "Add a read-only API key from Binance or Coinbase: exstrat imports your balances, "
-            "trades and transfers and shows your positions, average prices and value here.",
-            rx.link(rx.button(rx.icon("plus", size=16), "Add an exchange", size="3"),
+            T("Connect your first exchange"),
+            T("Add a read-only API key from Binance or Coinbase: exstrat imports your balances, "
+              "trades and transfers and shows your positions, average prices and value here."),
+            rx.link(rx.button(rx.icon("plus", size=16), T("Add an exchange"), size="3"),
                     href=routes.EXCHANGES),
         ),
         width="100%",
@@ -295,9 +299,9 @@ def _no_positions() -> rx.Component:
     return rx.card(
         empty_state(
             "hourglass",
-            "No positions yet",
-            "Your exchange is connected; positions appear here once the first sync is done.",
-            rx.link(rx.button("See sync progress", variant="soft"), href=routes.EXCHANGES),
+            T("No positions yet"),
+            T("Your exchange is connected; positions appear here once the first sync is done."),
+            rx.link(rx.button(T("See sync progress"), variant="soft"), href=routes.EXCHANGES),
         ),
         width="100%",
     )
@@ -309,23 +313,24 @@ def portfolio() -> rx.Component:
     return rx.fragment(
         rx.box(on_unmount=PortfolioState.leave, display="none"),
         page_title(
-            "Portfolio",
+            T("Portfolio"),
             rx.segmented_control.root(
                 *[rx.segmented_control.item(q, value=q) for q in QUOTES],
                 value=PortfolioState.quote,
                 on_change=PortfolioState.set_quote,
                 size="1",
-                aria_label="Quote currency",
+                aria_label=T("Quote currency"),
             ),
             rx.icon_button(
                 rx.icon("refresh_cw", size=16),
                 variant="soft",
                 loading=PortfolioState.loading,
                 on_click=PortfolioState.load,
-                aria_label="Refresh",
+                aria_label=T("Refresh"),
             ),
             subtitle=rx.text(
-                "Last sync: ", rx.text.span(PortfolioState.last_sync, id="last-sync"),
+                phrase(N_("Last sync: {when}"),
+                       when=rx.text.span(PortfolioState.last_sync, id="last-sync")),
                 size="2", color_scheme="gray",
             ),
         ),

@@ -7,27 +7,29 @@ import reflex as rx
 
 from exstrat_app import routes
 from exstrat_app.pages.components import auth_card, auth_form, error_callout, password_field
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.site import public_page
 from exstrat_app.state.password_reset import PasswordResetState as S
 
 
 def reset() -> rx.Component:
     return auth_card(
-        "Choose a new password",
+        T("Choose a new password"),
         error_callout(S.error),
         auth_form(
-            password_field("New password (at least 10 characters)", S.password_error,
+            password_field(T("New password (at least 10 characters)"), S.password_error,
                            auto_complete="new-password", min_length=10),
-            password_field("New password again", S.confirm_error, name="confirm",
+            password_field(T("New password again"), S.confirm_error, name="confirm",
                            auto_complete="new-password"),
-            submit="Set the new password",
+            submit=T("Set the new password"),
             busy=S.busy,
             on_submit=S.submit_reset,
             reset_on_submit=True,
         ),
-        rx.text("Link expired? ", rx.link("Ask for a new one", href=routes.FORGOT), size="2"),
+        rx.text(T("Link expired?"), " ", rx.link(T("Ask for a new one"), href=routes.FORGOT),
+                size="2"),
         rx.text(
-            "Your other sessions are signed out; two-factor sign-in stays on.",
+            T("Your other sessions are signed out; two-factor sign-in stays on."),
             size="1",
             color_scheme="gray",
         ),

@@ -8,6 +8,7 @@ import reflex as rx
 
 from exstrat_app import routes
 from exstrat_app.pages.components import error_callout, field_error, page_title
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.site import protected_page
 from exstrat_app.pages.styles import DANGER_SCHEME, SUCCESS_SCHEME
 from exstrat_app.pages.views.api_tokens import api_tokens_card
@@ -25,18 +26,19 @@ def _code_input(input_id: str) -> rx.Component:
 
 def _off() -> rx.Component:
     return rx.vstack(
-        rx.text("Two-factor sign-in is off. Turn it on to ask for a code from an authenticator "
-                "app (Aegis, Google Authenticator, 1Password, …) after your password.",
+        rx.text(T("Two-factor sign-in is off. Turn it on to ask for a code from an "
+                  "authenticator app (Aegis, Google Authenticator, 1Password, …) after your "
+                  "password."),
                 size="2", color_scheme="gray"),
         rx.form(
             rx.vstack(
-                rx.text("Your password, to set it up (your other sessions are signed out):",
+                rx.text(T("Your password, to set it up (your other sessions are signed out):"),
                         size="2", color_scheme="gray"),
                 rx.input(name="password", type="password", required=True,
-                         auto_complete="current-password", placeholder="Your password",
+                         auto_complete="current-password", placeholder=T("Your password"),
                          width="20em", max_width="100%", id="totp-start-password"),
                 field_error(S.password_error),
-                rx.button(rx.icon("shield_plus", size=16), "Set up two-factor sign-in",
+                rx.button(rx.icon("shield_plus", size=16), T("Set up two-factor sign-in"),
                           type="submit", loading=S.busy, id="totp-start"),
                 spacing="2",
             ),
@@ -50,18 +52,18 @@ def _off() -> rx.Component:
 
 def _enrolment() -> rx.Component:
     return rx.vstack(
-        rx.text("1. Scan this code with your authenticator app, or type the key into it.",
+        rx.text(T("1. Scan this code with your authenticator app, or type the key into it."),
                 size="2"),
-        rx.image(src=S.qr_svg, alt="QR code of the two-factor key", width="200px",
+        rx.image(src=S.qr_svg, alt=T("QR code of the two-factor key"), width="200px",
                  height="200px", id="totp-qr"),
-        rx.hstack(rx.text("Key:", size="2", color_scheme="gray"),
+        rx.hstack(rx.text(T("Key:"), size="2", color_scheme="gray"),
                   rx.code(S.secret, id="totp-secret", size="2"), align="center", wrap="wrap"),
-        rx.text("2. Enter the 6-digit code the app shows.", size="2"),
+        rx.text(T("2. Enter the 6-digit code the app shows."), size="2"),
         rx.form(
             rx.hstack(
                 _code_input("totp-confirm-code"),
-                rx.button("Turn on", type="submit", loading=S.busy, id="totp-confirm"),
-                rx.button("Cancel", type="button", variant="soft", color_scheme="gray",
+                rx.button(T("Turn on"), type="submit", loading=S.busy, id="totp-confirm"),
+                rx.button(T("Cancel"), type="button", variant="soft", color_scheme="gray",
                           on_click=S.cancel),
                 align="center", wrap="wrap",
             ),
@@ -77,12 +79,12 @@ def _enrolment() -> rx.Component:
 def _recovery_codes() -> rx.Component:
     return rx.callout.root(
         rx.callout.text(
-            rx.text("Save these recovery codes now: each one signs you in once without the app. "
-                    "They are not shown again.", weight="medium"),
+            rx.text(T("Save these recovery codes now: each one signs you in once without the "
+                      "app. They are not shown again."), weight="medium"),
             rx.grid(rx.foreach(S.recovery_codes,
                                lambda code: rx.code(code, class_name="recovery-code")),
                     columns="2", spacing="2", margin_y="0.75em", id="recovery-codes"),
-            rx.button("I have saved them", on_click=S.codes_saved, size="2",
+            rx.button(T("I have saved them"), on_click=S.codes_saved, size="2",
                       id="recovery-saved"),
         ),
         color_scheme=SUCCESS_SCHEME,
@@ -92,16 +94,16 @@ def _recovery_codes() -> rx.Component:
 
 def _regenerate() -> rx.Component:
     return rx.vstack(
-        rx.heading("New recovery codes", size="3", margin_top="0.5em"),
-        rx.text("Lost them, or used most? Make ten new ones: every old code stops working.",
+        rx.heading(T("New recovery codes"), size="3", margin_top="0.5em"),
+        rx.text(T("Lost them, or used most? Make ten new ones: every old code stops working."),
                 size="2", color_scheme="gray"),
         rx.form(
             rx.vstack(
                 rx.input(name="password", type="password", required=True,
-                         auto_complete="current-password", placeholder="Your password",
+                         auto_complete="current-password", placeholder=T("Your password"),
                          width="20em", max_width="100%", id="recovery-new-password"),
                 _code_input("recovery-new-code"),
-                rx.button("Make new recovery codes", type="submit", variant="soft",
+                rx.button(T("Make new recovery codes"), type="submit", variant="soft",
                           loading=S.busy, id="recovery-new"),
                 spacing="2",
             ),
@@ -115,23 +117,25 @@ def _regenerate() -> rx.Component:
 
 def _on() -> rx.Component:
     return rx.vstack(
-        rx.hstack(rx.badge("On", color_scheme=SUCCESS_SCHEME, id="totp-on"),
-                  rx.text("since ", S.enabled_since, size="2", color_scheme="gray"),
+        rx.hstack(rx.badge(T("On"), color_scheme=SUCCESS_SCHEME, id="totp-on"),
+                  rx.text(T("since {day}", day=S.enabled_since), size="2", color_scheme="gray"),
                   align="center"),
-        rx.text(S.recovery_left, " unused recovery codes left.", size="2", id="recovery-left"),
+        rx.text(T("{count} unused recovery codes left.", count=S.recovery_left), size="2",
+                id="recovery-left"),
         rx.cond(S.recovery_codes.length() > 0, _recovery_codes()),
         _regenerate(),
-        rx.heading("Turn off", size="3", margin_top="0.5em"),
+        rx.heading(T("Turn off"), size="3", margin_top="0.5em"),
         rx.form(
             rx.vstack(
                 rx.input(name="password", type="password", required=True,
-                         auto_complete="current-password", placeholder="Your password",
+                         auto_complete="current-password", placeholder=T("Your password"),
                          width="20em", max_width="100%", id="totp-off-password"),
                 field_error(S.password_error),
                 _code_input("totp-off-code"),
                 field_error(S.code_error),
-                rx.button("Turn off two-factor sign-in", type="submit", color_scheme=DANGER_SCHEME,
-                          variant="soft", loading=S.busy, id="totp-disable"),
+                rx.button(T("Turn off two-factor sign-in"), type="submit",
+                          color_scheme=DANGER_SCHEME, variant="soft", loading=S.busy,
+                          id="totp-disable"),
                 spacing="2",
             ),
             on_submit=S.disable,
@@ -144,10 +148,10 @@ def _on() -> rx.Component:
 
 def security() -> rx.Component:
     return rx.fragment(
-        page_title("Security"),
+        page_title(T("Security")),
         rx.card(
             rx.vstack(
-                rx.heading("Two-factor sign-in", size="4"),
+                rx.heading(T("Two-factor sign-in"), size="4"),
                 error_callout(S.error),
                 rx.cond(S.notice != "", rx.callout(S.notice, icon="circle_check",
                                                    color_scheme=SUCCESS_SCHEME, width="100%",

@@ -13,6 +13,7 @@ from exstrat_app.pages.components import (
     error_callout,
     password_field,
 )
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.site import public_page
 from exstrat_app.pages.styles import SUCCESS_SCHEME
 from exstrat_app.state.auth_forms import AuthFormState
@@ -28,11 +29,11 @@ def _sent() -> rx.Component:
 def _form() -> rx.Component:
     return auth_form(
         email_field(AuthFormState.email_error),
-        password_field("Password (at least 10 characters)", AuthFormState.password_error,
+        password_field(T("Password (at least 10 characters)"), AuthFormState.password_error,
                        auto_complete="new-password", min_length=10),
-        password_field("Repeat the password", AuthFormState.confirm_error, name="confirm",
+        password_field(T("Repeat the password"), AuthFormState.confirm_error, name="confirm",
                        auto_complete="new-password"),
-        submit="Create account",
+        submit=T("Create account"),
         busy=AuthFormState.busy,
         on_submit=AuthFormState.submit_signup,
     )  # fmt: skip
@@ -40,10 +41,10 @@ def _form() -> rx.Component:
 
 def signup() -> rx.Component:
     return auth_card(
-        "Create your account",
+        T("Create your account"),
         error_callout(AuthFormState.error),
         rx.cond(AuthFormState.notice != "", _sent(), _form()),
-        rx.text("Already registered? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
+        rx.text(T("Already registered?"), " ", rx.link(T("Sign in"), href=routes.LOGIN), size="2"),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from exstrat_app import routes
+from exstrat_app.i18n import N_
 from exstrat_app.pages.components import (
     empty_state,
     error_callout,
@@ -15,6 +16,7 @@ from exstrat_app.pages.components import (
     stat,
     table_frame,
 )
+from exstrat_app.pages.components.phrases import label_of, phrase
 from exstrat_app.pages.components.tables import (
     LIGHT_TABLE_STYLE,
     light_cell,
@@ -23,6 +25,7 @@ from exstrat_app.pages.components.tables import (
     light_row,
     small_text,
 )
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.site import protected_page
 from exstrat_app.pages.styles import (
     FALLBACK_SCHEME,
@@ -38,10 +41,15 @@ from exstrat_app.state.execution import ExecutionState
 from exstrat_app.state.strategies import StrategiesState, StrategyDetailState
 from exstrat_app.state.strategy_dialog import StrategyDialogState
 
+# A strategy's status and a step's state: the state's keys (also the colour keys), in words.
+STATUS_WORDS = {"active": T("active"), "paused": T("paused"), "completed": T("completed")}
+STEP_STATE_WORDS = {"pending": T("pending"), "armed": T("armed"), "triggered": T("triggered"),
+                    "done": T("done")}  # fmt: skip
+
 
 def status_badge(status: rx.Var[str]) -> rx.Component:
     return rx.badge(
-        status,
+        label_of(status, STATUS_WORDS),
         color_scheme=scheme_of(status, STRATEGY_STATUS_SCHEMES),
         variant="soft",
         class_name="strategy-status",
@@ -56,7 +64,7 @@ def _scheme(value: rx.Var[str], schemes: dict[str, str]) -> rx.Var[str]:
 
 def _light_badge(status: rx.Var[str]) -> rx.Component:
     return rx.el.span(
-        status,
+        label_of(status, STATUS_WORDS),
         class_name="rt-reset rt-Badge rt-r-size-1 rt-variant-soft strategy-status",
         data_accent_color=_scheme(status, STRATEGY_STATUS_SCHEMES),
     )
@@ -96,7 +104,7 @@ def _list_row(row: rx.Var[dict[str, str]]) -> rx.Component:
             rx.el.div(
                 rx.el.span(row["next_target"], class_name="rt-Text num"),
                 small_text(row["next_pct"]),
-                small_text(row["distance"], " away", class_name="phone-only"),
+                small_text(T("{distance} away", distance=row["distance"]), class_name="phone-only"),
                 class_name="cell-stack",
             ),
             class_name="cell-end",
@@ -108,16 +116,22 @@ def _list_row(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def strategies_list() -> rx.Component:
-    headers = ("Asset", "Status", "Steps reached", "Next target", "Distance", "Price")
+    headers = (T("Asset"), T("Status"), T("Steps reached"), T("Next target"), T("Distance"),
+               T("Price"))  # fmt: skip
     return rx.fragment(
         page_title(
-            "Strategies",
-            rx.button(rx.icon("plus", size=16), "New strategy",
+            T("Strategies"),
+            rx.button(rx.icon("plus", size=16), T("New strategy"),
                       on_click=StrategyDialogState.open_blank, id="new-strategy"),
             subtitle=rx.text(
-                rx.text.span(StrategiesState.rows.length().to_string(), id="strategies-shown"),
-                " of ", rx.text.span(StrategiesState.total.to_string(), id="strategies-total"),
-                " strategies", size="2", color_scheme="gray",
+                phrase(
+                    N_("{shown} of {total} strategies"),
+                    shown=rx.text.span(StrategiesState.rows.length().to_string(),
+                                       id="strategies-shown"),
+                    total=rx.text.span(StrategiesState.total.to_string(),
+                                       id="strategies-total"),
+                ),
+                size="2", color_scheme="gray",
             ),
         ),
         error_callout(StrategiesState.error),
@@ -126,10 +140,10 @@ def strategies_list() -> rx.Component:
             rx.card(
                 empty_state(
                     "list_checks",
-                    "No strategy yet",
-                    "A strategy sells part of a position at each price target (a take-profit "
-                    "ladder). Create one from a row of your portfolio, or here.",
-                    rx.link(rx.button("Go to the portfolio", variant="soft"),
+                    T("No strategy yet"),
+                    T("A strategy sells part of a position at each price target (a take-profit "
+                      "ladder). Create one from a row of your portfolio, or here."),
+                    rx.link(rx.button(T("Go to the portfolio"), variant="soft"),
                             href=routes.PORTFOLIO),
                 ),
                 width="100%",
@@ -156,7 +170,8 @@ def strategies_list() -> rx.Component:
                     StrategiesState.pages > 1,
                     pager(StrategiesState.page, StrategiesState.pages,
                           StrategiesState.to_page(StrategiesState.page - 1),
-                          StrategiesState.to_page(StrategiesState.page + 1), "strategies"),
+                          StrategiesState.to_page(StrategiesState.page + 1), "strategies",
+                          T("strategies")),
                 ),
                 width="100%",
             ),
@@ -195,7 +210,8 @@ def _step_row(step: rx.Var[dict[str, str]]) -> rx.Component:
         num(step["proceeds"], phone=False),
         rx.table.cell(
             rx.vstack(
-                rx.badge(step["state"], color_scheme=scheme_of(step["state"], STEP_STATE_SCHEMES),
+                rx.badge(label_of(step["state"], STEP_STATE_WORDS),
+                         color_scheme=scheme_of(step["state"], STEP_STATE_SCHEMES),
                          class_name="step-state"),
                 rx.cond(step["triggered_at"] != "",
                         rx.text(step["triggered_at"], " @ ", step["triggered_price"], size="1",
@@ -206,8 +222,8 @@ def _step_row(step: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 step["state"] == "triggered",
-                rx.button("Mark sold", size="1", variant="soft", on_click=D.mark_done(step["id"]),
-                          class_name="mark-done"),
+                rx.button(T("Mark sold"), size="1", variant="soft",
+                          on_click=D.mark_done(step["id"]), class_name="mark-done"),
             ),
             text_align="end",
         ),
@@ -225,33 +241,33 @@ def _execution_row(row: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-EXECUTION_HEADERS = (("When", "start", None), ("Type", "start", PHONE_HIDDEN_CELL),
-                     ("Quantity", "end", None), ("Price", "end", None),
-                     ("Status", "start", PHONE_HIDDEN_CELL))  # fmt: skip
+EXECUTION_HEADERS = ((T("When"), "start", None), (T("Type"), "start", PHONE_HIDDEN_CELL),
+                     (T("Quantity"), "end", None), (T("Price"), "end", None),
+                     (T("Status"), "start", PHONE_HIDDEN_CELL))  # fmt: skip
 
 
 def _actions() -> rx.Component:
     status = D.summary["status"]
     return rx.hstack(
         rx.cond(status == "active",
-                rx.button(rx.icon("pause", size=14), "Pause", variant="soft",
+                rx.button(rx.icon("pause", size=14), T("Pause"), variant="soft",
                           on_click=D.act("pause"), id="pause")),
         rx.cond(status == "paused",
-                rx.button(rx.icon("play", size=14), "Resume", variant="soft",
+                rx.button(rx.icon("play", size=14), T("Resume"), variant="soft",
                           on_click=D.act("resume"), id="resume")),
         rx.cond(status != "completed",
                 rx.alert_dialog.root(
                     rx.alert_dialog.trigger(
-                        rx.button(rx.icon("check", size=14), "Complete", variant="soft",
+                        rx.button(rx.icon("check", size=14), T("Complete"), variant="soft",
                                   color_scheme="gray", id="complete")),
                     rx.alert_dialog.content(
-                        rx.alert_dialog.title("Complete this strategy?"),
+                        rx.alert_dialog.title(T("Complete this strategy?")),
                         rx.alert_dialog.description(
-                            "No more alerts will be sent for it. This cannot be undone."),
+                            T("No more alerts will be sent for it. This cannot be undone.")),
                         rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Keep it", variant="soft",
+                            rx.alert_dialog.cancel(rx.button(T("Keep it"), variant="soft",
                                                              color_scheme="gray")),
-                            rx.alert_dialog.action(rx.button("Complete",
+                            rx.alert_dialog.action(rx.button(T("Complete"),
                                                              on_click=D.act("complete"))),
                             justify="end", margin_top="1em",
                         ),
@@ -264,9 +280,9 @@ def _actions() -> rx.Component:
 
 def _detail_body() -> rx.Component:
     s = D.summary
-    step_headers = (("#", "start", PHONE_HIDDEN_CELL), ("Target", "start", None),
-                    ("Sell", "end", PHONE_HIDDEN_CELL), ("Quantity", "end", None),
-                    ("Proceeds", "end", PHONE_HIDDEN_CELL), ("State", "start", None),
+    step_headers = (("#", "start", PHONE_HIDDEN_CELL), (T("Target"), "start", None),
+                    (T("Sell"), "end", PHONE_HIDDEN_CELL), (T("Quantity"), "end", None),
+                    (T("Proceeds"), "end", PHONE_HIDDEN_CELL), (T("State"), "start", None),
                     ("", "start", None))  # fmt: skip
     return rx.vstack(
         page_title(
@@ -274,25 +290,27 @@ def _detail_body() -> rx.Component:
             status_badge(s["status"]),
             _actions(),
             subtitle=rx.text(
-                "Reference ", s["reference"], " ", s["quote"], " (", s["reference_type"],
-                ") · created ", s["created"], size="2", color_scheme="gray",
+                T("Reference {price} {quote} ({kind}) · created {day}", price=s["reference"],
+                  quote=s["quote"], kind=s["reference_type"], day=s["created"]),
+                size="2", color_scheme="gray",
             ),
         ),
         rx.flex(
-            stat("Base quantity", s["base_qty"]),
-            stat("Steps reached", s["progress"]),
-            stat("Next target", s["next_target"], rx.text("distance ", s["distance"], size="1",
-                                                           color_scheme="gray")),
-            stat("Price now", s["price"]),
-            stat("Left after all steps", s["remaining"]),
-            stat("Proceeds if all sell", s["proceeds"]),
+            stat(T("Base quantity"), s["base_qty"]),
+            stat(T("Steps reached"), s["progress"]),
+            stat(T("Next target"), s["next_target"],
+                 rx.text(T("distance {distance}", distance=s["distance"]), size="1",
+                         color_scheme="gray")),
+            stat(T("Price now"), s["price"]),
+            stat(T("Left after all steps"), s["remaining"]),
+            stat(T("Proceeds if all sell"), s["proceeds"]),
             spacing="3", wrap="wrap", width="100%",
         ),
         rx.cond(s["stop"] != "",
-                rx.text("Stop-loss ", s["stop"], size="2", color_scheme="gray",
+                rx.text(T("Stop-loss {stop}", stop=s["stop"]), size="2", color_scheme="gray",
                         id="strategy-stop")),
         rx.card(
-            rx.heading("Steps", size="4", margin_bottom="0.5em"),
+            rx.heading(T("Steps"), size="4", margin_bottom="0.5em"),
             table_frame(rx.table.root(
                 rx.table.header(rx.table.row(*[
                     rx.table.column_header_cell(h, text_align=align, display=shown)
@@ -305,10 +323,10 @@ def _detail_body() -> rx.Component:
         ),
         execution_card(),
         rx.card(
-            rx.heading("Executions", size="4", margin_bottom="0.5em"),
+            rx.heading(T("Executions"), size="4", margin_bottom="0.5em"),
             rx.cond(
                 D.executions.length() == 0,
-                rx.text("No step has been reached yet.", color_scheme="gray", size="2"),
+                rx.text(T("No step has been reached yet."), color_scheme="gray", size="2"),
                 table_frame(rx.table.root(
                     rx.table.header(rx.table.row(*[
                         rx.table.column_header_cell(h, text_align=align, display=shown)
@@ -320,7 +338,7 @@ def _detail_body() -> rx.Component:
             ),
             width="100%",
         ),
-        rx.link("← All strategies", href=routes.STRATEGIES, size="2"),
+        rx.link(T("← All strategies"), href=routes.STRATEGIES, size="2"),
         spacing="4",
         width="100%",
     )  # fmt: skip
@@ -334,8 +352,10 @@ def strategy_detail() -> rx.Component:
             D.loading,
             rx.vstack(rx.skeleton(height="40px", width="60%"), rx.skeleton(height="120px",
                       width="100%"), rx.skeleton(height="240px", width="100%"), width="100%"),
-            rx.card(not_found("Strategy", routes.STRATEGIES, "All strategies"), width="100%",
-                    id="not-found"),
+            rx.card(not_found(T("Strategy not found"),
+                              T("This strategy does not exist, or it is not yours."),
+                              routes.STRATEGIES, T("All strategies")),
+                    width="100%", id="not-found"),
         ),
     )  # fmt: skip
 

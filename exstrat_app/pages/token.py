@@ -19,6 +19,8 @@ from exstrat_app.pages.components.charts import (
     position_history_chart,
     range_selector,
 )
+from exstrat_app.pages.components.phrases import Text
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.site import protected_page
 from exstrat_app.pages.styles import (
     AVERAGE_LABEL,
@@ -32,17 +34,20 @@ from exstrat_app.pages.styles import (
 from exstrat_app.pages.views.export_buttons import token_exports
 from exstrat_app.pages.views.opening_dialog import opening_dialog
 from exstrat_app.state.history import PositionHistoryState
-from exstrat_app.state.token import TokenState as T
+from exstrat_app.state.token import TokenState as TS
 
-POSITION_CAPTION = (("quantity", "quantity"), ("value", "value"), ("avg", "average price"))
+POSITION_CAPTION = (("quantity", T("quantity")), ("value", T("value")),
+                    ("avg", T("average price")))  # fmt: skip
 
-TRADE_COLUMNS = (("When", "when"), ("Pair", "symbol"), ("Side", "side"), ("Amount", "amount"),
-                 ("Price", "price"), ("Cost", "cost"), ("Fee", "fee"))  # fmt: skip
-TRANSFER_COLUMNS = (("When", "when"), ("Type", "type"), ("Amount", "amount"), ("Fee", "fee"),
-                    ("Status", "status"))  # fmt: skip
+# (header, the row's key): the key names the cell, the header is only shown.
+TRADE_COLUMNS = ((T("When"), "when"), (T("Pair"), "symbol"), (T("Side"), "side"),
+                 (T("Amount"), "amount"), (T("Price"), "price"), (T("Cost"), "cost"),
+                 (T("Fee"), "fee"))  # fmt: skip
+TRANSFER_COLUMNS = ((T("When"), "when"), (T("Type"), "type"), (T("Amount"), "amount"),
+                    (T("Fee"), "fee"), (T("Status"), "status"))  # fmt: skip
 NUMERIC = {"amount", "price", "cost", "fee"}
-MOVEMENT_COLUMNS = (("When", "when"), ("Kind", "label"), ("Amount", "amount"),
-                    ("Detail", "detail"), ("Account", "account"))  # fmt: skip
+MOVEMENT_COLUMNS = ((T("When"), "when"), (T("Kind"), "label"), (T("Amount"), "amount"),
+                    (T("Detail"), "detail"), (T("Account"), "account"))  # fmt: skip
 PHONE_COLUMNS = {"when", "side", "type", "amount", "label"}  # the rest from 480 px up
 
 
@@ -59,10 +64,10 @@ def _movements() -> rx.Component:
         )  # fmt: skip
 
     return rx.card(
-        rx.heading("Movements", size="4", margin_bottom="0.5em"),
+        rx.heading(T("Movements"), size="4", margin_bottom="0.5em"),
         rx.cond(
-            T.movements.length() == 0,
-            rx.text("No movements for this asset.", color_scheme="gray", size="2"),
+            TS.movements.length() == 0,
+            rx.text(T("No movements for this asset."), color_scheme="gray", size="2"),
             table_frame(
                 rx.table.root(
                     rx.table.header(rx.table.row(*[
@@ -71,7 +76,7 @@ def _movements() -> rx.Component:
                             display=None if key in PHONE_COLUMNS else PHONE_HIDDEN_CELL)
                         for label, key in MOVEMENT_COLUMNS
                     ])),
-                    rx.table.body(rx.foreach(T.movements, row)),
+                    rx.table.body(rx.foreach(TS.movements, row)),
                     width="100%", size="1",
                 )
             ),
@@ -83,15 +88,17 @@ def _movements() -> rx.Component:
 
 def _holdings() -> rx.Component:
     return rx.card(
-        rx.heading("Where the coins sit", size="4", margin_bottom="0.5em"),
+        rx.heading(T("Where the coins sit"), size="4", margin_bottom="0.5em"),
         rx.cond(
-            T.holdings.length() == 0,
-            rx.text("No balance of this asset on your accounts.", color_scheme="gray", size="2"),
+            TS.holdings.length() == 0,
+            rx.text(T("No balance of this asset on your accounts."), color_scheme="gray",
+                    size="2"),
             rx.table.root(
                 rx.table.header(rx.table.row(
-                    rx.table.column_header_cell("Account"), rx.table.column_header_cell("Wallet"),
-                    rx.table.column_header_cell("Quantity", text_align="end"))),
-                rx.table.body(rx.foreach(T.holdings, lambda h: rx.table.row(
+                    rx.table.column_header_cell(T("Account")),
+                    rx.table.column_header_cell(T("Wallet")),
+                    rx.table.column_header_cell(T("Quantity"), text_align="end"))),
+                rx.table.body(rx.foreach(TS.holdings, lambda h: rx.table.row(
                     rx.table.cell(h["account"]), rx.table.cell(h["wallet"]),
                     rx.table.cell(h["quantity"], text_align="end", class_name="num")))),
                 width="100%", size="1",
@@ -104,11 +111,11 @@ def _holdings() -> rx.Component:
 
 def _unvalued() -> rx.Component:
     return rx.cond(
-        T.unvalued.length() > 0,
+        TS.unvalued.length() > 0,
         rx.callout(
             rx.vstack(
-                rx.foreach(T.unvalued, lambda text: rx.text(text, size="2")),
-                rx.text("They count at 0 in the cost and P&L; every other figure is exact.",
+                rx.foreach(TS.unvalued, lambda text: rx.text(text, size="2")),
+                rx.text(T("They count at 0 in the cost and P&L; every other figure is exact."),
                         size="1", color_scheme="gray"),
                 spacing="1",
             ),
@@ -118,8 +125,9 @@ def _unvalued() -> rx.Component:
 
 
 def _history_table(
-    title: str,
-    columns: tuple[tuple[str, str], ...],
+    title: Text,
+    empty: Text,
+    columns: tuple[tuple[Text, str], ...],
     rows: rx.Var,
     pager_: rx.Component,
     kind: str,
@@ -140,7 +148,7 @@ def _history_table(
         rx.heading(title, size="4", margin_bottom="0.5em"),
         rx.cond(
             rows.length() == 0,
-            rx.text(f"No {title.lower()} for this asset.", color_scheme="gray", size="2"),
+            rx.text(empty, color_scheme="gray", size="2"),
             rx.vstack(
                 table_frame(
                     rx.table.root(
@@ -165,10 +173,10 @@ def _history_table(
 
 def _chart() -> rx.Component:
     return rx.card(
-        rx.heading("Price (USDT, daily close)", size="4", margin_bottom="0.5em"),
+        rx.heading(T("Price (USDT, daily close)"), size="4", margin_bottom="0.5em"),
         rx.cond(
-            T.chart.length() == 0,
-            rx.text("No price history available.", color_scheme="gray", size="2"),
+            TS.chart.length() == 0,
+            rx.text(T("No price history available."), color_scheme="gray", size="2"),
             rx.recharts.line_chart(
                 rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
                 rx.recharts.x_axis(data_key="day", min_tick_gap=24, tick_size=4),
@@ -177,16 +185,16 @@ def _chart() -> rx.Component:
                 rx.recharts.line(data_key="close", stroke=PRICE_LINE, dot=False,
                                  stroke_width=2, is_animation_active=False, type_="monotone"),
                 rx.cond(
-                    T.avg_line != "",
+                    TS.avg_line != "",
                     rx.recharts.reference_line(
-                        rx.recharts.label(value="average", position="insideBottomLeft",
+                        rx.recharts.label(value=T("average"), position="insideBottomLeft",
                                           fill=AVERAGE_LABEL, font_size=11),
-                        y=T.avg_line, stroke=AVERAGE_LINE, stroke_dasharray="4 4",
+                        y=TS.avg_line, stroke=AVERAGE_LINE, stroke_dasharray="4 4",
                         if_overflow="extendDomain",
                     ),
                 ),
                 rx.foreach(
-                    T.targets,
+                    TS.targets,
                     lambda t: rx.recharts.reference_line(
                         rx.recharts.label(value=t["label"], position="insideTopLeft",
                                           fill=TARGET_LABEL, font_size=11),
@@ -194,7 +202,7 @@ def _chart() -> rx.Component:
                         if_overflow="extendDomain",
                     ),
                 ),
-                data=T.chart,
+                data=TS.chart,
                 width="100%",
                 height=280,
                 margin={"top": 10, "right": 10, "left": 0, "bottom": 0},
@@ -210,14 +218,14 @@ def _position_chart() -> rx.Component:
     h = PositionHistoryState
     return rx.card(
         rx.flex(
-            rx.heading("Position over time", size="4"),
+            rx.heading(T("Position over time"), size="4"),
             range_selector(h.range_, h.set_range, "position"),
             justify="between", align="center", width="100%", wrap="wrap", spacing="2",
             margin_bottom="0.5em",
         ),
         rx.cond(
             h.points.length() == 0,
-            rx.text("No position history yet.", color_scheme="gray", size="2"),
+            rx.text(T("No position history yet."), color_scheme="gray", size="2"),
             rx.vstack(
                 position_history_chart(h.points),
                 last_point_caption(h.last, POSITION_CAPTION, "position"),
@@ -230,27 +238,27 @@ def _position_chart() -> rx.Component:
 
 
 def _body() -> rx.Component:
-    s = T.summary
+    s = TS.summary
     return rx.vstack(
-        page_title(s["asset"], rx.link(rx.button("← Portfolio", variant="soft", size="1"),
+        page_title(s["asset"], rx.link(rx.button(T("← Portfolio"), variant="soft", size="1"),
                                        href=routes.PORTFOLIO)),
         rx.flex(
-            stat("Quantity", s["quantity"],
+            stat(T("Quantity"), s["quantity"],
                  rx.cond(s["unexplained"] != "",
                          rx.vstack(
-                             rx.badge("unexplained: " + s["unexplained"],
+                             rx.badge(T("unexplained: {quantity}", quantity=s["unexplained"]),
                                       color_scheme=NOTICE_SCHEME, size="1",
                                       class_name="unexplained"),
-                             rx.button("Add an opening position", size="1", variant="soft",
-                                       on_click=T.open_opening, id="add-opening"),
+                             rx.button(T("Add an opening position"), size="1", variant="soft",
+                                       on_click=TS.open_opening, id="add-opening"),
                              spacing="1"))),
-            stat("Average buy price", s["avg_price"]),
-            stat("Price", s["price"]),
-            stat("Value", s["value"]),
-            stat("Unrealized P&L", s["unrealized"],
+            stat(T("Average buy price"), s["avg_price"]),
+            stat(T("Price"), s["price"]),
+            stat(T("Value"), s["value"]),
+            stat(T("Unrealized P&L"), s["unrealized"],
                  pnl_text(s["pnl_pct"], s["unrealized_sign"], size="1")),
-            stat("Realized P&L", s["realized"]),
-            rx.box(stat("Income", s["income"]), id="income-stat", display="contents"),
+            stat(T("Realized P&L"), s["realized"]),
+            rx.box(stat(T("Income"), s["income"]), id="income-stat", display="contents"),
             spacing="3", wrap="wrap", width="100%",
         ),
         _unvalued(),
@@ -263,14 +271,17 @@ def _body() -> rx.Component:
         ),
         _holdings(),
         _movements(),
-        _history_table("Trades", TRADE_COLUMNS, T.trades,
-                       pager(T.trades_page, T.trades_pages, T.trades_to(T.trades_page - 1),
-                             T.trades_to(T.trades_page + 1), "trades"), "trade"),
+        _history_table(T("Trades"), T("No trades for this asset."), TRADE_COLUMNS, TS.trades,
+                       pager(TS.trades_page, TS.trades_pages, TS.trades_to(TS.trades_page - 1),
+                             TS.trades_to(TS.trades_page + 1), "trades", T("trades")),
+                       "trade"),
         token_exports(s["asset"]),
-        _history_table("Transfers", TRANSFER_COLUMNS, T.transfers,
-                       pager(T.transfers_page, T.transfers_pages,
-                             T.transfers_to(T.transfers_page - 1),
-                             T.transfers_to(T.transfers_page + 1), "transfers"), "transfer"),
+        _history_table(T("Transfers"), T("No transfers for this asset."), TRANSFER_COLUMNS,
+                       TS.transfers,
+                       pager(TS.transfers_page, TS.transfers_pages,
+                             TS.transfers_to(TS.transfers_page - 1),
+                             TS.transfers_to(TS.transfers_page + 1), "transfers",
+                             T("transfers")), "transfer"),
         spacing="4",
         width="100%",
     )  # fmt: skip
@@ -278,21 +289,23 @@ def _body() -> rx.Component:
 
 def token() -> rx.Component:
     return rx.fragment(
-        error_callout(T.error),
+        error_callout(TS.error),
         opening_dialog(),
         rx.cond(
-            T.found,
+            TS.found,
             _body(),
             rx.cond(
-                T.loading,
+                TS.loading,
                 rx.vstack(rx.skeleton(height="40px", width="40%"),
                           rx.skeleton(height="100px", width="100%"),
                           rx.skeleton(height="280px", width="100%"), width="100%"),
-                rx.card(not_found("Asset", routes.PORTFOLIO, "Back to the portfolio"), width="100%",
-                        id="not-found"),
+                rx.card(not_found(T("Asset not found"),
+                                  T("This asset does not exist, or it is not yours."),
+                                  routes.PORTFOLIO, T("Back to the portfolio")),
+                        width="100%", id="not-found"),
             ),
         ),
     )  # fmt: skip
 
 
-PAGE = protected_page(routes.ASSET_DETAIL, "Token", token, on_load=[T.open_page])
+PAGE = protected_page(routes.ASSET_DETAIL, "Token", token, on_load=[TS.open_page])

@@ -2,7 +2,9 @@
 mini-ticker streams for every watched asset of every user; each price change is evaluated at
 once (take-profits by the high, stop-losses by the low since the last evaluation).
 
-- Watched set: `watched_assets` is read every WATCH_POLL_SECONDS; new assets are subscribed
+- Watched set: `watched_assets` (watch keys: `ETH` on ETHUSDT, `ETH/EUR` on ETHEUR, or on
+  ETHUSDT and EURUSDT where no ETHEUR is listed: `stream_routes`) is read every
+  WATCH_POLL_SECONDS; new assets are subscribed
   (and caught up through REST: the klines since their last evaluated moment, so nothing
   between the REST path's last look and the first tick is lost), gone ones unsubscribed.
   Beyond 1000 assets the connection takes `!miniTicker@arr` (every market) instead.
@@ -44,8 +46,14 @@ from exstrat_app.infra.exchanges.stream import (
     Tick,
     stream_name,
 )
-from exstrat_app.services.portfolio.prices import PriceProvider, symbol_for
-from exstrat_app.services.strategies.inputs import QUOTE
+from exstrat_app.services.portfolio.prices import PriceProvider
+from exstrat_app.services.strategies.stream_routes import (
+    Route,
+    TickRouter,
+    markets_of,
+    routes_for,
+    seed_ticks,
+)
 from exstrat_app.services.strategies.touches import (
     STREAM_ASSETS_KEY,
     STREAM_HEARTBEAT_KEY,
@@ -74,10 +82,13 @@ class Windows:
         self.changed = threading.Event()
 
     def add(self, asset: str, tick: Tick) -> None:
-        seen = PriceTouch.at_price(asset, tick.price, tick.at)
+        self.add_seen(PriceTouch.at_price(asset, tick.price, tick.at))
+
+    def add_seen(self, seen: PriceTouch) -> None:
+        """One observation of a watch key (a market's tick, or a converted EUR price)."""
         with self._lock:
-            old = self._touches.get(asset)
-            self._touches[asset] = seen if old is None else old.merged(seen)
+            old = self._touches.get(seen.asset)
+            self._touches[seen.asset] = seen if old is None else old.merged(seen)
         self.changed.set()
 
     def take(self) -> dict[str, PriceTouch]:
@@ -115,7 +126,10 @@ class PriceStream:
         self.backoff = backoff  # tenacity wait: attempt number -> seconds
         self.windows = Windows()
         self.connected = False
-        self.subscribed: set[str] = set()  # assets
+        self.subscribed: set[str] = set()  # watch keys (`ETH`, `ETH/EUR`)
+        self.routes: dict[str, Route] = {}  # each subscribed key's market
+        self.markets: set[str] = set()  # the market ids subscribed (`ETHUSDT`, `EURUSDT`)
+        self.seed: list[Tick] = []  # converted keys' last prices when subscribed
         self._catch_up: set[str] = set()
         self._catch_lock = threading.Lock()
         self._stop = threading.Event()
@@ -168,6 +182,7 @@ class PriceStream:
         log.info("price stream connected to %s", self.ws_url)
         try:
             self.subscribed, self.connected = set(), True
+            self.routes, self.markets, self.seed = {}, set(), []
             await self._resubscribe(stream)
             reader = asyncio.create_task(self._read(stream))
             while not self._stop.is_set() and not reader.done():
@@ -182,18 +197,18 @@ class PriceStream:
 
     async def _read(self, stream: MiniTickerStream) -> None:
         mapped = self.subscribed
-        by_market = {symbol_for(a, QUOTE): a for a in mapped}
+        router = TickRouter(self.routes.values(), self.seed)
         async for ticks in stream.ticks():
             if mapped is not self.subscribed:  # `_resubscribe` puts a new set in place
                 mapped = self.subscribed
-                by_market = {symbol_for(a, QUOTE): a for a in mapped}
+                router = TickRouter(self.routes.values(), self.seed)
             for tick in ticks:
-                asset = by_market.get(tick.market_id)
-                if asset is not None:
-                    self.windows.add(asset, tick)
+                for seen in router.observations(tick):
+                    self.windows.add_seen(seen)
 
     async def _resubscribe(self, stream: MiniTickerStream) -> None:
-        """Follow the watched set: subscribe the new assets, unsubscribe the gone ones."""
+        """Follow the watched set: subscribe the markets of the new keys (a EUR key's ASSET/EUR,
+        or ASSET/USDT and EUR/USDT), unsubscribe those no key reads any more."""
         try:
             watched = set(await asyncio.to_thread(self._watched))
         except SQLAlchemyError:
@@ -202,21 +217,25 @@ class PriceStream:
         added, gone = watched - self.subscribed, self.subscribed - watched
         if not added and not gone:
             return
-        was_all = len(self.subscribed) > MAX_STREAMS - 24
-        all_now = len(watched) > MAX_STREAMS - 24  # room for the requests in flight
+        routes = await asyncio.to_thread(routes_for, self.provider, watched)
+        seed = await asyncio.to_thread(seed_ticks, self.provider, routes.values())
+        markets = markets_of(routes.values())
+        was_all = len(self.markets) > MAX_STREAMS - 24
+        all_now = len(markets) > MAX_STREAMS - 24  # room for the requests in flight
         if all_now and not was_all:
-            await stream.unsubscribe(stream_name(symbol_for(a, QUOTE)) for a in self.subscribed)
+            await stream.unsubscribe(stream_name(m) for m in self.markets)
             await stream.subscribe([ALL_MINI_TICKERS])
         elif was_all and not all_now:
             await stream.unsubscribe([ALL_MINI_TICKERS])
-            await stream.subscribe(stream_name(symbol_for(a, QUOTE)) for a in watched)
+            await stream.subscribe(stream_name(m) for m in markets)
         elif not all_now:
-            if gone:
-                await stream.unsubscribe(stream_name(symbol_for(a, QUOTE)) for a in gone)
-            if added:
-                await stream.subscribe(stream_name(symbol_for(a, QUOTE)) for a in added)
+            if gone_markets := self.markets - markets:
+                await stream.unsubscribe(stream_name(m) for m in sorted(gone_markets))
+            if new_markets := markets - self.markets:
+                await stream.subscribe(stream_name(m) for m in sorted(new_markets))
         with self._catch_lock:  # before `subscribed`: no heartbeat marks them evaluated first
             self._catch_up |= added
+        self.routes, self.markets, self.seed = routes, markets, seed
         self.subscribed = watched
         self.windows.changed.set()
         log.info("price stream: %d asset(s) (+%d, -%d)", len(watched), len(added), len(gone))

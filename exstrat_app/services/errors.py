@@ -2,6 +2,9 @@
 
 The /api maps them to `{"error": {"code", "message", "fields"}}` with `status`;
 Reflex states show `message` (and `fields` next to the inputs).
+
+`message` and the `fields` values are `Msg`s (`N_("...")`, docs/translations.md): English as
+`str`, rendered by each entry point in its reader's language (`i18n.render`).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import N_, render
 from exstrat_app.services import auth
 from exstrat_app.services.auth import account_mail, email_change, password_change
 from exstrat_app.services.auth.sessions import session_jti
@@ -30,16 +31,20 @@ from exstrat_app.state.base import (
     request_session_token,
     user_data,
 )
+from exstrat_app.state.field_errors import error_text, field_texts
 
 EMAIL_MAX_CHARS = 1000
 PASSWORD_MAX_CHARS = 4096
-PASSWORDS_DIFFER = "The two new passwords differ."
-PASSWORD_CHANGED = "Password changed. Every other browser signed in to this account was signed out."  # noqa: S105
+PASSWORDS_DIFFER = N_("The two new passwords differ.")
+PASSWORD_CHANGED = N_(
+    "Password changed. Every other browser signed in to this account was signed out."
+)
 LINK_PARAM = "email_change"  # set by the link's redirect (api/credentials.py)
 LINK_NOTICES = {
-    "changed": "Done: this is your sign-in email now.",
-    "taken": "That address became another account's before the link was opened: nothing "
-    "was changed.",
+    "changed": N_("Done: this is your sign-in email now."),
+    "taken": N_(
+        "That address became another account's before the link was opened: nothing was changed."
+    ),
 }
 
 
@@ -60,11 +65,12 @@ def _ask_email_change(user_id: str, new_email: str, password: str) -> str:
 
 def _change_password(user_id: str, current: str, new: str, keep_jti: str) -> None:
     with bootstrap.unit_of_work() as session:
-        email = password_change.change_password(
+        user = password_change.change_password(
             session, user_id, current=current, new=new, keep_jti=keep_jti,
             throttle=bootstrap.password_throttle(),
-        ).email  # fmt: skip
-    account_mail.send_password_changed(bootstrap.settings(), email, kept_one=True)
+        )  # fmt: skip
+        email, locale = user.email, user.locale
+    account_mail.send_password_changed(bootstrap.settings(), email, kept_one=True, locale=locale)
     push.announce_signed_out(bootstrap.redis(), user_id=user_id)
 
 
@@ -107,12 +113,12 @@ class AccountCredentialsState(rx.State):
         self.email, self.email_error, self.email_notice = email, "", ""
         outcome = self.router.url.query_parameters.get(LINK_PARAM, "")
         if outcome == "invalid":
-            self.email_error = email_change.LINK_INVALID
+            self.email_error = render(email_change.LINK_INVALID)
         elif outcome in LINK_NOTICES:
-            self.email_notice = LINK_NOTICES[outcome]
+            self.email_notice = render(LINK_NOTICES[outcome])
 
     def _load_failed(self, exc: ServiceError) -> None:
-        self.email_error = exc.message
+        self.email_error = error_text(exc)
 
     @rx.event
     async def load(self) -> Any:
@@ -133,11 +139,11 @@ class AccountCredentialsState(rx.State):
         try:
             notice = await asyncio.to_thread(_ask_email_change, user_id, new_email, password)
         except ServiceError as exc:
-            self.email_error, self.email_fields = exc.message, dict(exc.fields)
+            self.email_error, self.email_fields = error_text(exc), field_texts(exc.fields)
             return
         finally:
             self.busy = ""
-        self.email_notice = notice
+        self.email_notice = render(notice)
 
     @rx.event
     async def submit_password(self, form: dict[str, Any]) -> AsyncIterator[Any]:
@@ -151,7 +157,7 @@ class AccountCredentialsState(rx.State):
             return
         self.password_error, self.password_notice, self.password_fields = "", "", {}
         if new != again:
-            self.password_fields = {"confirm": PASSWORDS_DIFFER}
+            self.password_fields = {"confirm": render(PASSWORDS_DIFFER)}
             return
         keep = session_jti(bootstrap.settings(), request_session_token(self))
         self.busy = "password"
@@ -159,8 +165,9 @@ class AccountCredentialsState(rx.State):
         try:
             await asyncio.to_thread(_change_password, user_id, current, new, keep)
         except ServiceError as exc:
-            self.password_error, self.password_fields = exc.message, dict(exc.fields)
+            self.password_error = error_text(exc)
+            self.password_fields = field_texts(exc.fields)
             return
         finally:
             self.busy = ""
-        self.password_notice = PASSWORD_CHANGED
+        self.password_notice = render(PASSWORD_CHANGED)

@@ -19,6 +19,7 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap, routes
+from exstrat_app.i18n import N_, render
 from exstrat_app.services.account import archive, erasure
 from exstrat_app.services.auth import totp
 from exstrat_app.services.errors import ServiceError
@@ -29,14 +30,15 @@ from exstrat_app.state.base import (
     load_for_user,
     user_data,
 )
+from exstrat_app.state.field_errors import FieldErrors, error_text, field_texts
 from exstrat_app.state.guard import forget_connection_session
 
 EXPORT_URL = "/api/me/export"
 CONFIRM_WORD = "DELETE"
-TYPE_DELETE = f"Type {CONFIRM_WORD} (in capitals) to confirm."
+TYPE_DELETE = N_("Type {word} (in capitals) to confirm.", word=CONFIRM_WORD)
 DELETED = "deleted"  # what the deletion's round returns once the account is gone
 NOTICE_PARAM, NOTICE_DELETED = "notice", "account-deleted"
-DELETED_MESSAGE = (
+DELETED_MESSAGE = N_(
     "Your account and all its data were deleted, and a goodbye email is on its way. "
     "Remember to delete your API keys at the exchange too."
 )
@@ -50,7 +52,7 @@ SIGNED_OUT_SCRIPT = (
 
 def deleted_notice(query: Mapping[str, Any]) -> str:
     """What /login says after a deletion (its query string), else ""."""
-    return DELETED_MESSAGE if query.get(NOTICE_PARAM) == NOTICE_DELETED else ""
+    return render(DELETED_MESSAGE) if query.get(NOTICE_PARAM) == NOTICE_DELETED else ""
 
 
 def _two_factor_on(user_id: str) -> bool:
@@ -70,26 +72,18 @@ def _delete(user_id: str, password: str, code: str) -> str:
 
 
 @user_data
-class AccountDataState(rx.State):
+class AccountDataState(FieldErrors, rx.State):
     two_factor: bool = False  # the deletion asks for a code too
     busy: bool = False
     error: str = ""
-    field_errors: dict[str, str] = {}
-
-    @rx.var
-    def password_error(self) -> str:
-        return self.field_errors.get("password", "")
 
     @rx.var
     def code_error(self) -> str:
         return self.field_errors.get(erasure.CODE_FIELD, "")
 
-    @rx.var
-    def confirm_error(self) -> str:
-        return self.field_errors.get("confirm", "")
-
     def _failed(self, exc: ServiceError) -> None:
-        self.busy, self.error, self.field_errors = False, exc.message, dict(exc.fields)
+        self.busy, self.error = False, error_text(exc)
+        self.field_errors = field_texts(exc.fields)
 
     def _begin(self) -> None:
         self.busy, self.error, self.field_errors = True, "", {}
@@ -123,7 +117,7 @@ class AccountDataState(rx.State):
         confirmed = str(form.get("confirm", "")).strip() == CONFIRM_WORD
         form.clear()
         if not confirmed:
-            self.error, self.field_errors = "", {"confirm": TYPE_DELETE}
+            self.error, self.field_errors = "", {"confirm": render(TYPE_DELETE)}
             return None
         outcome = await load_for_user(
             self,

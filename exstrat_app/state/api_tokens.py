@@ -16,14 +16,16 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import N_, _
 from exstrat_app.services.auth import api_tokens
 from exstrat_app.services.errors import InvalidInput, ServiceError
 from exstrat_app.state.base import load_for_user, user_data
 from exstrat_app.state.display import ago_text, when_text
+from exstrat_app.state.field_errors import error_text, field_texts
 
 ID_MAX_CHARS = 64
 NAME_MAX_CHARS = 1000  # the service says what is too long; this only bounds the input
-DAYS_REFUSED = "Expiry: a whole number of days from 1 to 365, or empty for never."
+DAYS_REFUSED = N_("Expiry: a whole number of days from 1 to 365, or empty for never.")
 
 
 def token_row(view: api_tokens.TokenView) -> dict[str, str]:
@@ -33,7 +35,7 @@ def token_row(view: api_tokens.TokenView) -> dict[str, str]:
         "scope": view.scope,
         "hint": view.hint,
         "created": when_text(view.created_at),
-        "expires": when_text(view.expires_at) if view.expires_at else "never",
+        "expires": when_text(view.expires_at) if view.expires_at else _("never"),
         "last_used": ago_text(view.last_used_at),
     }
 
@@ -110,7 +112,8 @@ class ApiTokensState(rx.State):
         self.tokens, self.loaded, self.busy = rows, True, False
 
     def _failed(self, exc: ServiceError) -> None:
-        self.busy, self.error, self.field_errors = False, exc.message, dict(exc.fields)
+        self.busy, self.error = False, error_text(exc)
+        self.field_errors = field_texts(exc.fields)
 
     def _begin(self) -> None:
         self.busy, self.error, self.field_errors = True, "", {}

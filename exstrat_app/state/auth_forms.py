@@ -1,6 +1,6 @@
 """/login, /signup and /confirm: the password is checked here, the cookie is set by the API.
 
-Sign-up answers "check your inbox" for a new and a taken email alike (issue 12); the emailed
+Sign-up answers "check your inbox" for a new and a taken email alike; the emailed
 link opens /confirm, where the account's password confirms the address and signs in.
 
 Reflex cannot set an httpOnly cookie, so a successful form stores a single-use ticket (Redis,
@@ -20,11 +20,13 @@ import reflex as rx
 
 from exstrat_app import bootstrap, routes
 from exstrat_app.demo import mode as demo
+from exstrat_app.i18n import N_, _, render
 from exstrat_app.services import auth
 from exstrat_app.services.auth import confirmation, second_step
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.state.account_data import deleted_notice
 from exstrat_app.state.base import go_to
+from exstrat_app.state.field_errors import FieldErrors, error_text, field_texts
 
 DEFAULT_NEXT = routes.PORTFOLIO
 # What `_login` returns instead of a URL when the user has two-factor on: this, then the
@@ -32,9 +34,9 @@ DEFAULT_NEXT = routes.PORTFOLIO
 SECOND_STEP = "second-step:"
 # What `_signup` returns when the page must say "check your inbox" (never a URL).
 CHECK_INBOX = "check-inbox:"
-EXPIRED = "Your sign-in link expired or was already used; please sign in again."
-SIGNUP_TAKEN = "An account with this email already exists."
-SIGNUP_TAKEN_FIELD = "This email is already registered."
+EXPIRED = N_("Your sign-in link expired or was already used; please sign in again.")
+SIGNUP_TAKEN = N_("An account with this email already exists.")
+SIGNUP_TAKEN_FIELD = N_("This email is already registered.")
 
 
 def _complete_url(user_id: str, next_path: str) -> str:
@@ -107,28 +109,15 @@ def _demo(ip: str) -> str:
     return _complete_url(demo.demo_user_id(), DEFAULT_NEXT)
 
 
-class AuthFormState(rx.State):
+class AuthFormState(FieldErrors, rx.State):
     """Errors and the busy flag of the two forms (never the password)."""
 
     error: str = ""
-    field_errors: dict[str, str] = {}
     busy: bool = False
     demo_available: bool = False
     totp_step: bool = False  # the password was right; the form asks for the code
     notice: str = ""  # "check your inbox" after a sign-up
     _pending_ticket: str = ""  # server side only (second_step.py), never sent to the browser
-
-    @rx.var
-    def email_error(self) -> str:
-        return self.field_errors.get("email", "")
-
-    @rx.var
-    def password_error(self) -> str:
-        return self.field_errors.get("password", "")
-
-    @rx.var
-    def confirm_error(self) -> str:
-        return self.field_errors.get("confirm", "")
 
     @rx.var
     def code_error(self) -> str:
@@ -140,7 +129,7 @@ class AuthFormState(rx.State):
         self.totp_step, self._pending_ticket, self.notice = False, "", ""
         self.demo_available = demo.demo_enabled()
         if self.router.url.query_parameters.get("error") == "expired":
-            self.error = EXPIRED
+            self.error = render(EXPIRED)
         self.notice = deleted_notice(self.router.url.query_parameters)  # after a deletion
 
     @rx.event
@@ -158,7 +147,7 @@ class AuthFormState(rx.State):
         code = str(form.get("code", ""))[:64]
         ticket, ip = self._pending_ticket, self.router.session.client_ip
         if not ticket:
-            self.totp_step, self.error = False, second_step.PENDING_INVALID
+            self.totp_step, self.error = False, render(second_step.PENDING_INVALID)
             return
         async for event in self._run(_second_step, ticket, code, ip, next_path):
             yield event
@@ -173,7 +162,7 @@ class AuthFormState(rx.State):
     async def submit_signup(self, form: dict[str, Any]) -> AsyncIterator[Any]:
         email, password = str(form.get("email", "")), str(form.get("password", ""))
         if password != str(form.get("confirm", "")):
-            self.error, self.field_errors = "", {"confirm": "The two passwords differ."}
+            self.error, self.field_errors = "", {"confirm": _("The two passwords differ.")}
             return
         async for event in self._run(_signup, email, password, self.router.session.client_ip):
             yield event
@@ -198,12 +187,13 @@ class AuthFormState(rx.State):
         try:
             url = await asyncio.to_thread(fn, *args)
         except ServiceError as exc:
-            self.busy, self.error, self.field_errors = False, exc.message, dict(exc.fields)
+            self.busy, self.error = False, error_text(exc)
+            self.field_errors = field_texts(exc.fields)
             if exc.message == second_step.PENDING_INVALID:  # the ticket is gone: start again
                 self.totp_step, self._pending_ticket = False, ""
             return
         if url == CHECK_INBOX:
-            self.busy, self.notice = False, auth.CHECK_INBOX
+            self.busy, self.notice = False, render(auth.CHECK_INBOX)
             return
         if url.startswith(SECOND_STEP):
             self._pending_ticket = url.removeprefix(SECOND_STEP)

@@ -16,17 +16,21 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import N_, _, render
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.notifications import channel_tests
 from exstrat_app.services.notifications import channels as channels_service
 from exstrat_app.services.notifications.channels import ChannelView, outbound_policy
 from exstrat_app.state.base import current_user_id, load_for_user, user_data
 from exstrat_app.state.display import ago_text
+from exstrat_app.state.field_errors import error_text, field_texts
 from exstrat_app.state.field_limits import text_refusal
 
 URL_MAX_CHARS = channels_service.MAX_URL_LENGTH
 LABEL_MAX_CHARS = channels_service.MAX_LABEL_LENGTH
-KIND_NAMES = {"webpush": "Web push", "apprise": "Apprise"}
+# Lazy messages (the English text until rendered where they are shown).
+KIND_NAMES = {"webpush": N_("Web push"), "apprise": N_("Apprise")}
+FIELD_WORDS = {"url": N_("url"), "label": N_("label")}
 # The page's script, loaded on demand (a module: nothing runs until a handler asks).
 PUSH_MODULE = "import('/exstrat-push.js')"
 REGISTER_SCRIPT = f"{PUSH_MODULE}.then((m) => m.register())"
@@ -34,13 +38,30 @@ SUBSCRIBE_SCRIPT = f"{PUSH_MODULE}.then((m) => m.subscribe())"
 # While a test is queued the list is read again every second, for at most a minute.
 TEST_POLL_SECONDS = 1.0
 TEST_POLL_LIMIT_SECONDS = 60.0
-TEST_WORDS = {"queued": "Test on its way…", "sent": "Test delivered", "failed": "Test failed"}
+TEST_WORDS = {"queued": N_("Test on its way…"), "sent": N_("Test delivered"),
+              "failed": N_("Test failed")}  # fmt: skip
 PUSH_STATES = {
-    "unsupported": "This browser cannot receive web push.",
-    "denied": "Notifications are blocked for this site: allow them in the browser's settings.",
+    "unsupported": N_("This browser cannot receive web push."),
+    "denied": N_("Notifications are blocked for this site: allow them in the browser's settings."),
     "ready": "",
     "subscribed": "",
 }
+
+
+# What the page's script may answer to a subscription (its English words), in the catalog.
+PUSH_ANSWERS = {str(m): m for m in (PUSH_STATES["unsupported"], PUSH_STATES["denied"],
+                                    N_("The server did not keep this subscription."))}  # fmt: skip
+PUSH_FAILED_PREFIX = "Could not turn on web push here: "
+
+
+def push_answer(text: str) -> str:
+    """The script's answer in the reader's language (an unknown one as it came)."""
+    if text in PUSH_ANSWERS:
+        return render(PUSH_ANSWERS[text])
+    if text.startswith(PUSH_FAILED_PREFIX):
+        reason = text.removeprefix(PUSH_FAILED_PREFIX)
+        return _("Could not turn on web push here: {reason}", reason=reason)
+    return text
 
 
 def _list(user_id: str) -> list[ChannelView]:
@@ -79,13 +100,13 @@ def _test(user_id: str, channel_id: str) -> list[ChannelView]:
 def _row(c: ChannelView) -> dict[str, str]:
     return {
         "id": c.id,
-        "kind": KIND_NAMES.get(c.kind, c.kind),
+        "kind": render(KIND_NAMES.get(c.kind, c.kind)),
         "label": c.label,
         "hint": c.hint,
         "added": ago_text(c.created_at),
         "test_state": c.test_state or "",
-        "test_words": TEST_WORDS.get(c.test_state or "", ""),
-        "test_message": c.test_message or "",
+        "test_words": render(TEST_WORDS.get(c.test_state or "", "")),
+        "test_message": render(c.test_message or ""),
     }
 
 
@@ -117,7 +138,8 @@ class ChannelsState(rx.State):
         self.busy, self.error, self.field_errors, self.notice = True, "", {}, ""
 
     def _failed(self, exc: ServiceError) -> None:
-        self.busy, self.error, self.field_errors = False, exc.message, dict(exc.fields)
+        self.busy, self.error = False, error_text(exc)
+        self.field_errors = field_texts(exc.fields)
 
     def _show(self, views: list[ChannelView]) -> None:
         self.rows = [_row(v) for v in views]
@@ -135,26 +157,26 @@ class ChannelsState(rx.State):
     @rx.event
     def push_checked(self, result: Any) -> None:
         state = str(result) if str(result) in PUSH_STATES else "unsupported"
-        self.push_state, self.push_message = state, PUSH_STATES[state]
+        self.push_state, self.push_message = state, render(PUSH_STATES[state])
 
     @rx.event
     def subscribe_push(self) -> Any:
-        self.push_message = "Asking the browser…"
+        self.push_message = _("Asking the browser…")
         return rx.call_script(SUBSCRIBE_SCRIPT, callback=ChannelsState.push_subscribed)
 
     @rx.event
     async def push_subscribed(self, result: Any) -> Any:
         text = str(result)[:300]
         if text != "ok":
-            self.push_message = text
+            self.push_message = push_answer(text)
             return None
         self.push_state, self.push_message = "subscribed", ""
-        self.notice = "Web push is on for this browser."
+        self.notice = _("Web push is on for this browser.")
         return await load_for_user(self, _list, self._show, failed=self._failed)
 
     def _shown_added(self, views: list[ChannelView]) -> None:
         self._show(views)
-        self.notice = "Channel added. Send a test to check it."
+        self.notice = _("Channel added. Send a test to check it.")
 
     @rx.event
     async def add(self, form: dict[str, Any]) -> Any:
@@ -165,7 +187,10 @@ class ChannelsState(rx.State):
             if (why := text_refusal(value, limit))
         }
         if refusals:
-            self.field_errors = {k: f"This {k} {why}." for k, why in refusals.items()}
+            self.field_errors = {
+                k: _("This {field} {problem}.", field=render(FIELD_WORDS[k]), problem=why)
+                for k, why in refusals.items()
+            }
             return None
         return await load_for_user(
             self,
@@ -177,7 +202,7 @@ class ChannelsState(rx.State):
 
     def _shown_removed(self, views: list[ChannelView]) -> None:
         self._show(views)
-        self.notice = "Channel removed."
+        self.notice = _("Channel removed.")
 
     @rx.event
     async def remove(self, channel_id: str) -> Any:
@@ -192,7 +217,7 @@ class ChannelsState(rx.State):
 
     def _shown_queued(self, views: list[ChannelView]) -> Any:
         self._show(views)
-        self.notice = "Test queued: its result shows on the channel in a moment."
+        self.notice = _("Test queued: its result shows on the channel in a moment.")
         return ChannelsState.follow_tests
 
     @rx.event

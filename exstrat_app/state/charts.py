@@ -1,4 +1,4 @@
-"""The history charts' points (issue 16): the service's day points (exact Decimals) as the
+"""The history charts' points: the service's day points (exact Decimals) as the
 numeric strings recharts scales, cut to the chosen range and thinned to what a chart can
 show; and the last day's figures as display text.
 
@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol, TypeVar
 
-from exstrat_app.state.display import chart_number, money_text, price_text, qty_text
+from exstrat_app.i18n import _, ngettext
+from exstrat_app.state.display import chart_number, day_text, money_text, price_text, qty_text
 
 RANGE_DAYS = {"1M": 30, "3M": 91, "1Y": 365, "All": None}
 DEFAULT_RANGE = "1Y"
@@ -115,7 +116,7 @@ def last_day_text(points: Sequence[DayFigures]) -> dict[str, str]:
         return {}
     p = points[-1]
     return {
-        "day": p.day.isoformat(),
+        "day": day_text(p.day),
         "value": money_text(p.value),
         "invested": money_text(p.invested),
         "realized": money_text(p.realized),
@@ -129,7 +130,7 @@ def last_position_text(points: Sequence[AssetDay]) -> dict[str, str]:
         return {}
     p = points[-1]
     return {
-        "day": p.day.isoformat(),
+        "day": day_text(p.day),
         "quantity": qty_text(p.quantity),
         "value": money_text(p.value),
         "avg": price_text(p.avg_price),
@@ -154,11 +155,18 @@ def gap_text(gaps: Sequence[QuantityGapFigures]) -> str:
     balances, the history what the trades and transfers explain), empty when nothing."""
     if not gaps:
         return ""
-    parts = [f"{qty_text(g.explained)} of the {qty_text(g.held)} {g.asset} held" for g in gaps[:5]]
-    more = f" and {len(gaps) - 5} more assets" if len(gaps) > 5 else ""
-    return (
-        "The history values what your trades and transfers explain: "
-        + "; ".join(parts)
-        + more
-        + " (the figures above value what the exchange holds today)."
+    parts = [
+        _("{explained} of the {held} {asset} held", explained=qty_text(g.explained),
+          held=qty_text(g.held), asset=g.asset)
+        for g in gaps[:5]
+    ]  # fmt: skip
+    listed = "; ".join(parts)
+    if len(gaps) > 5:
+        more = len(gaps) - 5
+        listed = ngettext("{listed} and {n} more asset", "{listed} and {n} more assets", more,
+                          listed=listed)  # fmt: skip
+    return _(
+        "The history values what your trades and transfers explain: {listed} (the figures "
+        "above value what the exchange holds today).",
+        listed=listed,
     )

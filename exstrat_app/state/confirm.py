@@ -11,13 +11,15 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import N_, _, render
 from exstrat_app.services.errors import Conflict, ServiceError
 from exstrat_app.services.execution import lifecycle
 from exstrat_app.services.execution.placement import enqueue_step_order
 from exstrat_app.state.base import TO_LOGIN, current_user_id
 from exstrat_app.state.feed import UserFeed
+from exstrat_app.state.field_errors import error_text
 
-EXPIRED = "expired: this sale can no longer be confirmed, nothing was sent."
+EXPIRED = N_("expired: this sale can no longer be confirmed, nothing was sent.")
 
 
 def _confirm(user_id: str, strategy_id: str, step_id: str) -> None:
@@ -37,10 +39,11 @@ class ConfirmState(rx.State):
             await asyncio.to_thread(_confirm, user_id, str(strategy_id), str(step_id))
         except Conflict as exc:
             expired = "no longer be confirmed" in exc.message
-            return [rx.toast.error(EXPIRED if expired else exc.message), UserFeed.refresh]
+            text = render(EXPIRED) if expired else error_text(exc)
+            return [rx.toast.error(text), UserFeed.refresh]
         except ServiceError as exc:
-            return rx.toast.error(exc.message)
+            return rx.toast.error(error_text(exc))
         from exstrat_app.state.execution import ExecutionState
 
-        done = rx.toast.success("Confirmed: the sell order is being placed.")
+        done = rx.toast.success(_("Confirmed: the sell order is being placed."))
         return [done, ExecutionState.load, UserFeed.refresh]

@@ -21,57 +21,71 @@ import reflex as rx
 from redis.exceptions import RedisError
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import N_, _, render, translate
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.exchanges import accounts, scheduling
 from exstrat_app.services.exchanges.accounts import AccountView
 from exstrat_app.state.base import TO_LOGIN, current_user_id, load_for_user, user_data
 from exstrat_app.state.display import ago_text
-from exstrat_app.state.field_limits import EXCHANGE_FIELD_MAX_CHARS, text_refusal
+from exstrat_app.state.field_errors import error_text, field_texts
+from exstrat_app.state.field_limits import (
+    EXCHANGE_FIELD_MAX_CHARS,
+    invalid_fields_text,
+    text_refusal,
+)
 
 log = logging.getLogger(__name__)
 
-EXCHANGES = {"binance": "Binance (spot)", "coinbase": "Coinbase (Advanced Trade)"}
+# Labels are lazy messages (a `Msg` is the English text): render them where they are shown.
+EXCHANGES = {"binance": N_("Binance (spot)"), "coinbase": N_("Coinbase (Advanced Trade)")}
 NEEDS_PASSPHRASE: frozenset[str] = frozenset()  # neither Binance nor Coinbase CDP keys use one
 POLL_SECONDS = 0.5
 QUEUED_TIMEOUT_SECONDS = 120.0  # a requested sync that never starts stops being "queued"
 MAX_WATCH_SECONDS = 30 * 60
-STATUS_TEXT = {"connected": "Connected", "syncing": "Syncing", "error": "Error",
-               "queued": "Queued"}  # fmt: skip
+STATUS_TEXT = {"connected": N_("Connected"), "syncing": N_("Syncing"), "error": N_("Error"),
+               "queued": N_("Queued")}  # fmt: skip
 
 
 # The key worked and is stored, but the sync could not be queued (Redis unreachable).
-SYNC_NOT_STARTED = (
+SYNC_NOT_STARTED = N_(
     "{name}: the read-only key works and is saved, but the sync could not start (the job "
     "queue is unreachable). It starts at the next periodic sync, or press Sync now later."
 )
-QUEUE_DOWN = "The sync could not start: the job queue is unreachable. Try again in a minute."
+QUEUE_DOWN = N_("The sync could not start: the job queue is unreachable. Try again in a minute.")
+SEPARATOR = " · "  # between the progress and the time left
 
 
 def eta_text(seconds: int | None) -> str:
-    """The estimated time left, beside the progress (issue 17); nothing when unknown."""
+    """The estimated time left, after the progress (" · about 45 s left"); nothing when
+    unknown."""
     if seconds is None:
         return ""
     if seconds < 60:
-        return f" · about {max(1, seconds)} s left"
+        return SEPARATOR + _("about {n} s left", n=max(1, seconds))
     minutes, rest = divmod(seconds, 60)
-    return f" · about {minutes} min {rest:02d} s left" if minutes < 60 else " · over an hour left"
+    if minutes >= 60:
+        return SEPARATOR + _("over an hour left")
+    return SEPARATOR + _("about {minutes} min {seconds} s left", minutes=minutes,
+                         seconds=f"{rest:02d}")  # fmt: skip
 
 
 def account_row(account: AccountView) -> dict[str, str]:
     done, total = account.progress_done or 0, account.progress_total or 0
     status = account.status or "connected"
-    label = EXCHANGES.get(account.exchange, account.exchange)
+    label = render(EXCHANGES.get(account.exchange, account.exchange))
     return {
         "id": account.id,
         "exchange": label,
         "nickname": account.nickname or label,
         "status": status,
-        "status_text": STATUS_TEXT.get(status, status.capitalize()),
+        "status_text": render(STATUS_TEXT.get(status, status.capitalize())),
         "last_sync": ago_text(account.last_sync_at),
         "synced_at": account.last_sync_at.isoformat() if account.last_sync_at else "",
-        "last_error": account.last_error or "",
+        "last_error": render(account.last_error or ""),
         "progress": str(min(100, done * 100 // total) if total else 0),
-        "progress_text": (f"{done} of {total} parts done" if total else "starting…")
+        "progress_text": (
+            _("{done} of {total} parts done", done=done, total=total) if total else _("starting…")
+        )
         + eta_text(account.progress_eta_s if status == "syncing" else None),
         # Demo accounts talk only to the simulated exchange; the page says so.
         "demo": "yes" if account.is_demo else "",
@@ -79,8 +93,9 @@ def account_row(account: AccountView) -> dict[str, str]:
 
 
 def queued(row: dict[str, str]) -> dict[str, str]:
-    return {**row, "status": "queued", "status_text": "Queued", "progress": "0",
-            "progress_text": "waiting for a worker…", "last_error": ""}  # fmt: skip
+    return {**row, "status": "queued", "status_text": render(STATUS_TEXT["queued"]),
+            "progress": "0", "progress_text": _("waiting for a worker…"),
+            "last_error": ""}  # fmt: skip
 
 
 class Added(NamedTuple):
@@ -112,7 +127,7 @@ def _add(user_id: str, form: dict[str, str]) -> Added:
             nickname=form["nickname"] or None,
             max_accounts=bootstrap.settings().max_accounts_per_user,
         )
-    name = account.nickname or EXCHANGES.get(account.exchange, account.exchange)
+    name = account.nickname or render(EXCHANGES.get(account.exchange, account.exchange))
     try:
         _sync(user_id, account.id)
     except RedisError:
@@ -195,7 +210,7 @@ class ExchangesState(rx.State):
         return None
 
     def _load_failed(self, exc: ServiceError) -> Any:
-        return self._loaded([], exc.message)
+        return self._loaded([], error_text(exc))
 
     @rx.event(background=True)
     async def load(self) -> Any:
@@ -237,10 +252,8 @@ class ExchangesState(rx.State):
             if (problem := text_refusal(form.get(name) or "", limit))
         }
         if refused:  # before anything is kept or sent to an exchange
-            self.add_fields, self.add_error, self.add_result = refused, "", ""
-            self.add_error = "Some fields are invalid: " + "; ".join(
-                f"{name.replace('_', ' ')} {problem}" for name, problem in refused.items()
-            )
+            self.add_fields, self.add_result = refused, ""
+            self.add_error = invalid_fields_text(refused)
             return
         fields = {k: str(form.get(k, "") or "") for k in
                   ("api_key", "api_secret", "api_pass", "nickname")}  # fmt: skip
@@ -250,20 +263,22 @@ class ExchangesState(rx.State):
         try:
             added = await asyncio.to_thread(_add, user_id, fields)
         except ServiceError as exc:
-            self.add_fields = _field_names(exc.fields)
+            self.add_fields = _field_names(field_texts(exc.fields))
             # Once is enough: no banner repeating what a field already says.
-            self.add_error = "" if exc.message in exc.fields.values() else exc.message
+            self.add_error = "" if exc.message in exc.fields.values() else error_text(exc)
             self.adding = False
             return
         finally:
             fields.clear()
         self.adding = False
         if not added.sync_started:
-            self.add_result = SYNC_NOT_STARTED.format(name=added.name)
+            self.add_result = translate(SYNC_NOT_STARTED.msgid, name=added.name)
             yield ExchangesState.load
             return
         self._requested = {**self._requested, added.account_id: ("", time.monotonic())}
-        self.add_result = f"{added.name}: the read-only key works. The first sync has started."
+        self.add_result = _(
+            "{name}: the read-only key works. The first sync has started.", name=added.name
+        )
         yield [ExchangesState.load, ExchangesState.watch]
 
     @rx.event
@@ -274,10 +289,10 @@ class ExchangesState(rx.State):
         try:
             await asyncio.to_thread(_sync, user_id, account_id)
         except ServiceError as exc:
-            return rx.toast.error(exc.message)
+            return rx.toast.error(error_text(exc))
         except RedisError:
             log.warning("sync of account %s could not be queued", account_id, exc_info=True)
-            return rx.toast.error(QUEUE_DOWN)
+            return rx.toast.error(render(QUEUE_DOWN))
         self._ask(account_id)
         self._show([dict(a) for a in self.accounts])
         return ExchangesState.watch
@@ -290,9 +305,9 @@ class ExchangesState(rx.State):
         try:
             await asyncio.to_thread(_delete, user_id, account_id)
         except ServiceError as exc:
-            return rx.toast.error(exc.message)
+            return rx.toast.error(error_text(exc))
         self.accounts = [a for a in self.accounts if a["id"] != account_id]
-        return rx.toast.info("Exchange account removed, with its balances and history.")
+        return rx.toast.info(_("Exchange account removed, with its balances and history."))
 
     @rx.var
     def error_for_key(self) -> str:

@@ -1,4 +1,4 @@
-"""Order execution on /strategies/[strategy_id] (issue 15): the strategy's mode (alert /
+"""Order execution on /strategies/[strategy_id]: the strategy's mode (alert /
 confirm / auto, paper on or off), its account's trading key status, the order of each step
 (state, exchange order id, filled quantity, average fill price) and their audit trail.
 
@@ -18,50 +18,54 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import N_, _, render
 from exstrat_app.services.errors import NotFound, ServiceError
 from exstrat_app.services.execution import cancel, modes
 from exstrat_app.services.execution.summary import ExecutionSummary, execution_summary
 from exstrat_app.services.execution.views import AuditView, OrderView
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
-from exstrat_app.state.display import price_text, qty_text, when_text
+from exstrat_app.state.display import DASH, price_text, qty_text, when_text
+from exstrat_app.state.field_errors import error_text
 
 MOVING = ("awaiting_confirmation", "pending", "sending", "open", "partially_filled")
 POLL_SECONDS = 2.0
 POLL_ROUNDS = 900  # at most ~30 min of looking per page load
 ORDER_ID_MAX_CHARS = 64
+# Lazy messages (the English text until rendered where they are shown).
 MODE_TEXT = {
-    "alert": "Alert only: exstrat never places an order",
-    "confirm": "Confirm: each sale waits for your confirmation (15 min)",
-    "auto": "Automatic: the sale is placed when the step triggers",
+    "alert": N_("Alert only: exstrat never places an order"),
+    "confirm": N_("Confirm: each sale waits for your confirmation (15 min)"),
+    "auto": N_("Automatic: the sale is placed when the step triggers"),
 }
 STATUS_TEXT = {
-    "awaiting_confirmation": "waiting for your confirmation",
-    "pending": "being sent",
-    "sending": "being sent",
-    "open": "open",
-    "partially_filled": "partially filled",
-    "filled": "filled",
-    "cancelled": "cancelled",
-    "expired": "expired",
-    "failed": "failed",
-    "stopped": "stopped",
+    "awaiting_confirmation": N_("waiting for your confirmation"),
+    "pending": N_("being sent"),
+    "sending": N_("being sent"),
+    "open": N_("open"),
+    "partially_filled": N_("partially filled"),
+    "filled": N_("filled"),
+    "cancelled": N_("cancelled"),
+    "expired": N_("expired"),
+    "failed": N_("failed"),
+    "stopped": N_("stopped"),
 }
 
 
 def key_text(summary: ExecutionSummary) -> str:
     if summary.account_id is None:
-        return "none: this strategy is not tied to an exchange account"
+        return _("none: this strategy is not tied to an exchange account")
     if summary.key is None:
-        return "none"
+        return _("none")
     if summary.key.status == "ok":
-        return "ok"
-    return f"refused: {summary.key.problem or 'the exchange refused it'}"
+        return _("ok")
+    problem = render(summary.key.problem) or _("the exchange refused it")
+    return _("refused: {problem}", problem=problem)
 
 
 def order_state_text(order: OrderView) -> str:
-    text = STATUS_TEXT.get(order.status, order.status.replace("_", " "))
+    text = render(STATUS_TEXT.get(order.status, order.status.replace("_", " ")))
     if order.status in ("failed", "stopped", "expired", "cancelled") and order.reason:
-        return f"{text}: {order.reason}"
+        return _("{state}: {reason}", state=text, reason=render(order.reason))
     return text
 
 
@@ -71,11 +75,11 @@ def order_row(order: OrderView, numbers: dict[str, str]) -> dict[str, str]:
         "step": numbers.get(order.step_id, "?"),
         "state": order_state_text(order),
         "status": order.status,
-        "exchange_id": order.exchange_order_id or "—",
+        "exchange_id": order.exchange_order_id or DASH,
         "filled": qty_text(order.filled_qty),
         "qty": qty_text(order.qty),
         "avg_price": price_text(order.avg_fill_price),
-        "paper": "paper" if order.paper else "",
+        "paper": _("paper") if order.paper else "",
         "cancellable": "yes" if _cancellable(order) else "",
     }
 
@@ -89,7 +93,7 @@ def audit_row(step: str, row: AuditView) -> dict[str, str]:
         "step": step,
         "when": when_text(row.at),
         "action": row.action,
-        "ok": "ok" if row.ok else "refused",
+        "ok": _("ok") if row.ok else _("refused"),
         "request": row.request,
         "response": row.response,
     }
@@ -124,7 +128,7 @@ def _fingerprint(summary: ExecutionSummary) -> str:
 @user_data
 class ExecutionState(rx.State):
     mode: str = "alert"
-    mode_text: str = MODE_TEXT["alert"]
+    mode_text: str = str(MODE_TEXT["alert"])  # English until the first load
     paper: bool = False
     key_status: str = ""
     orders: list[dict[str, str]] = []  # rows of `order_row`, one per step with an order
@@ -143,7 +147,7 @@ class ExecutionState(rx.State):
 
     def _show(self, summary: ExecutionSummary) -> None:
         self.mode, self.paper = summary.mode, summary.paper
-        self.mode_text = MODE_TEXT.get(summary.mode, summary.mode)
+        self.mode_text = render(MODE_TEXT.get(summary.mode, summary.mode))
         self.key_status = key_text(summary)
         self.orders = [order_row(o, self._numbers) for o in summary.orders]
         self.audit = [
@@ -170,7 +174,7 @@ class ExecutionState(rx.State):
             self._poll += 1
             poll = self._poll
         numbers = await asyncio.to_thread(_step_numbers, user_id, strategy_id)
-        for _ in range(POLL_ROUNDS):
+        for _round in range(POLL_ROUNDS):
             summary = await asyncio.to_thread(_summary, user_id, strategy_id)
             async with self:
                 if poll != self._poll or strategy_id != self._strategy_id or summary is None:
@@ -205,10 +209,10 @@ class ExecutionState(rx.State):
             await asyncio.to_thread(_set_mode, user_id, self._strategy_id, mode, password, paper)
         except ServiceError as exc:
             fields = exc.fields
-            self.error = str(fields.get("password") or fields.get("mode") or exc.message)
+            self.error = render(fields.get("password") or fields.get("mode") or exc.message)
             return None
         self.error, self.editing = "", False
-        self.saved = "Execution mode saved."
+        self.saved = _("Execution mode saved.")
         return ExecutionState.load
 
     @rx.event
@@ -220,15 +224,15 @@ class ExecutionState(rx.State):
             yield TO_LOGIN
             return
         if not isinstance(order_id, str) or not 0 < len(order_id) <= ORDER_ID_MAX_CHARS:
-            yield rx.toast.error("No such order.")
+            yield rx.toast.error(_("No such order."))
             return
         self.cancelling = order_id
         yield
         try:
             await asyncio.to_thread(_cancel, user_id, order_id)
-            done = rx.toast.info("Order cancelled on the exchange.")
+            done = rx.toast.info(_("Order cancelled on the exchange."))
         except ServiceError as exc:
-            done = rx.toast.error(exc.message)
+            done = rx.toast.error(error_text(exc))
         finally:
             self.cancelling = ""
         yield [ExecutionState.load, done]

@@ -1,4 +1,4 @@
-"""CSV downloads from the pages (issue 16): the same text as `GET /api/export/{kind}.csv`,
+"""CSV downloads from the pages: the same text as `GET /api/export/{kind}.csv`,
 built by the same service for the signed-in user (the user id comes from the session state,
 never from the browser) and handed to the browser with `rx.download`."""
 
@@ -13,13 +13,15 @@ import reflex as rx
 
 from exstrat_app import bootstrap
 from exstrat_app.domain.assets import is_ticker
+from exstrat_app.i18n import N_, render
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.exchanges import accounts
 from exstrat_app.services.portfolio import export as export_service
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
+from exstrat_app.state.field_errors import error_text
 
 CSV_MIME = "text/csv"
-FAILED = "The file could not be made; please try again in a moment."
+FAILED = N_("The file could not be made; please try again in a moment.")
 ALL = "all"
 PER_ACCOUNT = ("trades", "transfers")  # positions and the value history are per user
 
@@ -86,7 +88,7 @@ class ExportState(rx.State):
         try:
             text = await self._text(kind, account)
         except Exception as exc:  # noqa: BLE001 - shown to the user, the page stays usable
-            self.error = exc.message if isinstance(exc, ServiceError) else FAILED
+            self.error = error_text(exc) if isinstance(exc, ServiceError) else render(FAILED)
             return None
         if text is None:
             return TO_LOGIN
@@ -102,7 +104,7 @@ class ExportState(rx.State):
         try:
             text = await self._text("trades")
         except Exception as exc:  # noqa: BLE001 - shown to the user, the page stays usable
-            self.error = exc.message if isinstance(exc, ServiceError) else FAILED
+            self.error = error_text(exc) if isinstance(exc, ServiceError) else render(FAILED)
             return None
         if text is None:
             return TO_LOGIN

@@ -14,6 +14,9 @@ unlinks it otherwise; sign-out (logout or a failed recheck) unlinks it (`on_sign
 The database stays the truth: a feed is (re)loaded from it whenever a tab links, and the first
 time the relay touches a feed it has not loaded yet, so an event lost while the relay was
 reconnecting costs at most a late badge, never a wrong count forever.
+
+A feed is shared by every tab of its user, so the words it writes itself (the Confirm
+button's) are in the user's saved language, else the language of the tab or relay reading it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from exstrat_app import bootstrap
+from exstrat_app import bootstrap, i18n
+from exstrat_app.services import auth
 from exstrat_app.services.errors import NotFound
 from exstrat_app.services.execution.confirm_status import confirm_texts
 from exstrat_app.services.notifications import inbox
@@ -62,7 +66,7 @@ def feed_row(notification: dict[str, Any]) -> dict[str, str]:
         "stepId": str(notification.get("stepId") or ""),
         "kind": str(notification.get("kind") or ""),
         "read": "1" if notification.get("read") else "",
-        "confirm": "Confirm" if confirmable else "",
+        "confirm": i18n._("Confirm") if confirmable else "",
         "canConfirm": "1" if confirmable else "",
     }
 
@@ -78,7 +82,8 @@ def with_confirm_texts(
     out = []
     for row in rows:
         if (text := texts.get(row["stepId"])) is not None and row["kind"] == KIND_ORDER_CONFIRM:
-            row = {**row, "confirm": text.text, "canConfirm": "1" if text.can_confirm else ""}
+            can = "1" if text.can_confirm else ""
+            row = {**row, "confirm": i18n.render(text.text), "canConfirm": can}
         out.append(row)
     return out
 
@@ -141,9 +146,17 @@ class FeedSnapshot:
     unread: int
 
 
+def _user_locale(session: Session, user_id: str) -> str | None:
+    """The user's saved language (None: not chosen, the reader's then)."""
+    try:
+        return auth.user_preferences(session, user_id).locale or i18n.current_locale()
+    except NotFound:
+        return i18n.current_locale()
+
+
 def load_snapshot(user_id: str) -> FeedSnapshot:
     """The newest notifications and the unread count, from the database."""
-    with bootstrap.unit_of_work() as session:
+    with bootstrap.unit_of_work() as session, i18n.use_locale(_user_locale(session, user_id)):
         views = inbox.list_notifications(session, user_id=user_id, limit=FEED_SIZE)
         # Through the wire format, so a loaded row and a pushed one are the same row.
         rows = [feed_row(notification_payload(v)) for v in views]
@@ -155,7 +168,7 @@ def load_snapshot(user_id: str) -> FeedSnapshot:
 
 def load_confirm_rows(user_id: str, rows: list[dict[str, str]]) -> list[dict[str, str]]:
     """The rows with their confirm alerts' words read from the orders now (after a push)."""
-    with bootstrap.unit_of_work() as session:
+    with bootstrap.unit_of_work() as session, i18n.use_locale(_user_locale(session, user_id)):
         return with_confirm_texts(session, user_id, rows)
 
 

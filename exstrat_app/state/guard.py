@@ -161,8 +161,13 @@ class SocketDoor:
             return
         headers = list(scope.get("headers") or [])
         cookie = ";".join(v.decode("latin-1") for k, v in headers if k == b"cookie")
-        session_token = cookie_parser(cookie).get(auth.SESSION_COOKIE, "") if cookie else ""
-        scope = {**scope, "headers": [(k, v) for k, v in headers if k not in _PRIVATE_HEADERS]}
+        jar = cookie_parser(cookie) if cookie else {}
+        session_token = jar.get(auth.SESSION_COOKIE, "")
+        kept = [(k, v) for k, v in headers if k not in _PRIVATE_HEADERS]
+        locale = i18n.valid_locale(jar.get(i18n.LOCALE_COOKIE))
+        if locale:  # the reader's language is no secret: Reflex may see that cookie alone
+            kept.append((b"cookie", f"{i18n.LOCALE_COOKIE}={locale}".encode("latin-1")))
+        scope = {**scope, "headers": kept}
         if scope["type"] != "websocket":  # polling is not enabled; pass it on, cookieless
             await self.app(scope, receive, send)
             return

@@ -1,4 +1,4 @@
-"""The history charts' states (issue 16): the portfolio's value over time on /portfolio, one
+"""The history charts' states: the portfolio's value over time on /portfolio, one
 position's value and average over time on /tokens/[symbol].
 
 Each keeps every day point on the server (`_days`, exact Decimals from the service) and
@@ -16,6 +16,7 @@ import reflex as rx
 
 from exstrat_app import bootstrap
 from exstrat_app.domain.assets import is_ticker
+from exstrat_app.i18n import _
 from exstrat_app.services.portfolio.history import (
     AssetHistoryView,
     HistoryView,
@@ -68,7 +69,7 @@ class PortfolioHistoryState(rx.State):
         try:
             view = await asyncio.to_thread(_portfolio, user_id)
         except Exception:  # noqa: BLE001 - the chart says so; the rest of the page works
-            self.error, self.loaded = "The history could not be loaded.", True
+            self.error, self.loaded = _("The history could not be loaded."), True
             return None
         self._days = list(view.points)
         self.building, self.progress = view.building, progress_text(view.progress)

@@ -17,17 +17,19 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from exstrat_app import bootstrap, routes
+from exstrat_app.i18n import N_, render
 from exstrat_app.services.auth import account_mail, password_reset
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.notifications import push
 from exstrat_app.state.base import go_to
+from exstrat_app.state.field_errors import FieldErrors, error_text, field_texts
 
 EMAIL_MAX_CHARS = 1000
 PASSWORD_MAX_CHARS = 4096
-EMAIL_REQUIRED = "Enter your email address."
-PASSWORDS_DIFFER = "The two passwords differ."
+EMAIL_REQUIRED = N_("Enter your email address.")
+PASSWORDS_DIFFER = N_("The two passwords differ.")
 NOTICE_PARAM, PASSWORD_CHANGED = "notice", "password-changed"
-PASSWORD_CHANGED_NOTICE = "Password changed: sign in with your new password."  # noqa: S105
+PASSWORD_CHANGED_NOTICE = N_("Password changed: sign in with your new password.")
 
 
 def _check_ip(ip: str) -> None:
@@ -46,8 +48,8 @@ def _reset(token: str, password: str, ip: str) -> None:
     bootstrap.auth_throttle().hit_ip("reset", ip)
     with bootstrap.unit_of_work() as session:
         user = password_reset.reset_password(session, token=token, password=password)
-        email, user_id = user.email, user.id
-    account_mail.send_password_changed(bootstrap.settings(), email, kept_one=False)
+        email, user_id, locale = user.email, user.id, user.locale
+    account_mail.send_password_changed(bootstrap.settings(), email, kept_one=False, locale=locale)
     push.announce_signed_out(bootstrap.redis(), user_id=user_id)
 
 
@@ -55,27 +57,14 @@ def login_after_reset() -> str:
     return f"{routes.LOGIN}?{urlencode({NOTICE_PARAM: PASSWORD_CHANGED})}"
 
 
-class PasswordResetState(rx.State):
+class PasswordResetState(FieldErrors, rx.State):
     """Errors, the busy flag and the notices of /forgot, /reset and /login (never a token
     or a password)."""
 
     error: str = ""
-    field_errors: dict[str, str] = {}
     busy: bool = False
     sent: str = ""  # /forgot's answer, the same for every address
     login_notice: str = ""  # /login, after a reset
-
-    @rx.var
-    def email_error(self) -> str:
-        return self.field_errors.get("email", "")
-
-    @rx.var
-    def password_error(self) -> str:
-        return self.field_errors.get("password", "")
-
-    @rx.var
-    def confirm_error(self) -> str:
-        return self.field_errors.get("confirm", "")
 
     @rx.event
     def clear(self) -> None:
@@ -85,7 +74,7 @@ class PasswordResetState(rx.State):
     def read_login_notice(self) -> None:
         """on_load of /login: "Password changed" when a reset sent the browser there."""
         changed = self.router.url.query_parameters.get(NOTICE_PARAM) == PASSWORD_CHANGED
-        self.login_notice = PASSWORD_CHANGED_NOTICE if changed else ""
+        self.login_notice = render(PASSWORD_CHANGED_NOTICE) if changed else ""
 
     @rx.event
     async def submit_forgot(self, form: dict[str, Any]) -> AsyncIterator[Any]:
@@ -93,14 +82,14 @@ class PasswordResetState(rx.State):
         form.clear()
         self.error, self.field_errors = "", {}
         if not email:
-            self.field_errors = {"email": EMAIL_REQUIRED}
+            self.field_errors = {"email": render(EMAIL_REQUIRED)}
             return
         try:
             await asyncio.to_thread(_check_ip, self.router.session.client_ip)
         except ServiceError as exc:  # too many from this network: says nothing of the address
-            self.error = exc.message
+            self.error = error_text(exc)
             return
-        self.sent = password_reset.SENT
+        self.sent = render(password_reset.SENT)
         yield  # the answer is on the page before the address is even looked up
         await asyncio.to_thread(_forgot, email)
 
@@ -112,13 +101,14 @@ class PasswordResetState(rx.State):
         form.clear()
         self.error, self.field_errors = "", {}
         if password != again:
-            self.field_errors = {"confirm": PASSWORDS_DIFFER}
+            self.field_errors = {"confirm": render(PASSWORDS_DIFFER)}
             return
         self.busy = True
         yield
         try:
             await asyncio.to_thread(_reset, token, password, self.router.session.client_ip)
         except ServiceError as exc:
-            self.busy, self.error, self.field_errors = False, exc.message, dict(exc.fields)
+            self.busy, self.error = False, error_text(exc)
+            self.field_errors = field_texts(exc.fields)
             return
         yield go_to(login_after_reset())  # busy stays on while the browser leaves

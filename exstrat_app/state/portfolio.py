@@ -18,20 +18,26 @@ import reflex as rx
 
 from exstrat_app import bootstrap
 from exstrat_app.domain.money import fmt, is_stable
+from exstrat_app.i18n import _
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.exchanges import accounts
 from exstrat_app.services.portfolio.views import PortfolioRow, PortfolioTotals, portfolio_view
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.display import (
     ago_text,
+    currency_of,
+    money_in,
     money_text,
     pct_text,
     price_text,
+    qty_of,
     qty_text,
     sign_of,
+    signed_money_in,
     signed_money_text,
     sort_key,
 )
+from exstrat_app.state.field_errors import error_text
 from exstrat_app.state.history import PortfolioHistoryState
 
 QUOTES = ("USDT", "USDC")
@@ -47,6 +53,7 @@ class PortfolioPage(NamedTuple):
     totals: PortfolioTotals
     has_accounts: bool
     last_sync_at: datetime | None
+    currency: str  # what the figures count in: the view's currency, else the quote asked
 
 
 def _view(user_id: str, quote: str) -> PortfolioPage:
@@ -57,7 +64,8 @@ def _view(user_id: str, quote: str) -> PortfolioPage:
             session, user_id=user_id, prices=bootstrap.price_provider().last_prices, quote=quote
         )
     synced = [a.last_sync_at for a in accts if a.last_sync_at is not None]
-    return PortfolioPage(view.rows, view.totals, bool(accts), max(synced) if synced else None)
+    last = max(synced) if synced else None
+    return PortfolioPage(view.rows, view.totals, bool(accts), last, currency_of(view, quote))
 
 
 # The sortable columns' figures of a row (the column names are the page's).
@@ -90,7 +98,7 @@ def display_row(row: PortfolioRow) -> dict[str, str]:
         "value": money_text(row.value),
         "pnl_pct": pct_text(row.pnl_pct),
         "pnl_sign": str(sign_of(row.pnl_pct)),
-        "unexplained": f"{qty_text(row.unexplained)} {asset}" if row.unexplained else "",
+        "unexplained": qty_of(row.unexplained, asset) if row.unexplained else "",
         "stable": "1" if is_stable(asset) else "",
     }
 
@@ -112,31 +120,37 @@ def allocation(figures: dict[str, PortfolioRow]) -> list[dict[str, Any]]:
     valued = sorted([v for v in valued if v[1] > 0], key=lambda v: v[1], reverse=True)
     head, tail = valued[:CHART_SLICES], valued[CHART_SLICES:]
     if tail:
-        head.append(("Other", sum((v for _, v in tail), Decimal(0))))
-    total = sum((v for _, v in head), Decimal(0))
+        head.append((_("Other"), sum((v for _name, v in tail), Decimal(0))))
+    total = sum((v for _name, v in head), Decimal(0))
     return [
         {
             "name": name,
             "value": int((value * 100).to_integral_value()),  # cents: pie slices need numbers
-            "share": pct_text(value * 100 / total, 1).lstrip("+") if total else "",
+            "share": pct_text(value * 100 / total, 1, signed=False) if total else "",
             "fill": CHART_COLORS[i % len(CHART_COLORS)],
         }
         for i, (name, value) in enumerate(head)
     ]
 
 
-def totals_text(totals: PortfolioTotals) -> dict[str, str]:
+def totals_text(totals: PortfolioTotals, currency: str = "USDT") -> dict[str, str]:
+    """The totals as figures ("13,996.50") and as money in the reporting currency
+    ("$13,996.50" / "13 996,50 €": the `*_money` keys)."""
     return {
         "value": money_text(totals.value),
         "pnl": signed_money_text(totals.pnl),
         "pnl_sign": str(sign_of(totals.pnl)),
         "realized": signed_money_text(totals.realized_pnl),
+        "value_money": money_in(totals.value, currency),
+        "pnl_money": signed_money_in(totals.pnl, currency),
+        "realized_money": signed_money_in(totals.realized_pnl, currency),
     }
 
 
 @user_data
 class PortfolioState(rx.State):
     quote: str = "USDT"
+    currency: str = "USDT"  # what the figures count in (the view's; "EUR" or a USD quote)
     rows: list[dict[str, str]] = []
     asset_count: int = 0
     totals: dict[str, str] = {}
@@ -179,7 +193,7 @@ class PortfolioState(rx.State):
                 return
             self._figures, self._rows = figures, rows
             ordered = sorted_rows(rows, figures, self.sort_column, self.sort_desc)
-            # Measured (issue 16): the browser's time goes into rendering rows. Rows the tab
+            # Measured: the browser's time goes into rendering rows. Rows the tab
             # already shows (a second visit) are only sent again when they changed; a first
             # visit gets the first screen in a delta of its own, drawn while the rest of a
             # big portfolio is still on its way.
@@ -190,9 +204,10 @@ class PortfolioState(rx.State):
                 self.rows = ordered
             self.asset_count = len(ordered)
             self.chart = allocation(figures)
-            self.totals = totals_text(page.totals)
+            self.totals = totals_text(page.totals, page.currency)
+            self.currency = page.currency
             self.has_accounts = page.has_accounts
-            self.last_sync = ago_text(page.last_sync_at) if page.last_sync_at else "never"
+            self.last_sync = ago_text(page.last_sync_at)
             self.loaded, self.error = True, ""
             self.loading = in_steps
         if in_steps:
@@ -232,5 +247,5 @@ class PortfolioState(rx.State):
 
 def _problem(exc: Exception) -> str:
     if isinstance(exc, ServiceError):
-        return exc.message
-    return "The portfolio could not be loaded; please try again in a moment."
+        return error_text(exc)
+    return _("The portfolio could not be loaded; please try again in a moment.")

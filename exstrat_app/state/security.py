@@ -16,12 +16,14 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import _
 from exstrat_app.services.auth import totp
 from exstrat_app.services.auth.sessions import session_jti
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.notifications import push
 from exstrat_app.state.base import load_for_user, request_session_token, user_data
 from exstrat_app.state.display import ago_text
+from exstrat_app.state.field_errors import error_text, field_texts
 
 
 def _status(user_id: str) -> totp.TotpStatus:
@@ -108,7 +110,8 @@ class SecurityState(rx.State):
         self.recovery_left = view.recovery_codes_left
 
     def _failed(self, exc: ServiceError) -> None:
-        self.busy, self.error, self.field_errors = False, exc.message, dict(exc.fields)
+        self.busy, self.error = False, error_text(exc)
+        self.field_errors = field_texts(exc.fields)
 
     def _begin(self) -> None:
         self.busy, self.error, self.field_errors, self.notice = True, "", {}, ""
@@ -148,7 +151,7 @@ class SecurityState(rx.State):
         self._show_status(view)
         self.secret, self.otpauth_uri, self.qr_svg = "", "", ""
         self.recovery_codes = codes
-        self.notice = "Two-factor sign-in is on."
+        self.notice = _("Two-factor sign-in is on.")
 
     @rx.event
     async def confirm(self, form: dict[str, Any]) -> Any:
@@ -167,7 +170,7 @@ class SecurityState(rx.State):
 
     def _show_disabled(self, view: totp.TotpStatus) -> None:
         self._show_status(view)
-        self.notice = "Two-factor sign-in is off."
+        self.notice = _("Two-factor sign-in is off.")
 
     @rx.event
     async def disable(self, form: dict[str, Any]) -> Any:
@@ -185,7 +188,7 @@ class SecurityState(rx.State):
         codes, view = result
         self._show_status(view)
         self.recovery_codes = codes
-        self.notice = "New recovery codes made: the old ones no longer work."
+        self.notice = _("New recovery codes made: the old ones no longer work.")
 
     @rx.event
     async def regenerate(self, form: dict[str, Any]) -> Any:

@@ -18,12 +18,14 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import _
 from exstrat_app.services.auth import session_list
 from exstrat_app.services.auth.sessions import session_jti
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.notifications import push
 from exstrat_app.state.base import load_for_user, request_session_token, user_data
 from exstrat_app.state.display import ago_text, when_text
+from exstrat_app.state.field_errors import error_text
 
 ID_MAX_CHARS = 64
 # The first match names it: Edge and Opera also say "Chrome", Chrome also says "Safari".
@@ -40,11 +42,11 @@ def browser_words(user_agent: str) -> str:
     browser = next((name for mark, name in BROWSERS if mark in user_agent), "")
     system = next((name for mark, name in SYSTEMS if mark in user_agent), "")
     if browser and system:
-        return f"{browser} on {system}"
+        return _("{browser} on {system}", browser=browser, system=system)
     if browser or system:
-        return browser or f"A browser on {system}"
+        return browser or _("A browser on {system}", system=system)
     found = _PRODUCT.match(user_agent.strip())
-    return found.group(0) if found else "Unknown browser"
+    return found.group(0) if found else _("Unknown browser")
 
 
 def session_row(view: session_list.SessionView) -> dict[str, str]:
@@ -53,7 +55,7 @@ def session_row(view: session_list.SessionView) -> dict[str, str]:
         "current": "1" if view.current else "",
         "browser": browser_words(view.user_agent),
         "user_agent": view.user_agent,
-        "ip": view.ip or "unknown address",
+        "ip": view.ip or _("unknown address"),
         "created": when_text(view.created_at),
         "last_seen": ago_text(view.last_seen_at),
     }
@@ -101,7 +103,7 @@ class SessionsState(rx.State):
         self.sessions, self.loaded, self.busy = rows, True, False
 
     def _failed(self, exc: ServiceError) -> None:
-        self.busy, self.error = False, exc.message
+        self.busy, self.error = False, error_text(exc)
 
     def _begin(self) -> None:
         self.busy, self.error, self.notice = True, "", ""
@@ -116,7 +118,7 @@ class SessionsState(rx.State):
 
     def _signed_out(self, rows: list[dict[str, str]]) -> None:
         self._show(rows)
-        self.notice = "Signed out."
+        self.notice = _("Signed out.")
 
     @rx.event
     async def sign_out(self, session_id: str) -> Any:
@@ -133,7 +135,7 @@ class SessionsState(rx.State):
 
     def _others_signed_out(self, rows: list[dict[str, str]]) -> None:
         self._show(rows)
-        self.notice = "Every other session is signed out."
+        self.notice = _("Every other session is signed out.")
 
     @rx.event
     async def sign_out_others(self) -> Any:

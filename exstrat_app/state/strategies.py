@@ -14,22 +14,37 @@ from typing import Any, NamedTuple
 import reflex as rx
 
 from exstrat_app import bootstrap
-from exstrat_app.domain.money import MONEY_CONTEXT, fmt
+from exstrat_app.domain.money import MONEY_CONTEXT
+from exstrat_app.i18n import N_, _, render
 from exstrat_app.services import strategies
 from exstrat_app.services.errors import NotFound, ServiceError
 from exstrat_app.services.strategies import ExecutionView, StepView, StrategyView
 from exstrat_app.services.strategies.queries import strategy_total
 from exstrat_app.state.base import TO_LOGIN, current_user_id, load_for_user, user_data
 from exstrat_app.state.display import (
+    DASH,
     dec,
+    exact_pct_text,
     money_text,
     pct_text,
     price_text,
     qty_text,
     when_text,
 )
+from exstrat_app.state.field_errors import error_text
 
 ACTIONS = ("pause", "resume", "complete")
+# A strategy's status and a step's state in words, beside the values the pages compare
+# (`status_text`, `state_text`).
+STATUS_WORDS = {"active": N_("active"), "paused": N_("paused"), "completed": N_("completed")}
+STATE_WORDS = {"pending": N_("pending"), "armed": N_("armed"), "triggered": N_("triggered"),
+               "done": N_("done")}  # fmt: skip
+
+
+def status_words(status: str) -> str:
+    return render(STATUS_WORDS.get(status, status))
+
+
 LIST_PAGE_SIZE = 50
 
 
@@ -46,7 +61,7 @@ def distance_text(target: object, price: Decimal | None) -> str:
     """How far the price still has to rise to reach the target, in %."""
     t = dec(target)
     if t is None or price is None or price <= 0:
-        return "—"
+        return DASH
     with localcontext(MONEY_CONTEXT):
         return pct_text((t / price - 1) * 100)
 
@@ -59,11 +74,12 @@ def list_row(view: StrategyView, price: Decimal | None) -> dict[str, str]:
         "asset": view.asset,
         "name": view.name or "",
         "status": view.status,
+        "status_text": status_words(view.status),
         "progress": f"{done} / {total}",
         "progress_pct": str(done * 100 // total if total else 0),
-        "next_target": price_text(next_step.target_price) if next_step else "—",
+        "next_target": price_text(next_step.target_price) if next_step else DASH,
         "next_pct": target_pct_text(next_step) if next_step else "",
-        "distance": distance_text(next_step.target_price, price) if next_step else "—",
+        "distance": distance_text(next_step.target_price, price) if next_step else DASH,
         "price": price_text(price),
         "created": when_text(view.created_at),
     }
@@ -112,7 +128,7 @@ class StrategiesState(rx.State):
         self.total, self.page, self.pages = result.total, result.page, _pages_of(result.total)
 
     def _failed(self, exc: ServiceError) -> None:
-        self._show(StrategyPage([], 0, 1), exc.message)
+        self._show(StrategyPage([], 0, 1), error_text(exc))
 
     @rx.event(background=True)
     async def load(self) -> Any:
@@ -137,11 +153,12 @@ def step_row(step: StepView, places: int | None) -> dict[str, str]:
         "id": step.id or "",
         "number": str(step.position + 1),
         "target_pct": target_pct_text(step),
-        "sell_pct": f"{fmt(step.sell_pct)} %",
+        "sell_pct": exact_pct_text(step.sell_pct),
         "target_price": price_text(step.target_price),
         "qty_to_sell": qty_text(step.qty_to_sell, places),
         "proceeds": money_text(step.proceeds),
         "state": step.state,
+        "state_text": render(STATE_WORDS.get(step.state, step.state)),
         "triggered_at": when_text(step.triggered_at) if step.triggered_at else "",
         "triggered_price": price_text(step.triggered_price),
         "rule": trailing_text(step),
@@ -152,42 +169,59 @@ def target_pct_text(step: StepView) -> str:
     """+10 % as typed; a target typed as a price shows its derived % to 2 decimals."""
     if step.target_kind == "price":
         return pct_text(step.target_pct)
-    return f"+{fmt(step.target_pct)} %"
+    return exact_pct_text(step.target_pct, signed=True)
 
 
 def trailing_text(step: StepView) -> str:
-    """A trailing step's state in words (issue 14): where it arms, or its peak and fire price."""
+    """A trailing step's state in words: where it arms, or its peak and fire price."""
     if step.trail_pct is None:
         return ""
-    trail = f"trailing {fmt(step.trail_pct)} %"
+    trail = _("trailing {pct}", pct=exact_pct_text(step.trail_pct))
+    peak = price_text(step.peak_price)
     if step.state == "armed" and step.peak_price is not None:
-        since = f" since {when_text(step.armed_at)}" if step.armed_at else ""
-        return (
-            f"{trail}: armed{since}, peak {price_text(step.peak_price)}, "
-            f"alerts at {price_text(step.fire_price)}"
-        )
+        fire = price_text(step.fire_price)
+        if step.armed_at:
+            return _(
+                "{trail}: armed since {when}, peak {peak}, alerts at {fire}",
+                trail=trail, when=when_text(step.armed_at), peak=peak, fire=fire,
+            )  # fmt: skip
+        return _("{trail}: armed, peak {peak}, alerts at {fire}", trail=trail, peak=peak, fire=fire)
     if step.state == "pending":
-        return f"{trail}: arms at {price_text(step.target_price)}"
-    return f"{trail}: peak {price_text(step.peak_price)}"
+        return _("{trail}: arms at {price}", trail=trail, price=price_text(step.target_price))
+    return _("{trail}: peak {peak}", trail=trail, peak=peak)
 
 
 def stop_text(view: StrategyView) -> str:
-    """The stop-loss in words (issue 14), empty without one."""
+    """The stop-loss in words, empty without one."""
     stop = view.stop
     if stop is None:
         return ""
+    words = {"qty": qty_text(stop.qty), "asset": view.asset, "result": money_text(stop.result),
+             "quote": view.quote}  # fmt: skip
     if stop.state == "fired" and stop.fired_price is not None:
-        return (
-            f"fired at {price_text(stop.fired_price)} on {when_text(stop.fired_at)}: "
-            f"{money_text(stop.result)} {view.quote} on {qty_text(stop.qty)} {view.asset}"
-        )
-    text = f"{price_text(stop.price)}: selling the {qty_text(stop.qty)} {view.asset} left "
-    text += f"realises {money_text(stop.result)} {view.quote}"
+        return _(
+            "fired at {price} on {when}: {result} {quote} on {qty} {asset}",
+            price=price_text(stop.fired_price), when=when_text(stop.fired_at), **words,
+        )  # fmt: skip
+    words["price"] = price_text(stop.price)
     if stop.moved_at is not None:
-        text += f" (moved to break-even on {when_text(stop.moved_at)})"
-    elif stop.break_even:
-        text += " (moves to break-even after the first step)"
-    return text
+        return _(
+            "{price}: selling the {qty} {asset} left realises {result} {quote} (moved to "
+            "break-even on {when})",
+            when=when_text(stop.moved_at), **words,
+        )  # fmt: skip
+    if stop.break_even:
+        return _(
+            "{price}: selling the {qty} {asset} left realises {result} {quote} (moves to "
+            "break-even after the first step)",
+            **words,
+        )
+    return _("{price}: selling the {qty} {asset} left realises {result} {quote}", **words)
+
+
+# An execution's type and status in words (unknown ones as they come).
+EXECUTION_WORDS = {"alert": N_("alert"), "order": N_("order"), "alert sent": N_("alert sent"),
+                   "sold": N_("sold")}  # fmt: skip
 
 
 def execution_row(item: ExecutionView, places: int | None) -> dict[str, str]:
@@ -195,8 +229,8 @@ def execution_row(item: ExecutionView, places: int | None) -> dict[str, str]:
         "when": when_text(item.created_at),
         "qty": qty_text(item.executed_qty, places),
         "price": price_text(item.price),
-        "type": item.execution_type,
-        "status": item.status,
+        "type": render(EXECUTION_WORDS.get(item.execution_type, item.execution_type)),
+        "status": render(EXECUTION_WORDS.get(item.status, item.status)),
     }
 
 
@@ -266,19 +300,20 @@ class StrategyDetailState(rx.State):
         next_step = view.next_step
         self.summary = {
             "asset": view.asset,
-            "name": view.name or f"{view.asset} take-profit ladder",
+            "name": view.name or _("{asset} take-profit ladder", asset=view.asset),
             "status": view.status,
+            "status_text": status_words(view.status),
             "reference": price_text(view.ref_price),
             "reference_type": (
-                "average buy price" if view.ref_type == "avgPrice" else "custom price"
+                _("average buy price") if view.ref_type == "avgPrice" else _("custom price")
             ),
             "base_qty": qty_text(view.base_qty, places),
             "remaining": qty_text(view.remaining_qty, places),
             "proceeds": money_text(view.projected_proceeds),
             "progress": f"{view.progress.triggered} / {view.progress.total}",
             "price": price_text(price),
-            "next_target": price_text(next_step.target_price) if next_step else "—",
-            "distance": distance_text(next_step.target_price, price) if next_step else "—",
+            "next_target": price_text(next_step.target_price) if next_step else DASH,
+            "distance": distance_text(next_step.target_price, price) if next_step else DASH,
             "created": when_text(view.created_at),
             "quote": view.quote or "USDT",
             "stop": stop_text(view),
@@ -294,7 +329,7 @@ class StrategyDetailState(rx.State):
         try:
             await asyncio.to_thread(_act, user_id, self._strategy_id, action)
         except ServiceError as exc:
-            return rx.toast.error(exc.message)
+            return rx.toast.error(error_text(exc))
         return StrategyDetailState.load
 
     @rx.event
@@ -305,7 +340,7 @@ class StrategyDetailState(rx.State):
         try:
             await asyncio.to_thread(_step_done, user_id, self._strategy_id, step_id)
         except ServiceError as exc:
-            return rx.toast.error(exc.message)
+            return rx.toast.error(error_text(exc))
         return StrategyDetailState.load
 
 

@@ -8,6 +8,9 @@ Issue 14: each step's target is a % of the reference or an absolute price, optio
 (its trail %); the strategy may have a stop-loss (a price or a % below the reference) that
 moves to break-even once the first step fired. The preview says each step's rule (where it
 alerts, or where it arms and the lowest price it fires at) and the stop's price and result.
+The ladder's quote (USDT or EUR) starts as the person's reporting currency (USD: USDT); a
+EUR ladder on an asset with no EUR market says it is watched through EUR/USDT.
+Every text is in the reader's language (`_`, rendered inside the event).
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ from typing import Any
 
 import reflex as rx
 
-from exstrat_app import bootstrap
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import _, render
 from exstrat_app.services import strategies
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.strategies import StrategyView
+from exstrat_app.services.strategies.markets import QUOTES, USDT
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.display import decimals_of, money_text, price_text, qty_text
+from exstrat_app.state.field_errors import error_text, field_texts
 from exstrat_app.state.field_limits import (
     AMOUNT_MAX_CHARS,
     ASSET_MAX_CHARS,
@@ -35,33 +40,19 @@ from exstrat_app.state.strategies import StrategiesState
 from exstrat_app.state.strategy_form import (
     BLANK_PREVIEW,
     DEFAULT_STEPS,
+    FIELD_LABELS,
     MAX_STEPS,
     STEP_FIELDS,
     STOP_KINDS,
     TARGET_KINDS,
     blank_step,
-    request,
+    create_from_form,
+    default_quote,
+    preview_form,
     step_rule,
     stop_texts,
+    watched_note,
 )
-
-
-def _preview(user_id: str, form: dict[str, Any]) -> StrategyView:
-    lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
-    with bootstrap.unit_of_work() as session:
-        return strategies.preview_strategy(
-            session, user_id=user_id, lot_step_lookup=lots, **request(form)
-        )
-
-
-def _create(user_id: str, form: dict[str, Any]) -> str:
-    lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
-    cap = bootstrap.settings().max_strategies_per_user
-    with bootstrap.unit_of_work() as session:
-        view = strategies.create_strategy(
-            session, user_id=user_id, lot_step_lookup=lots, max_strategies=cap, **request(form)
-        )
-    return view.id or ""
 
 
 @user_data
@@ -71,6 +62,9 @@ class StrategyDialogState(rx.State):
     asset_locked: bool = False
     avg_price: str = ""  # display text of the position's average, when known
     ref_type: str = "avgPrice"
+    quote: str = USDT  # USDT | EUR: the ladder's prices; opens as the reporting currency
+    quotes: list[str] = list(QUOTES)
+    watched_note: str = ""  # a EUR ladder watched through EUR/USDT says so
     custom_price: str = ""
     base_qty: str = ""
     name: str = ""
@@ -104,6 +98,7 @@ class StrategyDialogState(rx.State):
         raw = (await self.get_state(PortfolioState))._raw_of(asset)
         avg_price_raw, quantity_raw = raw["avgPrice"], raw["quantity"]
         self._reset_form()
+        await self._default_quote()
         self.asset, self.asset_locked = asset, True
         self.avg_price = price_text(avg_price_raw) if avg_price_raw else ""
         self.ref_type = "avgPrice" if avg_price_raw else "custom"
@@ -113,9 +108,15 @@ class StrategyDialogState(rx.State):
         return StrategyDialogState.preview
 
     @rx.event
-    def open_blank(self) -> None:
+    async def open_blank(self) -> None:
         self._reset_form()
+        await self._default_quote()
         self.open = True
+
+    async def _default_quote(self) -> None:
+        user_id = await current_user_id(self)
+        if user_id is not None:
+            self.quote = await asyncio.to_thread(default_quote, user_id)
 
     @rx.event
     def set_open(self, value: bool) -> None:
@@ -126,24 +127,26 @@ class StrategyDialogState(rx.State):
                      "base_qty", "name", "notify_email", "notify_in_app", "remaining",
                      "proceeds", "ref_used", "base_used", "lot_step", "errors", "message",
                      "previewing", "saving", "stop_on", "stop_kind", "stop_value",
-                     "stop_break_even", "stop_price", "stop_result", "stop_rule"):  # fmt: skip
+                     "stop_break_even", "stop_price", "stop_result", "stop_rule", "quote",
+                     "watched_note"):  # fmt: skip
             setattr(self, name, StrategyDialogState.get_fields()[name].default_value())
         self.steps = [blank_step(t, s) for t, s in DEFAULT_STEPS]
 
     # ---- edits (each one refreshes the preview; a value over its limit is not kept)
 
     def _refused(self, key: str, label: str, value: Any, max_chars: int) -> bool:
-        """Whether `value` is refused; if so the field says why and nothing is kept."""
+        """Whether `value` is refused; if so the field says why and nothing is kept. `label`
+        is a FIELD_LABELS key."""
         problem = text_refusal(value, max_chars)
         if problem is None:
             return False
         self.errors = {**self.errors, key: problem}
-        self.message = f"{label} {problem}."
+        self.message = _("{field} {problem}.", field=render(FIELD_LABELS[label]), problem=problem)
         return True
 
     @rx.event
     def set_asset(self, value: str) -> Any:
-        if self._refused("asset", "The token", value, ASSET_MAX_CHARS):
+        if self._refused("asset", "asset", value, ASSET_MAX_CHARS):
             return None
         self.asset = value.strip().upper()
         return StrategyDialogState.preview
@@ -155,22 +158,29 @@ class StrategyDialogState(rx.State):
         return StrategyDialogState.preview
 
     @rx.event
+    def set_quote(self, value: str | list[str]) -> Any:
+        """USDT or EUR (a segmented control or a select: one value)."""
+        if isinstance(value, str) and value in QUOTES:
+            self.quote = value
+        return StrategyDialogState.preview
+
+    @rx.event
     def set_custom_price(self, value: str) -> Any:
-        if self._refused("reference.price", "The price", value, AMOUNT_MAX_CHARS):
+        if self._refused("reference.price", "reference.price", value, AMOUNT_MAX_CHARS):
             return None
         self.custom_price = value
         return StrategyDialogState.preview
 
     @rx.event
     def set_base_qty(self, value: str) -> Any:
-        if self._refused("baseQty", "The quantity", value, AMOUNT_MAX_CHARS):
+        if self._refused("baseQty", "baseQty", value, AMOUNT_MAX_CHARS):
             return None
         self.base_qty = value
         return StrategyDialogState.preview
 
     @rx.event
     def set_name(self, value: str) -> None:
-        if self._refused("name", "The name", value, STRATEGY_NAME_MAX_CHARS):
+        if self._refused("name", "name", value, STRATEGY_NAME_MAX_CHARS):
             return
         self.name = value
 
@@ -188,7 +198,7 @@ class StrategyDialogState(rx.State):
             return None
         key = f"steps.{index}.{STEP_FIELDS[field]}"
         if 0 <= index < len(self.steps):
-            if self._refused(key, "A step's percentage", value, AMOUNT_MAX_CHARS):
+            if self._refused(key, "step", value, AMOUNT_MAX_CHARS):
                 return None
             steps = list(self.steps)
             steps[index] = {**steps[index], field: value}
@@ -203,7 +213,7 @@ class StrategyDialogState(rx.State):
 
     @rx.event
     def set_step_kind(self, index: int, kind: str | list[str]) -> Any:
-        """% of the reference or an absolute price (issue 14)."""
+        """% of the reference or an absolute price."""
         if isinstance(kind, str) and kind in TARGET_KINDS:  # a segmented control: one value
             self._set_in_step(index, "target_kind", kind)
         return StrategyDialogState.preview
@@ -226,7 +236,7 @@ class StrategyDialogState(rx.State):
 
     @rx.event
     def set_stop_value(self, value: str) -> Any:
-        if self._refused("stopLoss.value", "The stop-loss", value, AMOUNT_MAX_CHARS):
+        if self._refused("stopLoss.value", "stopLoss.value", value, AMOUNT_MAX_CHARS):
             return None
         self.stop_value = value
         return StrategyDialogState.preview
@@ -254,6 +264,7 @@ class StrategyDialogState(rx.State):
         return {
             "asset": self.asset,
             "ref_type": self.ref_type,
+            "quote": self.quote,
             "custom_price": self.custom_price,
             "base_qty": self.base_qty,
             "steps": [dict(s) for s in self.steps],
@@ -275,18 +286,20 @@ class StrategyDialogState(rx.State):
             self._seq += 1
             seq, form, self.previewing = self._seq, self._form(), True
         try:
-            result, errors, message = await asyncio.to_thread(_preview, user_id, form), {}, ""
+            result, errors, message = await asyncio.to_thread(preview_form, user_id, form), {}, ""
         except ServiceError as exc:
             result, errors, message = None, dict(exc.fields), exc.message
-        async with self:
+        async with self:  # the reader's language is this event's (set for it by the socket)
             if seq != self._seq:  # a newer edit has its own preview on the way
                 return
             self._show(result, errors, message)
             self.previewing = False
 
     def _show(self, result: StrategyView | None, errors: dict[str, str], message: str) -> None:
-        self.errors = errors
-        self.message = "" if errors and message == strategies.INVALID_MESSAGE else message
+        self.errors = field_texts(errors)
+        invalid = errors and message == strategies.INVALID_MESSAGE
+        self.message = "" if invalid else render(message)
+        self.watched_note = watched_note(result)
         computed = result.steps if result is not None else ()
         places = decimals_of(result.lot_step if result is not None else None)
         steps = []
@@ -330,16 +343,18 @@ class StrategyDialogState(rx.State):
             return TO_LOGIN
         self.saving = True
         try:
-            strategy_id = await asyncio.to_thread(_create, user_id, self._form())
+            strategy_id = await asyncio.to_thread(create_from_form, user_id, self._form())
         except ServiceError as exc:
             self.saving = False
             self._show(None, dict(exc.fields), exc.message)
+            if not exc.fields:
+                self.message = error_text(exc)
             return None
         asset = self.asset
         self.open, self.saving = False, False
         return [
             rx.toast.success(
-                f"{asset} strategy saved: you will be alerted at each target.",
+                _("{asset} strategy saved: you will be alerted at each target.", asset=asset),
                 id=f"strategy-saved-{strategy_id}",
             ),
             StrategiesState.load,

@@ -1,13 +1,21 @@
-"""The strategy dialog's form as text (issue 14 made it bigger than its state): the step
-rows, the service's keyword arguments built from them, and the preview's words for each
-step's rule and for the stop-loss. No state here: plain functions the dialog state calls.
+"""The strategy dialog's form as text (too big for its state alone): the step rows, the
+service's keyword arguments built from them, and the preview's words for each step's rule and
+for the stop-loss, and the service calls the dialog runs in a thread (preview, create, the
+default quote: the person's reporting currency). No state here: plain functions the dialog
+state calls, inside its events (the words are in the reader's language, `_`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from exstrat_app import bootstrap
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import N_, _, render
+from exstrat_app.services import strategies
+from exstrat_app.services.auth.preferences import user_preferences
+from exstrat_app.services.strategies import StrategyView
+from exstrat_app.services.strategies.markets import QUOTE_OF_CURRENCY, USDT, via_note
 from exstrat_app.services.strategies.views import StepView, StopView
 from exstrat_app.state.display import pct_text, price_text, qty_text, signed_money_text
 
@@ -42,23 +50,39 @@ def step_request(step: dict[str, str]) -> dict[str, str]:
 def step_rule(step: StepView) -> str:
     """What the step does, in words: a plain alert, or where a trailing step arms and fires."""
     if step.trail_pct is None or step.fire_floor is None:
-        return f"Alert when the price reaches {price_text(step.target_price)}"
-    return (
-        f"Arms at {price_text(step.target_price)}, then alerts when the price falls "
-        f"{fmt(step.trail_pct)} % from its highest (at {price_text(step.fire_floor)} or above)"
+        return _("Alert when the price reaches {price}", price=price_text(step.target_price))
+    return _(
+        "Arms at {target}, then alerts when the price falls {trail} % from its highest "
+        "(at {floor} or above)",
+        target=price_text(step.target_price),
+        trail=fmt(step.trail_pct),
+        floor=price_text(step.fire_floor),
     )
 
 
 def stop_texts(stop: StopView | None, quote: str, places: int | None) -> dict[str, str]:
     if stop is None:
         return {"stop_price": "—", "stop_result": "—", "stop_rule": ""}
-    rule = (
-        f"Alert when the price falls to {price_text(stop.price)}: selling the "
-        f"{qty_text(stop.qty, places)} there realises {signed_money_text(stop.result)} {quote} "
-        f"({pct_text(stop.result_pct)})"
-    )
+    figures = {
+        "price": price_text(stop.price),
+        "qty": qty_text(stop.qty, places),
+        "result": signed_money_text(stop.result),
+        "quote": quote,
+        "pct": pct_text(stop.result_pct),
+    }
     if stop.break_even:
-        rule += "; it moves up to the reference (break-even) once the first step fires"
+        rule = _(
+            "Alert when the price falls to {price}: selling the {qty} there realises "
+            "{result} {quote} ({pct}); it moves up to the reference (break-even) once the "
+            "first step fires",
+            **figures,
+        )
+    else:
+        rule = _(
+            "Alert when the price falls to {price}: selling the {qty} there realises "
+            "{result} {quote} ({pct})",
+            **figures,
+        )
     return {
         "stop_price": price_text(stop.price),
         "stop_result": f"{signed_money_text(stop.result)} {quote}",
@@ -73,6 +97,7 @@ def request(form: dict[str, Any]) -> dict[str, Any]:
         reference["price"] = form["custom_price"]
     return {
         "asset": form["asset"],
+        "quote": form.get("quote") or None,  # None: the service's default (USDT)
         "reference": reference,
         "base_qty": form["base_qty"].strip() or None,  # blank: the quantity held
         "steps": [step_request(s) for s in form["steps"]],
@@ -88,3 +113,49 @@ def _stop_request(form: dict[str, Any]) -> dict[str, Any]:
         "value": form["stop_value"],
         "breakEven": form["stop_break_even"],
     }
+
+
+# ---- the service calls (run in a thread by the dialog's events)
+
+
+def preview_form(user_id: str, form: dict[str, Any]) -> StrategyView:
+    lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
+    with bootstrap.unit_of_work() as session:
+        return strategies.preview_strategy(
+            session, user_id=user_id, lot_step_lookup=lots, **request(form)
+        )
+
+
+def default_quote(user_id: str) -> str:
+    """The person's reporting currency as a ladder's quote (USD is watched in USDT)."""
+    with bootstrap.unit_of_work() as session:
+        currency = user_preferences(session, user_id).currency
+    return QUOTE_OF_CURRENCY.get(currency, USDT)
+
+
+# The inputs as a refusal names them ("The token must be text.").
+FIELD_LABELS = {
+    "asset": N_("The token"),
+    "reference.price": N_("The price"),
+    "baseQty": N_("The quantity"),
+    "name": N_("The name"),
+    "step": N_("A step's percentage"),
+    "stopLoss.value": N_("The stop-loss"),
+}
+
+
+def create_from_form(user_id: str, form: dict[str, Any]) -> str:
+    lots = strategies.exchange_lot_step_lookup(bootstrap.redis())
+    cap = bootstrap.settings().max_strategies_per_user
+    with bootstrap.unit_of_work() as session:
+        view = strategies.create_strategy(
+            session, user_id=user_id, lot_step_lookup=lots, max_strategies=cap, **request(form)
+        )
+    return view.id or ""
+
+
+def watched_note(result: StrategyView | None) -> str:
+    """The conversion note of a EUR ladder watched through EUR/USDT, else nothing."""
+    if result is None or result.watched_on in (None, f"{result.asset}/{result.quote}"):
+        return ""
+    return render(via_note(result.asset))

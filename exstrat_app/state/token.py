@@ -16,6 +16,7 @@ import reflex as rx
 from exstrat_app import bootstrap
 from exstrat_app.domain.assets import is_ticker
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import N_, _, render
 from exstrat_app.services import strategies
 from exstrat_app.services.errors import InvalidInput, ServiceError
 from exstrat_app.services.portfolio import openings
@@ -33,14 +34,20 @@ from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
 from exstrat_app.state.display import (
     DASH,
     chart_number,
+    currency_of,
+    exact_pct_text,
+    money_in,
     money_text,
     pct_text,
     price_text,
+    qty_of,
     qty_text,
     sign_of,
+    signed_money_in,
     signed_money_text,
     when_text,
 )
+from exstrat_app.state.field_errors import error_text, field_texts
 from exstrat_app.state.history import PositionHistoryState
 
 PAGE_SIZE = 10
@@ -56,17 +63,33 @@ def _pages(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
 
 
+# The words of a trade's side and a transfer's type and status (unknown ones as they come).
+SIDE_WORDS = {"buy": N_("buy"), "sell": N_("sell")}
+TRANSFER_WORDS = {"deposit": N_("deposit"), "withdrawal": N_("withdrawal"), "ok": N_("ok"),
+                  "pending": N_("pending"), "failed": N_("failed"),
+                  "canceled": N_("cancelled"), "cancelled": N_("cancelled")}  # fmt: skip
+
+
+def _word(words: dict[str, str], value: str) -> str:
+    return render(words.get(value, value))
+
+
 def trade_row(t: TradeLine) -> dict[str, str]:
     return {
         "when": when_text(t.ts),
         "symbol": t.symbol,
-        "side": t.side,
+        "side": _word(SIDE_WORDS, t.side),
         "amount": qty_text(t.amount),
         "price": price_text(t.price),
-        "cost": f"{qty_text(t.cost)} {_quote_of(t.symbol)}".strip(),
-        "fee": f"{qty_text(t.fee_cost)} {t.fee_asset or ''}".strip() if t.fee_cost else DASH,
+        "cost": _amount_of(t.cost, _quote_of(t.symbol)),
+        "fee": _amount_of(t.fee_cost, t.fee_asset or "") if t.fee_cost else DASH,
         "account": t.exchange,
     }
+
+
+def _amount_of(value: object, asset: str) -> str:
+    """ "12.5 USDT", or the bare quantity when the asset is unknown."""
+    return qty_of(value, asset) if asset else qty_text(value)
 
 
 def _quote_of(symbol: str) -> str:
@@ -76,41 +99,48 @@ def _quote_of(symbol: str) -> str:
 def transfer_row(t: TransferLine) -> dict[str, str]:
     return {
         "when": when_text(t.ts),
-        "type": t.type,
+        "type": _word(TRANSFER_WORDS, t.type),
         "amount": qty_text(t.amount),
         "fee": qty_text(t.fee_cost) if t.fee_cost else DASH,
-        "status": t.status,
+        "status": _word(TRANSFER_WORDS, t.status),
         "account": t.exchange,
     }
 
 
-KIND_LABELS = {"trade": "Trade", "convert": "Convert", "card": "Card buy/sell", "dust": "Dust",
-               "simple": "Buy/Sell", "income": "Income", "deposit": "Deposit",
-               "withdrawal": "Withdrawal", "opening": "Opening position",
-               "unclassified": "Unclassified"}  # fmt: skip
-WALLET_LABELS = {"spot": "Spot", "funding": "Funding", "earn_flexible": "Earn (flexible)",
-                 "earn_locked": "Earn (locked)"}  # fmt: skip
+# Lazy messages (the English text until rendered where they are shown).
+KIND_LABELS = {"trade": N_("Trade"), "convert": N_("Convert"), "card": N_("Card buy/sell"),
+               "dust": N_("Dust"), "simple": N_("Buy/Sell"), "income": N_("Income"),
+               "deposit": N_("Deposit"), "withdrawal": N_("Withdrawal"),
+               "opening": N_("Opening position"), "unclassified": N_("Unclassified")}  # fmt: skip
+WALLET_LABELS = {"spot": N_("Spot"), "funding": N_("Funding"),
+                 "earn_flexible": N_("Earn (flexible)"),
+                 "earn_locked": N_("Earn (locked)")}  # fmt: skip
 
 
 def movement_row(m: MovementLine) -> dict[str, str]:
     amount = qty_text(m.amount)
     detail = m.symbol or m.source or ""
     if m.kind == "opening" and m.cost is not None:
-        detail = f"cost {qty_text(m.cost)} USDT" + (f" · {m.source}" if m.source else "")
+        cost = qty_of(m.cost, "USDT")
+        detail = (
+            _("cost {cost} · {source}", cost=cost, source=m.source)
+            if m.source
+            else _("cost {cost}", cost=cost)
+        )
     return {
         "when": when_text(m.ts),
         "kind": m.kind,
-        "label": KIND_LABELS.get(m.kind, m.kind),
+        "label": render(KIND_LABELS.get(m.kind, m.kind)),
         "amount": amount if m.amount < 0 else f"+{amount}",
         "detail": detail,
-        "account": m.exchange or "entered by you",
+        "account": m.exchange or _("entered by you"),
     }
 
 
 def holding_row(h: HoldingLine) -> dict[str, str]:
     return {
         "account": h.nickname or h.exchange.capitalize(),
-        "wallet": WALLET_LABELS.get(h.wallet, h.wallet),
+        "wallet": render(WALLET_LABELS.get(h.wallet, h.wallet)),
         "quantity": qty_text(h.quantity),
     }
 
@@ -129,7 +159,10 @@ def _add_opening(user_id: str, asset: str, quantity: str, total_cost: str, at: s
 
 
 def summary_of(asset: str, view: TokenView) -> dict[str, str]:
+    """The figures ("13,996.50"), and the money ones with the reporting currency too
+    ("$13,996.50" / "13 996,50 €": the `*_money` keys)."""
     position = view.position
+    currency = currency_of(view, "USDT")
     realized, unrealized = view.realized_pnl, view.unrealized_pnl
     unexplained = position.unexplained if position is not None else None
     unknown = position.cost_unknown_qty if position is not None else None
@@ -146,8 +179,12 @@ def summary_of(asset: str, view: TokenView) -> dict[str, str]:
         "unrealized": signed_money_text(unrealized),
         "unrealized_sign": str(sign_of(unrealized)),
         "pnl_pct": pct_text(position.pnl_pct if position else None),
-        "unexplained": f"{qty_text(unexplained)} {asset}" if unexplained else "",
-        "cost_unknown": f"{qty_text(unknown)} {asset}" if unknown else "",
+        "unexplained": qty_of(unexplained, asset) if unexplained else "",
+        "cost_unknown": qty_of(unknown, asset) if unknown else "",
+        "value_money": money_in(position.value if position else None, currency),
+        "realized_money": signed_money_in(realized, currency),
+        "unrealized_money": signed_money_in(unrealized, currency),
+        "income_money": money_in(view.income, currency),
     }
 
 
@@ -155,7 +192,7 @@ def target_line(target: strategies.LadderTarget) -> dict[str, str]:
     """A reference line of the chart: a reached target is ticked."""
     return {
         "price": chart_number(target.target_price),
-        "label": f"+{fmt(target.target_pct)} %" + (" ✓" if target.reached else ""),
+        "label": exact_pct_text(target.target_pct, signed=True) + (" ✓" if target.reached else ""),
     }
 
 
@@ -239,7 +276,7 @@ class TokenState(rx.State):
                 result = await asyncio.to_thread(_view, user_id, asset, *pages)
             except ServiceError as exc:
                 async with self:
-                    self.loading, self.error = False, exc.message
+                    self.loading, self.error = False, error_text(exc)
                 return
         async with self:
             if asset != self._asset:
@@ -263,7 +300,7 @@ class TokenState(rx.State):
         self.movements = [movement_row(m) for m in view.movements]
         self.movements_total = view.movements_total
         self.holdings = [holding_row(h) for h in view.holdings]
-        self.unvalued = [u.text for u in view.unvalued]
+        self.unvalued = [render(u.text) for u in view.unvalued]
         if self.opening_open and not self.opening_quantity:
             self.opening_quantity = self.summary.get("unexplained_qty", "")
         self.transfers = [transfer_row(t) for t in view.transfers]
@@ -337,8 +374,10 @@ class TokenState(rx.State):
         except ServiceError as exc:
             async with self:
                 self.opening_saving = False
-                self.opening_error = exc.message
-                self.opening_fields = exc.fields if isinstance(exc, InvalidInput) else {}
+                self.opening_error = error_text(exc)
+                self.opening_fields = (
+                    field_texts(exc.fields) if isinstance(exc, InvalidInput) else {}
+                )
             return None
         async with self:
             self.opening_saving, self.opening_open = False, False

@@ -1,4 +1,4 @@
-"""The trading key of each exchange account on /exchanges (issue 15): its status, the form
+"""The trading key of each exchange account on /exchanges: its status, the form
 that adds (or replaces) it, and its removal.
 
 The same use cases as `PUT|DELETE /api/exchanges/{id}/trading-key`
@@ -20,17 +20,23 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app import bootstrap
+from exstrat_app.i18n import N_, _, render
 from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.exchanges import accounts
 from exstrat_app.services.execution import trading_keys, with_password
 from exstrat_app.services.execution.trading_keys import TradingKeyView
 from exstrat_app.state.base import TO_LOGIN, current_user_id, load_for_user, user_data
 from exstrat_app.state.display import when_text
-from exstrat_app.state.field_limits import EXCHANGE_FIELD_MAX_CHARS, text_refusal
+from exstrat_app.state.field_errors import error_text
+from exstrat_app.state.field_limits import (
+    EXCHANGE_FIELD_MAX_CHARS,
+    invalid_fields_text,
+    text_refusal,
+)
 
 log = logging.getLogger(__name__)
 
-HELP = (
+HELP = N_(
     "Optional, for placing orders (confirm and auto modes). Create a second key restricted "
     "to this server's IP address that may trade spot ('Enable Spot & Margin Trading' on "
     "Binance, 'Trade' on Coinbase) and never withdraw or transfer: exstrat refuses any other. "
@@ -42,13 +48,21 @@ PASSWORD_MAX_CHARS = 4096
 FIELDS = {"tk_api_key": "api_key", "tk_api_secret": "api_secret"}
 
 
+STATUS_WORDS = {"none": N_("none"), "ok": N_("ok"), "refused": N_("refused")}
+
+
 def key_status(view: TradingKeyView | None) -> dict[str, str]:
-    """The status word (none / ok / refused) and its detail, as the page shows them."""
+    """The status (none / ok / refused, what the page compares), its word in the reader's
+    language (`status_text`) and its detail."""
     if view is None:
-        return {"status": "none", "detail": "No trading key: orders cannot be placed."}
-    if view.status == "ok":
-        return {"status": "ok", "detail": f"checked at {when_text(view.checked_at)}"}
-    return {"status": view.status, "detail": view.problem or "refused by the last check"}
+        status, detail = "none", _("No trading key: orders cannot be placed.")
+    elif view.status == "ok":
+        status, detail = "ok", _("checked at {when}", when=when_text(view.checked_at))
+    else:
+        status = view.status
+        detail = render(view.problem) or _("refused by the last check")
+    text = render(STATUS_WORDS.get(status, status))
+    return {"status": status, "status_text": text, "detail": detail}
 
 
 def _load(user_id: str) -> dict[str, dict[str, str]]:
@@ -99,7 +113,7 @@ class TradingKeyState(rx.State):
         self.keys, self.load_error = keys, ""
 
     def _load_failed(self, exc: ServiceError) -> None:
-        self.keys, self.load_error = {}, exc.message
+        self.keys, self.load_error = {}, error_text(exc)
 
     @rx.event(background=True)
     async def load(self) -> Any:
@@ -118,16 +132,16 @@ class TradingKeyState(rx.State):
         account_id = _account_id(form)
         if account_id is None:
             form.clear()
-            yield rx.toast.error("No such exchange account.")
+            yield rx.toast.error(_("No such exchange account."))
             return
-        refused = [
-            f"{name.replace('_', ' ')} {problem}"
+        refused = {
+            name: problem
             for field, name in FIELDS.items()
             if (problem := text_refusal(form.get(field) or "", EXCHANGE_FIELD_MAX_CHARS[name]))
-        ]
+        }
         if refused:  # before anything is sent to an exchange
             form.clear()
-            self._set_error(account_id, "Some fields are invalid: " + "; ".join(refused))
+            self._set_error(account_id, invalid_fields_text(refused))
             return
         key = {k: str(form.get(k) or "") for k in (*FIELDS, "tk_password")}
         key["tk_password"] = key["tk_password"][:PASSWORD_MAX_CHARS]
@@ -138,13 +152,13 @@ class TradingKeyState(rx.State):
         try:
             status = await asyncio.to_thread(_save, user_id, account_id, key)
         except ServiceError as exc:
-            self._set_error(account_id, exc.message)
+            self._set_error(account_id, error_text(exc))
             return
         finally:
             key.clear()
             self.saving = ""
         self.keys = {**self.keys, account_id: status}
-        yield rx.toast.success("Trading key checked and saved.")
+        yield rx.toast.success(_("Trading key checked and saved."))
 
     @rx.event
     async def remove(self, form: dict[str, Any]) -> Any:
@@ -156,12 +170,12 @@ class TradingKeyState(rx.State):
         if user_id is None:
             return TO_LOGIN
         if account_id is None:
-            return rx.toast.error("No such exchange account.")
+            return rx.toast.error(_("No such exchange account."))
         try:
             await asyncio.to_thread(_remove, user_id, account_id, password)
         except ServiceError as exc:
-            self._set_error(account_id, exc.message)
+            self._set_error(account_id, error_text(exc))
             return None
         self.keys = {**self.keys, account_id: key_status(None)}
         self._set_error(account_id, "")
-        return rx.toast.info("Trading key removed: orders can no longer be placed.")
+        return rx.toast.info(_("Trading key removed: orders can no longer be placed."))

@@ -133,7 +133,7 @@ def test_the_push_payload_decrypts_with_the_subscription_keys_to_the_alert(
         "body": note.body,
         "url": f"/strategies/{strategy.id}",
     }
-    assert "2250.5 USDT" in note.body
+    assert "$2,250.50" in note.body
     [delivery] = deliveries(stage.engine)
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 1, None)
 

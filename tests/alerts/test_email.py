@@ -58,9 +58,9 @@ def test_the_alert_email_reaches_the_user(
     body = mail.get_payload(decode=True).decode()
     for line in (
         "Asset:            ETH",
-        "Step:             1 of 2 (+10 %)",
-        "Target price:     2200 USDT",
-        "Last price:       2250.5 USDT",
+        "Step:             1 of 2 (+10%)",
+        "Target price:     $2,200.00",
+        "Last price:       $2,250.50",
         "Quantity to sell: 0.8 ETH",
         f"http://localhost:3000/strategies/{strategy.id}",
     ):

@@ -103,8 +103,8 @@ def test_trailing_path_2200_2300_2254_fires_once_at_2254_with_peak_2300(
     [note] = notes(engine)
     assert note.title == "ETH reached step 1 of 2: sell 0.8 ETH"
     assert note.body == (
-        "ETH/USDT fell back 2 % from its peak of 2300 USDT: is at 2254 USDT. Trailing step 1 of 2 "
-        "fired (armed at its target 2200 USDT, +10 %). Quantity to sell: 0.8 ETH. "
+        "ETH/USDT fell back 2% from its peak of $2,300.00: it is at $2,254.00. Trailing step 1 "
+        "of 2 fired (armed at its target $2,200.00, +10%). Quantity to sell: 0.8 ETH. "
         f"{URL}/strategies/{strategy.id}"
     )
     with Session(engine) as s:
@@ -114,8 +114,8 @@ def test_trailing_path_2200_2300_2254_fires_once_at_2254_with_peak_2300(
         assert n is not None
         email = email_content(s, n, public_url=URL, step_count=step_count)
         assert email is not None
-        assert "Trailing:         fired 2 % below its peak of 2300 USDT" in email.text
-        assert "Last price:       2254 USDT" in email.text
+        assert "Trailing:         fired 2% below its peak of $2,300.00" in email.text
+        assert "Last price:       $2,254.00" in email.text
 
 
 def test_a_dip_under_the_floor_inside_one_window_fires_at_the_floor(
@@ -134,7 +134,10 @@ def test_a_dip_under_the_floor_inside_one_window_fires_at_the_floor(
     assert fired == [first.id]
     assert (first.triggered_price, first.peak_price) == (D("2254"), D("2300"))
     [note] = notes(engine)
-    assert "fell back 2 % from its peak of 2300 USDT: touched 2254 USDT at 10:01 UTC" in note.body
+    assert (
+        "fell back 2% from its peak of $2,300.00: it touched $2,254.00 on Mar 1, 2026 "
+        "10:01\u202fAM UTC"
+    ) in note.body
 
 
 def test_a_held_lock_or_a_raised_peak_makes_a_fire_wait(
@@ -198,9 +201,9 @@ def test_stop_loss_moves_to_break_even_after_the_first_step_then_fires_once(
     # 4 - 0.8 sold = 3.2 ETH left; (1990 - 2000) * 3.2 = -32.
     assert stop_note.title == "ETH stop-loss reached: sell the 3.2 ETH left"
     assert stop_note.body == (
-        "ETH/USDT is at 1990 USDT, at or below the stop-loss of 2000 USDT (moved to break-even, "
-        "the reference price, once a step had fired). Selling the 3.2 ETH left realises -32 USDT "
-        "against the reference 2000 USDT. The stop-loss has fired and will not fire again; the "
+        "ETH/USDT is at $1,990.00, at or below the stop-loss of $2,000.00 (moved to break-even, "
+        "the reference price, once a step had fired). Selling the 3.2 ETH left realises -$32.00 "
+        "against the reference $2,000.00. The stop-loss has fired and will not fire again; the "
         f"strategy is completed. {URL}/strategies/{strategy.id}"
     )
     assert stop_note.email_status == "pending"
@@ -229,8 +232,8 @@ def test_stop_loss_without_break_even_fires_on_a_wick_at_its_price(
     stop_note = notes(engine)[-1]
     # (1850 - 2000) * 3.2 = -480.
     assert stop_note.body.startswith(
-        "ETH/USDT touched 1850 USDT at 10:08 UTC, at or below the stop-loss of 1850 USDT. "
-        "Selling the 3.2 ETH left realises -480 USDT"
+        "ETH/USDT touched $1,850.00 on Mar 1, 2026 10:08\u202fAM UTC, at or below the stop-loss "
+        "of $1,850.00. Selling the 3.2 ETH left realises -$480.00"
     )
     assert stop_note.email_status == "skipped"
 

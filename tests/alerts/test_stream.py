@@ -138,7 +138,7 @@ def test_a_crossing_is_evaluated_by_the_stream_as_it_happens(
     assert touches["ETH"].high == Decimal("2300") and len(ids) == 1
     assert fired(engine, strategy.id) == [(0, Decimal("2300"))]
     assert binance.request_count("/api/v3/klines") == klines  # no REST read: the stream's
-    assert "ETH/USDT is at 2300 USDT" in notes(engine)[0].body
+    assert "ETH/USDT is at $2,300.00" in notes(engine)[0].body
     print(f"price change -> step fired by the stream: {seen * 1000:.0f} ms")
 
 
@@ -185,7 +185,7 @@ def test_the_stream_dropped_mid_run_falls_back_to_rest_and_comes_back(
         time.sleep(0.5)
     assert sorted(fired(engine, strategy.id)) == [(0, Decimal("2300")), (1, Decimal("2850"))]
     bodies = [n.body for n in notes(engine)]
-    assert len(bodies) == 2 and "touched 2850 USDT at" in bodies[1]
+    assert len(bodies) == 2 and "touched $2,850.00 on" in bodies[1]
 
 
 def test_the_prices_command_streams_fires_and_stops_cleanly(

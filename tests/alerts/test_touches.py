@@ -87,8 +87,8 @@ def test_a_two_second_spike_between_two_polls_fires_exactly_once(
     assert binance.request_count("/api/v3/klines") - before == 1  # one request for ETH
     assert states(engine, strategy.id) == [("triggered", Decimal("2310")), ("pending", None)]
     [note] = notes(engine)
-    assert "ETH/USDT touched 2310 USDT at " in note.body and " UTC, at or above" in note.body
-    assert "2200 USDT" in note.body
+    assert "ETH/USDT touched $2,310.00 on " in note.body and " UTC, at or above" in note.body
+    assert "$2,200.00" in note.body
 
     poll(redis)  # the same minute's kline is read again: nothing fires twice
     poll(redis)
@@ -136,7 +136,7 @@ def test_a_price_at_the_target_fires_at_the_last_price_as_before(
     binance.set_price("ETH/USDT", "2250")  # still above step 1: "is at", not "touched"
     poll(redis)
     assert states(engine, strategy.id)[0] == ("triggered", Decimal("2250"))
-    assert "ETH/USDT is at 2250 USDT" in notes(engine)[0].body
+    assert "ETH/USDT is at $2,250.00" in notes(engine)[0].body
 
 
 def test_the_rest_job_skips_what_a_healthy_stream_covers(
@@ -197,5 +197,5 @@ def test_a_price_sitting_at_the_target_with_an_older_cached_ticker_says_is_at(
     assert states(engine, strategy.id)[0] == ("triggered", Decimal("2200"))
     [note] = notes(engine)
     print(f"\nalert body: {note.body}")
-    assert "ETH/USDT is at 2200 USDT, at or above the target" in note.body
+    assert "ETH/USDT is at $2,200.00, at or above the target" in note.body
     assert "touched" not in note.body

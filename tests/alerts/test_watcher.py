@@ -118,7 +118,7 @@ def test_seed_example_end_to_end(
     assert execution.execution_type == "alert"
     [note] = notifications(engine)
     assert note.title == "ETH reached step 1 of 2: sell 0.8 ETH"
-    for text in ("ETH/USDT is at 2200", "step 1 of 2", "2200 USDT", "0.8 ETH"):
+    for text in ("ETH/USDT is at $2,200.00", "step 1 of 2", "($2,200.00, +10%)", "0.8 ETH"):
         assert text in note.body
     assert f"http://localhost:3000/strategies/{strategy.id}" in note.body
     assert note.email_status == "sent" and note.email_attempts == 1  # the worker sent it

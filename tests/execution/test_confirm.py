@@ -61,7 +61,7 @@ def test_confirm_flow_alert_then_confirm_then_filled_then_done(
     note = db.exec(select(Notification).where(Notification.kind == KIND_ORDER_CONFIRM)).one()
     assert note.title == "Sell 0.8 ETH now"
     assert note.body == (
-        "Confirm within 15 minutes to place a limit sell of 0.8 ETH at 2200 USDT; after that "
+        "Confirm within 15 minutes to place a limit sell of 0.8 ETH at $2,200.00; after that "
         "nothing is sent."
     )
     assert sim.request_count("/api/v3/order") == 0

@@ -117,7 +117,7 @@ def test_invalid_input_is_a_422_with_fields(client, make_user):
     )
     assert response.status_code == 422
     assert set(response.json()["error"]["fields"]) == {"exchange", "apiKey", "nickname"}
-    bad_quote = client.get("/api/portfolio", params={"quote": "EUR"})
+    bad_quote = client.get("/api/portfolio", params={"quote": "GBP"})
     assert bad_quote.status_code == 422
 
 

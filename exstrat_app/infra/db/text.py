@@ -6,17 +6,19 @@ DataError) and nothing that is not encodable as UTF-8 (a lone UTF-16 surrogate s
 
 from __future__ import annotations
 
+from exstrat_app.i18n import N_, Msg
+
 # The sentence both doors answer with; `unstorable_reason` words the per-field detail.
-UNSTORABLE_MESSAGE = "Text must not contain NUL characters or invalid Unicode."
+UNSTORABLE_MESSAGE = N_("Text must not contain NUL characters or invalid Unicode.")
 
 
-def unstorable_reason(text: str) -> str | None:
+def unstorable_reason(text: str) -> Msg | None:
     """Why `text` cannot be stored ("must not contain NUL characters", "is not valid
     Unicode"), or None when it can."""
     if "\x00" in text:
-        return "must not contain NUL characters"
+        return N_("must not contain NUL characters")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "is not valid Unicode"
+        return N_("is not valid Unicode")
     return None

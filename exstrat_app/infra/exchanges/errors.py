@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ccxt
 
+from exstrat_app.i18n import N_
+
 
 class ExchangeError(Exception):
     """Base class; `message` is safe to show to the user (never contains a secret)."""
@@ -52,21 +54,34 @@ def map_ccxt_error(exc: Exception, *, exchange: str, retry_after: float | None) 
     """Our error for a ccxt one; anything that is not a ccxt error is re-raised as is."""
     name = exchange.capitalize()
     if isinstance(exc, ccxt.PermissionDenied):
-        return ExchangeAuthError(f"{name} refused the key: it lacks a permission we need.")
+        return ExchangeAuthError(
+            N_("{exchange} refused the key: it lacks a permission we need.", exchange=name)
+        )
     if isinstance(exc, ccxt.AuthenticationError):
         return ExchangeAuthError(
-            f"{name} rejected the API key or secret (wrong key, wrong secret, or IP not allowed)."
+            N_(
+                "{exchange} rejected the API key or secret (wrong key, wrong secret, or IP not "
+                "allowed).",
+                exchange=name,
+            )
         )
     if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
-        return ExchangeRateLimited(f"{name} is rate-limiting us.", retry_after)
+        return ExchangeRateLimited(
+            N_("{exchange} is rate-limiting us.", exchange=name), retry_after
+        )
     if isinstance(exc, ccxt.InvalidNonce):
         return ExchangeBadRequest(
-            f"{name} says this server's clock is out of sync: fix the system time (NTP)."
+            N_(
+                "{exchange} says this server's clock is out of sync: fix the system time (NTP).",
+                exchange=name,
+            )
         )
     if isinstance(exc, ccxt.NetworkError):  # timeouts, 5xx, maintenance
-        return ExchangeTemporaryError(f"{name} is not answering properly right now.")
+        return ExchangeTemporaryError(
+            N_("{exchange} is not answering properly right now.", exchange=name)
+        )
     if isinstance(exc, ccxt.BadSymbol):
-        return ExchangeBadRequest(f"{name} does not know this market.")
+        return ExchangeBadRequest(N_("{exchange} does not know this market.", exchange=name))
     if isinstance(exc, ccxt.BaseError):
-        return ExchangeBadRequest(f"{name} refused the request.")
+        return ExchangeBadRequest(N_("{exchange} refused the request.", exchange=name))
     raise exc

@@ -9,10 +9,12 @@ import reflex as rx
 from reflex.vars import Var
 
 from exstrat_app.pages.components.feedback import field_error
+from exstrat_app.pages.components.phrases import Text, language_links
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.styles import AUTH_CARD_MAX_WIDTH, BRAND_ICON_COLOR, PAGE_BACKGROUND
 
 
-def auth_card(title: str, *children: rx.Component) -> rx.Component:
+def auth_card(title: Text, *children: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
@@ -24,6 +26,7 @@ def auth_card(title: str, *children: rx.Component) -> rx.Component:
                 ),
                 rx.heading(title, size="5"),
                 *children,
+                language_links(margin_top="0.5em"),
                 spacing="4",
                 width="100%",
             ),
@@ -37,7 +40,7 @@ def auth_card(title: str, *children: rx.Component) -> rx.Component:
     )
 
 
-def labelled(label: str, control: rx.Component, error: rx.Component) -> rx.Component:
+def labelled(label: Text, control: rx.Component, error: rx.Component) -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", size="2", weight="medium"),
         control,
@@ -49,7 +52,7 @@ def labelled(label: str, control: rx.Component, error: rx.Component) -> rx.Compo
 
 def email_field(error: Var[str]) -> rx.Component:
     return labelled(
-        "Email",
+        T("Email"),
         rx.input(name="email", type="email", required=True, auto_complete="email",
                  placeholder="you@example.com", width="100%", size="3", id="email"),
         field_error(error),
@@ -57,7 +60,7 @@ def email_field(error: Var[str]) -> rx.Component:
 
 
 def password_field(
-    label: str, error: Var[str], *, name: str = "password",
+    label: Text, error: Var[str], *, name: str = "password",
     auto_complete: str = "current-password", **extra: Any,
 ) -> rx.Component:  # fmt: skip
     """A password input; `extra` adds attributes (e.g. `min_length=10` at sign-up)."""
@@ -70,7 +73,7 @@ def password_field(
 
 
 def auth_form(
-    *fields: rx.Component, submit: str, busy: Var[bool], on_submit: Any, **extra: Any
+    *fields: rx.Component, submit: Text, busy: Var[bool], on_submit: Any, **extra: Any
 ) -> rx.Component:
     """The fields and a full-width submit button (`#submit`) in one column."""
     return rx.form(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
+from exstrat_app.pages.components.phrases import Text
 from exstrat_app.pages.styles import ERROR_SCHEME
 
 
@@ -23,7 +24,7 @@ def field_error(message: Var[str]) -> rx.Component:
 
 
 def empty_state(
-    icon: str, title: str, body: str | Var[str], action: rx.Component | None = None
+    icon: str, title: Text, body: Text, action: rx.Component | None = None
 ) -> rx.Component:
     return rx.center(
         rx.vstack(
@@ -39,13 +40,12 @@ def empty_state(
     )
 
 
-def not_found(what: str, back_href: str, back_label: str) -> rx.Component:
-    """The 404-like empty state: the same whether it does not exist or is someone else's."""
+def not_found(title: Text, body: Text, back_href: str, back_label: Text) -> rx.Component:
+    """The 404-like empty state: the same whether it does not exist or is someone else's
+    (`title` "Strategy not found", `body` "This strategy does not exist, or it is not
+    yours.": whole sentences, as each language words them)."""
     return empty_state(
-        "search_x",
-        f"{what} not found",
-        f"This {what.lower()} does not exist, or it is not yours.",
-        rx.link(rx.button(back_label, variant="soft"), href=back_href),
+        "search_x", title, body, rx.link(rx.button(back_label, variant="soft"), href=back_href)
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import Var
 
+from exstrat_app.pages.components.phrases import Text
 from exstrat_app.pages.styles import SIGN_SCHEMES, scheme_of
 
 
 def page_title(
-    title: str | Var[str], *right: rx.Component, subtitle: rx.Component | None = None
+    title: Text, *right: rx.Component, subtitle: rx.Component | None = None
 ) -> rx.Component:
     return rx.flex(
         rx.vstack(
@@ -26,7 +27,7 @@ def page_title(
     )
 
 
-def stat(label: str, value: Var[str] | str, sub: rx.Component | None = None) -> rx.Component:
+def stat(label: Text, value: Var[str] | str, sub: rx.Component | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(label, size="1", color_scheme="gray", weight="medium"),

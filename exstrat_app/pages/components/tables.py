@@ -6,6 +6,10 @@ import reflex as rx
 from reflex.vars import Var
 from reflex_components_core.react_router.dom import ReactRouterLink
 
+from exstrat_app.i18n import N_
+from exstrat_app.pages.components.phrases import Text, phrase
+from exstrat_app.pages.components.text import T
+
 
 def table_frame(table: rx.Component) -> rx.Component:
     """Tables scroll sideways inside their card on narrow screens."""
@@ -13,34 +17,38 @@ def table_frame(table: rx.Component) -> rx.Component:
 
 
 def pager(
-    page: Var[int], pages: Var[int], on_prev: rx.EventHandler, on_next: rx.EventHandler, label: str
-) -> rx.Component:
+    page: Var[int], pages: Var[int], on_prev: rx.EventHandler, on_next: rx.EventHandler,
+    key: str, what: Text,
+) -> rx.Component:  # fmt: skip
+    """Previous / "Page 2 of 5" / Next under a table; `key` names the ids (`{key}-page`),
+    `what` is the table's rows in words (T("trades")) for the buttons' accessible names."""
     return rx.hstack(
         rx.button(
             rx.icon("chevron_left", size=16),
-            "Previous",
+            T("Previous"),
             variant="soft",
             size="1",
             disabled=page <= 1,
             on_click=on_prev,
-            aria_label=f"Previous page of {label}",
+            aria_label=T("Previous page of {rows}", rows=what),
         ),
         rx.text(
-            "Page ",
-            rx.text.span(page, id=f"{label}-page"),
-            " of ",
-            rx.text.span(pages, id=f"{label}-pages"),
+            phrase(
+                N_("Page {page} of {pages}"),
+                page=rx.text.span(page, id=f"{key}-page"),
+                pages=rx.text.span(pages, id=f"{key}-pages"),
+            ),
             size="1",
             color_scheme="gray",
         ),
         rx.button(
-            "Next",
+            T("Next"),
             rx.icon("chevron_right", size=16),
             variant="soft",
             size="1",
             disabled=page >= pages,
             on_click=on_next,
-            aria_label=f"Next page of {label}",
+            aria_label=T("Next page of {rows}", rows=what),
         ),
         justify="end",
         align="center",

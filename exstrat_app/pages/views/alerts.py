@@ -15,9 +15,11 @@ from reflex_base.utils.format import format_queue_events
 from reflex_base.utils.imports import ImportVar
 
 from exstrat_app import routes
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.styles import SURFACE, UNREAD_SCHEME
 from exstrat_app.state.alerts import AlertsState, UserFeed
 from exstrat_app.state.confirm import ConfirmState
+from exstrat_app.state.locale import LocaleState
 
 _TOAST_STORAGE_KEY = "exstrat-last-alert-toast"
 _CLOCK_MS = 60_000  # while the drawer is open, "N min left" is reloaded this often
@@ -32,7 +34,7 @@ def bell() -> rx.Component:
             size="3",
             # Reloaded on open: each confirm alert's window and order state as of now.
             on_click=[AlertsState.set_open(True), UserFeed.refresh],
-            aria_label="Alerts",
+            aria_label=T("Alerts"),
             id="alert-bell",
         ),
         rx.cond(
@@ -55,7 +57,10 @@ def bell() -> rx.Component:
 
 def _alert_item(item: rx.Var[dict[str, str]]) -> rx.Component:
     unread = item["read"] == ""
-    when = rx.Var(f"new Date({item['createdAt']!s}).toLocaleString()").to(str)
+    # The alert's time as the reader's language writes dates, in the browser's time zone.
+    locale = LocaleState.locale
+    when = rx.Var(f"new Date({item['createdAt']!s}).toLocaleString({locale!s})",
+                  _var_data=locale._get_all_var_data()).to(str)  # fmt: skip
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -71,7 +76,7 @@ def _alert_item(item: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.spacer(),
                 rx.cond(
                     item["strategyId"] != "",
-                    rx.link("Open strategy", href=routes.strategy_href(item["strategyId"]),
+                    rx.link(T("Open strategy"), href=routes.strategy_href(item["strategyId"]),
                             size="1", on_click=AlertsState.set_open(False)),
                 ),
                 rx.cond(  # "Confirm (12 min left)" while valid, else "expired", "filled"...
@@ -84,7 +89,7 @@ def _alert_item(item: rx.Var[dict[str, str]]) -> rx.Component:
                 ),
                 rx.cond(
                     unread,
-                    rx.button("Mark read", size="1", variant="soft",
+                    rx.button(T("Mark read"), size="1", variant="soft",
                               on_click=UserFeed.mark_read(item["id"])),
                 ),
                 width="100%",
@@ -106,22 +111,22 @@ def alerts_drawer() -> rx.Component:
             rx.drawer.content(
                 rx.vstack(
                     rx.hstack(
-                        rx.heading("Alerts", size="5"),
+                        rx.heading(T("Alerts"), size="5"),
                         rx.spacer(),
-                        rx.button("Mark all read", size="1", variant="soft",
+                        rx.button(T("Mark all read"), size="1", variant="soft",
                                   on_click=UserFeed.mark_all_read,
                                   disabled=UserFeed.unread == 0),
                         rx.drawer.close(
                             rx.icon_button(rx.icon("x", size=16), variant="ghost",
-                                           aria_label="Close alerts")
+                                           aria_label=T("Close alerts"))
                         ),
                         width="100%",
                         align="center",
                     ),
                     rx.cond(
                         UserFeed.latest.length() == 0,
-                        rx.text("No alerts yet. When a step of a strategy reaches its target, "
-                                "it shows up here.", color_scheme="gray", size="2"),
+                        rx.text(T("No alerts yet. When a step of a strategy reaches its "
+                                  "target, it shows up here."), color_scheme="gray", size="2"),
                         rx.vstack(rx.foreach(UserFeed.latest, _alert_item), width="100%",
                                   spacing="2"),
                     ),
@@ -154,6 +159,7 @@ class _AlertToast(rx.Fragment):
         baseline = AlertsState.baseline_id
         kind, step = UserFeed.latest_kind, UserFeed.latest_step_id
         confirm = format_queue_events(ConfirmState.confirm(UserFeed.latest_strategy_id, step))
+        label = rx.Var.create(T("Confirm")).to(str)  # the toast's button, in the reader's words
         code = f"""
 useEffect(() => {{
   const id = {latest!s};
@@ -165,7 +171,7 @@ useEffect(() => {{
     // "Sell 0.8 ETH now": confirm right here, while the validity window is open.
     const confirm = {confirm!s};
     options.duration = 60000;
-    options.action = {{label: "Confirm", onClick: () => confirm()}};
+    options.action = {{label: {label!s}, onClick: () => confirm()}};
   }}
   refs["__toast"]?.({title!s}, options);
 }}, [{latest!s}, {baseline!s}]);"""
@@ -177,6 +183,7 @@ useEffect(() => {{
             kind._get_all_var_data(),
             step._get_all_var_data(),
             confirm._get_all_var_data(),
+            label._get_all_var_data(),
             VarData(
                 imports={
                     "react": [ImportVar(tag="useEffect")],

@@ -7,17 +7,19 @@ from typing import Any
 import reflex as rx
 
 from exstrat_app.pages.components import error_callout
+from exstrat_app.pages.components.phrases import Text
+from exstrat_app.pages.components.text import T
 from exstrat_app.state.export import ALL, ExportState
 
 LABELS = (
-    ("positions", "Positions"),
-    ("history", "Value history"),
-    ("trades", "Trades"),
-    ("transfers", "Transfers"),
+    ("positions", T("Positions")),
+    ("history", T("Value history")),
+    ("trades", T("Trades")),
+    ("transfers", T("Transfers")),
 )
 
 
-def _button(label: str, event: Any, element_id: str) -> rx.Component:
+def _button(label: Text, event: Any, element_id: str) -> rx.Component:
     return rx.button(
         rx.icon("download", size=14),
         label,
@@ -33,7 +35,7 @@ def portfolio_exports() -> rx.Component:
     return rx.vstack(
         error_callout(ExportState.error),
         rx.flex(
-            rx.text("Download CSV:", size="2", color_scheme="gray"),
+            rx.text(T("Download CSV:"), size="2", color_scheme="gray"),
             *[
                 _button(label, ExportState.download(kind), f"download-{kind}")
                 for kind, label in LABELS[:2]
@@ -56,9 +58,11 @@ def portfolio_exports() -> rx.Component:
 def _account_picker() -> rx.Component:
     """Which account's trades and transfers (positions and history cover every account)."""
     return rx.select.root(
-        rx.select.trigger(aria_label="Account of the trades and transfers", id="download-account"),
+        rx.select.trigger(
+            aria_label=T("Account of the trades and transfers"), id="download-account"
+        ),
         rx.select.content(
-            rx.select.item("All accounts", value=ALL),
+            rx.select.item(T("All accounts"), value=ALL),
             rx.foreach(
                 ExportState.accounts,
                 lambda a: rx.select.item(a["label"], value=a["value"]),
@@ -74,6 +78,8 @@ def token_exports(asset: rx.Var[str]) -> rx.Component:
     """The token page's trades as CSV."""
     return rx.vstack(
         error_callout(ExportState.error),
-        _button("Download CSV", ExportState.download_token_trades(asset), "download-token-trades"),
+        _button(
+            T("Download CSV"), ExportState.download_token_trades(asset), "download-token-trades"
+        ),
         width="100%",
     )

@@ -1,11 +1,13 @@
-"""The signed-in shell around every protected page: the top bar (brand, nav, alert bell,
-account menu), the alerts drawer and the live toast."""
+"""The signed-in shell around every protected page: the top bar (brand, nav, language menu,
+alert bell, account menu), the alerts drawer and the live toast."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from exstrat_app import routes
+from exstrat_app.pages.components.phrases import LANGUAGES, Text
+from exstrat_app.pages.components.text import T
 from exstrat_app.pages.styles import (
     ACCENT,
     BORDER,
@@ -19,12 +21,40 @@ from exstrat_app.pages.styles import (
 from exstrat_app.pages.views.alerts import alert_toast, alerts_drawer, bell
 from exstrat_app.state.alerts import AlertsState
 from exstrat_app.state.base import SessionState
+from exstrat_app.state.locale import LocaleState
 
-NAV = (("Portfolio", routes.PORTFOLIO, "wallet"), ("Strategies", routes.STRATEGIES, "list_checks"),
-       ("Exchanges", routes.EXCHANGES, "plug"))  # fmt: skip
+NAV = ((T("Portfolio"), routes.PORTFOLIO, "wallet"),
+       (T("Strategies"), routes.STRATEGIES, "list_checks"),
+       (T("Exchanges"), routes.EXCHANGES, "plug"))  # fmt: skip
 
 
-def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+def _language_menu() -> rx.Component:
+    """English / Français beside the bell (`locale-menu`): the chosen one ticked; picking the
+    other saves it on the account and reloads the page in it (state/locale.py)."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.icon_button(rx.icon("languages", size=18), variant="ghost", size="3",
+                           aria_label=T("Language"),
+                           custom_attrs={"data-testid": "locale-menu"}),
+        ),
+        rx.menu.content(
+            *[
+                rx.menu.item(
+                    rx.cond(LocaleState.locale == code, rx.icon("check", size=14),
+                            rx.box(width="14px")),
+                    name,
+                    on_click=LocaleState.switch(code),
+                    lang=code,
+                    custom_attrs={"data-testid": f"locale-{code}"},
+                )
+                for code, name in LANGUAGES
+            ],
+            align="end",
+        ),
+    )  # fmt: skip
+
+
+def _nav_link(label: Text, href: str, icon: str) -> rx.Component:
     active = rx.State.router.url.path.startswith(href)
     return rx.link(
         rx.hstack(rx.icon(icon, size=16), rx.text(label), spacing="2", align="center"),
@@ -43,7 +73,9 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
 def _account_menu() -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
-            rx.icon_button(rx.icon("menu", size=18), variant="ghost", size="3", aria_label="Menu")
+            rx.icon_button(
+                rx.icon("menu", size=18), variant="ghost", size="3", aria_label=T("Menu")
+            )
         ),
         rx.menu.content(
             rx.box(
@@ -61,25 +93,26 @@ def _account_menu() -> rx.Component:
             rx.menu.separator(display=MOBILE_ONLY),
             rx.menu.item(
                 rx.icon("user_cog", size=14),
-                "Account",
+                T("Account"),
                 on_click=rx.redirect(routes.ACCOUNT),
                 id="menu-account",
             ),
             rx.menu.item(
                 rx.icon("shield_check", size=14),
-                "Security",
+                T("Security"),
                 on_click=rx.redirect(routes.SECURITY),
                 id="menu-security",
             ),
             rx.menu.item(
                 rx.icon("bell_ring", size=14),
-                "Alert channels",
+                T("Alert channels"),
                 on_click=rx.redirect(routes.CHANNELS),
                 id="menu-channels",
             ),
+            rx.menu.separator(),
             rx.menu.item(
                 rx.icon("log_out", size=14),
-                "Sign out",
+                T("Sign out"),
                 # The tab stops following the user's alerts before the session ends.
                 on_click=[AlertsState.unlink_feed, SessionState.logout],
                 color=DANGER_SCHEME,
@@ -109,6 +142,7 @@ def navbar() -> rx.Component:
                 rx.hstack(*[_nav_link(*item) for item in NAV], spacing="1"),
             ),
             rx.spacer(),
+            _language_menu(),
             bell(),
             _account_menu(),
             align="center",

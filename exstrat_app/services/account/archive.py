@@ -23,6 +23,7 @@ from sqlalchemy import Table, select
 from sqlmodel import Session
 
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import N_, formats, translate
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import User
 from exstrat_app.services.account.data_map import (
@@ -41,7 +42,8 @@ BATCH_ROWS = 500
 CHUNK_BYTES = 64 * 1024
 # Rows are written oldest first (like the CSVs), by the first of these a table has.
 TIME_COLUMNS = ("ts", "day", "at", "created_at", "fetched_at", "updated_at")
-README = """\
+# The archive's README, in the language of the request that builds it.
+README = N_("""\
 Your exstrat data, as it was stored on {day} (UTC).
 
 One JSON file per table of your data: user.json is one object, every other file a list of
@@ -54,7 +56,7 @@ API tokens and of emailed links, and your sign-in sessions.
 
 csv/ holds the files the portfolio pages download (trades, transfers, positions, value
 history), byte for byte; their columns are described in the project's docs/export.md.
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,12 @@ def archive_filename(day: date) -> str:
 def build_archive(session: Session, user_id: str, *, day: date | None = None) -> Archive:
     """The user's data as a zip (NotFound if the user is gone)."""
     if session.get(User, user_id) is None:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     day = day or utcnow().date()
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - Archive closes it
     try:
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("README.txt", README.format(day=day.isoformat()))
+            zf.writestr("README.txt", translate(README.msgid, day=formats.day(day)))
             for name, rule in exported_tables():
                 _write_table(zf, session, name, rule, user_id)
             for kind in csv_export.KINDS:

@@ -74,7 +74,7 @@ BY_STRATEGY = Owner("strategy_id", "strategies")
 RULES: dict[str, TableRule] = {
     USERS: _exported(
         "user.json", Owner("id"),
-        "id email is_demo created_at email_confirmed_at totp_enabled_at",
+        "id email is_demo created_at email_confirmed_at totp_enabled_at locale currency",
         {
             "password_hash": "the password's bcrypt hash: " + NEVER_OUT,
             "totp_secret_enc": "the two-factor seed: " + SEALED,
@@ -125,7 +125,8 @@ RULES: dict[str, TableRule] = {
     "positions": _exported(
         "positions.json", BY_USER,
         "id user_id asset quote quantity computed_qty cost_basis avg_price realized_pnl "
-        "unknown_cost_qty income updated_at",
+        "unknown_cost_qty income updated_at eur_cost_basis eur_avg_price eur_realized_pnl "
+        "eur_income",
     ),
     "opening_positions": _exported(
         "opening_positions.json", BY_USER,
@@ -137,7 +138,8 @@ RULES: dict[str, TableRule] = {
     ),
     "value_history": _exported(
         "value_history.json", BY_USER,
-        "id user_id day value invested realized unrealized income unpriced digest final",
+        "id user_id day value invested realized unrealized income unpriced digest final "
+        "eur_value eur_invested eur_realized eur_unrealized eur_income eur_unpriced",
     ),
     "value_history_snapshots": _exported(
         "value_history_snapshots.json", BY_USER, "id user_id day state"
@@ -151,7 +153,7 @@ RULES: dict[str, TableRule] = {
         "id user_id asset quote name ref_type ref_price base_qty status exchange_account_id "
         "notify_email notify_in_app execution_mode paper stop_kind stop_value stop_price "
         "stop_break_even stop_state stop_moved_at stop_fired_at stop_fired_price created_at "
-        "updated_at",
+        "updated_at watched_on",
     ),
     "strategy_steps": _exported(
         "strategy_steps.json", BY_STRATEGY,

@@ -19,6 +19,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from exstrat_app.i18n import DEFAULT_LOCALE, N_, Msg, render
 from exstrat_app.infra import mail
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.infra.queue import safe_job_id
@@ -36,9 +37,9 @@ from exstrat_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEMO_REFUSED = "The demo account is shared by every visitor: it cannot be deleted."
+DEMO_REFUSED = N_("The demo account is shared by every visitor: it cannot be deleted.")
 CODE_FIELD = "totpCode"
-GOODBYE_SUBJECT = "Your exstrat account was deleted"
+GOODBYE_SUBJECT = N_("Your exstrat account was deleted")
 FETCH_BATCH = 500
 # The phases of an order's job (services/execution/placement.py `enqueue_step_order`), and
 # the value history's job (services/portfolio/history.py `request_history_build`).
@@ -54,6 +55,7 @@ class Farewell:
     user_id: str
     email: str
     job_ids: tuple[str, ...]
+    locale: str | None = None  # the account's saved language, for the goodbye
 
 
 def delete_account(
@@ -81,7 +83,8 @@ def delete_account(
         _check_code(session, box, redis, user_id, code)
     # The accepted code's step is written now: the row must not be updated once it is gone.
     session.flush()
-    farewell = Farewell(user_id, user.email, tuple(queued_job_ids(session, user_id)))
+    jobs = tuple(queued_job_ids(session, user_id))
+    farewell = Farewell(user_id, user.email, jobs, locale=user.locale)
     erase_rows(session, user_id)
     log.info("account %s deleted with all its data", user_id)
     return farewell
@@ -151,16 +154,17 @@ def drop_jobs(redis: Redis, job_ids: Sequence[str]) -> int:
     return dropped
 
 
-def goodbye_text(email: str) -> str:
-    return (
-        f"The exstrat account of {email} was deleted, with all its data: exchange accounts\n"
+def goodbye_text(email: str) -> Msg:
+    return N_(
+        "The exstrat account of {email} was deleted, with all its data: exchange accounts\n"
         "and their API keys, trades, transfers, positions, strategies, alerts, orders,\n"
         "channels and API tokens. Nothing of it can be brought back.\n\n"
         "exstrat forgot your exchange API keys, but they still exist at the exchange: delete\n"
         "them there too (Binance: API Management; Coinbase: Settings, API). Orders left open\n"
         "on the exchange stay open there until you cancel them.\n\n"
         "If you did not ask for this, someone knew your password: change it wherever you\n"
-        "use it, and revoke the exchange keys now.\n"
+        "use it, and revoke the exchange keys now.\n",
+        email=email,
     )
 
 
@@ -176,10 +180,11 @@ def after_deletion(farewell: Farewell, *, redis: Redis, settings: Settings) -> N
             "account %s: its waiting jobs were not dropped", farewell.user_id, exc_info=True
         )
     try:
+        loc = farewell.locale or DEFAULT_LOCALE
         mail.send_email(
             to=farewell.email,
-            subject=GOODBYE_SUBJECT,
-            text=goodbye_text(farewell.email),
+            subject=render(GOODBYE_SUBJECT, loc),
+            text=render(goodbye_text(farewell.email), loc),
             settings=settings,
         )
     except Exception:  # the deletion stands whatever the mail server says

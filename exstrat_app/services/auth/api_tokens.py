@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import ApiToken, User
 from exstrat_app.services.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -34,10 +35,12 @@ SCOPES = ("read", "write")
 USED_EVERY = timedelta(seconds=60)
 _SHAPE = re.compile(r"exs_[A-Za-z0-9_-]{32,128}")
 
-BAD_TOKEN = "This personal token is unknown, revoked or expired."  # noqa: S105 - words
-NO_SUCH_TOKEN = "There is no such token: it may have been revoked already."  # noqa: S105
-TOO_MANY = f"You have {MAX_TOKENS} personal tokens, the most there can be: revoke one first."
-DEMO_REFUSED = "The demo account is shared by every visitor: it cannot have personal tokens."
+BAD_TOKEN = N_("This personal token is unknown, revoked or expired.")
+NO_SUCH_TOKEN = N_("There is no such token: it may have been revoked already.")
+TOO_MANY = N_(
+    "You have {n} personal tokens, the most there can be: revoke one first.", n=MAX_TOKENS
+)
+DEMO_REFUSED = N_("The demo account is shared by every visitor: it cannot have personal tokens.")
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,11 @@ def _view(row: ApiToken) -> TokenView:
 def _clean_name(name: object) -> str:
     text = " ".join(str(name or "").split())
     if not text:
-        raise InvalidInput("Give the token a name.", fields={"name": "required"})
+        raise InvalidInput(N_("Give the token a name."), fields={"name": N_("required")})
     if len(text) > MAX_NAME:
         raise InvalidInput(
-            f"The name is too long (at most {MAX_NAME} characters).",
-            fields={"name": f"at most {MAX_NAME} characters"},
+            N_("The name is too long (at most {n} characters).", n=MAX_NAME),
+            fields={"name": N_("at most {n} characters", n=MAX_NAME)},
         )
     return text
 
@@ -99,9 +102,11 @@ def _clean_name(name: object) -> str:
 def _clean_scope(scope: object) -> str:
     if scope not in SCOPES:
         raise InvalidInput(
-            'The scope is "read" (look only) or "write" (also change strategies, openings '
-            "and notifications).",
-            fields={"scope": "read or write"},
+            N_(
+                'The scope is "read" (look only) or "write" (also change strategies, openings '
+                "and notifications)."
+            ),
+            fields={"scope": N_("read or write")},
         )
     return str(scope)
 
@@ -111,8 +116,8 @@ def _clean_days(days: object) -> int | None:
         return None
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise InvalidInput(
-            f"A token expires after 1 to {MAX_DAYS} days, or never (no number).",
-            fields={"expiresInDays": f"1 to {MAX_DAYS}, or null"},
+            N_("A token expires after 1 to {n} days, or never (no number).", n=MAX_DAYS),
+            fields={"expiresInDays": N_("1 to {n}, or null", n=MAX_DAYS)},
         )
     return days
 

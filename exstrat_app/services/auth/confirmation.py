@@ -1,4 +1,4 @@
-"""Email confirmation (issue 12): the sign-up proves the address before the account is used.
+"""Email confirmation (docs/sign-up.md): the sign-up proves the address before the account is used.
 
 `users.register` stores a new account unconfirmed and `issue_link` makes its link: a random
 token whose SHA-256 alone is stored (`EmailConfirmation`), valid `LINK_TTL_SECONDS`, one live
@@ -26,6 +26,8 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from exstrat_app import i18n
+from exstrat_app.i18n import N_, Msg, render
 from exstrat_app.infra import mail
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import EmailConfirmation, User
@@ -41,17 +43,18 @@ LINK_TTL_SECONDS = 48 * 3600
 RESEND_AFTER_SECONDS = 10 * 60
 CONFIRM_PATH = "/confirm"
 
-LINK_INVALID = "This confirmation link expired or was already used; sign in to get a new one."
-WRONG_PASSWORD = "The password is not right."  # noqa: S105 - a message
-CHECK_INBOX = (
+LINK_INVALID = N_("This confirmation link expired or was already used; sign in to get a new one.")
+WRONG_PASSWORD = N_("The password is not right.")
+CHECK_INBOX = N_(
     "Check your inbox: we sent a link to confirm the address. "
     "Open it and enter your password to finish."
 )
-CONFIRM_FIRST = (
+CONFIRM_FIRST = N_(
     "Confirm your email address first: open the link we emailed you (check your spam folder "
-    f"too). A new one goes out at most every {RESEND_AFTER_SECONDS // 60} minutes."
+    "too). A new one goes out at most every {minutes} minutes.",
+    minutes=RESEND_AFTER_SECONDS // 60,
 )
-CONFIRM_SUBJECT = "Confirm your exstrat account"
+CONFIRM_SUBJECT = N_("Confirm your exstrat account")
 
 
 class EmailUnconfirmed(ServiceError):
@@ -100,23 +103,27 @@ def link_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}{CONFIRM_PATH}?token={token}"
 
 
-def confirmation_text(public_url: str, token: str) -> str:
-    return (
+def confirmation_text(public_url: str, token: str) -> Msg:
+    return N_(
         "Welcome to exstrat. To confirm this email address and sign in, open this link\n"
         "and enter the password you chose:\n\n"
-        f"{link_url(public_url, token)}\n\n"
-        f"The link works once, for {LINK_TTL_SECONDS // 3600} hours. If you did not sign up,\n"
-        "ignore this email: without the link nobody can use the account.\n"
-    )
+        "{url}\n\n"
+        "The link works once, for {hours} hours. If you did not sign up,\n"
+        "ignore this email: without the link nobody can use the account.\n",
+        url=link_url(public_url, token), hours=LINK_TTL_SECONDS // 3600,
+    )  # fmt: skip
 
 
-def send_link(settings: Settings, email: str, token: str) -> None:
-    """Email the link. Best effort: a failure is logged (without address or token)."""
+def send_link(settings: Settings, email: str, token: str, *, locale: str | None = None) -> None:
+    """Email the link in `locale` (the account's saved language, else the language of the
+    request that signed up or signed in; None: the current one, read now: call it before any
+    background task). Best effort: a failure is logged (without address or token)."""
+    loc = locale or i18n.current_locale()
     try:
         mail.send_email(
             to=email,
-            subject=CONFIRM_SUBJECT,
-            text=confirmation_text(settings.public_url, token),
+            subject=render(CONFIRM_SUBJECT, loc),
+            text=render(confirmation_text(settings.public_url, token), loc),
             settings=settings,
         )
     except Exception:  # the answer must not depend on the mail server

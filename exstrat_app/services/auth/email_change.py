@@ -24,6 +24,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from exstrat_app import i18n
+from exstrat_app.i18n import N_, Msg
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import EmailChange, User
 from exstrat_app.services.auth import account_mail
@@ -47,19 +49,20 @@ EMAIL_CHANGES_PER_USER = "5/hour"
 _CHANGES_ITEM = parse(EMAIL_CHANGES_PER_USER)
 NEW_EMAIL = "newEmail"  # the field of `POST /api/auth/email/change`
 
-SAME_EMAIL = "This is already your sign-in email."
-TOO_MANY = "Too many email changes asked for in the last hour; try again later."
-LINK_INVALID = (
+SAME_EMAIL = N_("This is already your sign-in email.")
+TOO_MANY = N_("Too many email changes asked for in the last hour; try again later.")
+LINK_INVALID = N_(
     "This email change link does not work: it expired, was already used, a newer one was "
     "sent, or it belongs to another account. Nothing was changed."
 )
 
 
-def sent_message(new_email: str) -> str:
+def sent_message(new_email: str) -> Msg:
     """The answer to a request, the same whether the new address is free or taken."""
-    return (
-        f"We sent a link to {new_email}: open it to make it your sign-in email. Until then "
-        "your sign-in email stays as it is."
+    return N_(
+        "We sent a link to {new_email}: open it to make it your sign-in email. Until then "
+        "your sign-in email stays as it is.",
+        new_email=new_email,
     )
 
 
@@ -70,11 +73,18 @@ class EmailLinkInvalid(ServiceError):
 
 @dataclass(frozen=True)
 class EmailChangeRequest:
-    """What to email: `token` None means the new address is another account's."""
+    """What to email: `token` None means the new address is another account's. Languages:
+    `locale` the account's saved one (None: English), for the notice to the old address;
+    `link_locale` for the link to the new address, which has no account yet: the account's
+    saved one, else the request's; `taken_locale` that of the account holding the new
+    address."""
 
     old_email: str
     new_email: str
     token: str | None
+    locale: str | None = None
+    link_locale: str | None = None
+    taken_locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,16 +148,20 @@ def request_email_change(
     """Ask to move the account to `new_email`: what to email (see the module's doc)."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     if user.is_demo:
         raise Conflict(DEMO_REFUSED)
     norm = _new_address(new_email, user.email)
     confirm_password(session, user_id, password, throttle=password_throttle)
     _count_request(limits, user_id)
     session.exec(delete(EmailChange).where(EmailChange.user_id == user_id))  # type: ignore[call-overload]
-    taken = session.exec(select(User.id).where(User.email == norm)).first() is not None
-    token = None if taken else _issue(session, user_id, norm)
-    return EmailChangeRequest(old_email=user.email, new_email=norm, token=token)
+    holder = session.exec(select(User).where(User.email == norm)).first()
+    token = None if holder is not None else _issue(session, user_id, norm)
+    return EmailChangeRequest(
+        old_email=user.email, new_email=norm, token=token,
+        locale=user.locale, link_locale=user.locale or i18n.current_locale(),
+        taken_locale=holder.locale if holder is not None else None,
+    )  # fmt: skip
 
 
 def send_change_emails(settings: Settings, request: EmailChangeRequest) -> None:
@@ -155,17 +169,20 @@ def send_change_emails(settings: Settings, request: EmailChangeRequest) -> None:
     hours = EMAIL_CHANGE_TTL_SECONDS // 3600
     if request.token is None:
         subject, text = account_mail.EMAIL_TAKEN_SUBJECT, account_mail.email_taken_text(settings)
+        locale = request.taken_locale
     else:
         url = confirm_url(settings.public_url, request.token)
         subject, text = (
             account_mail.EMAIL_CONFIRM_SUBJECT,
             account_mail.email_confirm_text(url, hours),
         )
-    account_mail.send(settings, to=request.new_email, subject=subject, text=text)
+        locale = request.link_locale
+    account_mail.send(settings, to=request.new_email, subject=subject, text=text, locale=locale)
     notice = account_mail.email_notice_text(settings, request.new_email, hours)
     account_mail.send(
-        settings, to=request.old_email, subject=account_mail.EMAIL_NOTICE_SUBJECT, text=notice
-    )
+        settings, to=request.old_email, subject=account_mail.EMAIL_NOTICE_SUBJECT, text=notice,
+        locale=request.locale,
+    )  # fmt: skip
 
 
 def _spend(session: Session, token_hash: str) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.models import RecoveryCode, User
 from exstrat_app.services.auth.confirmation import is_confirmed
 from exstrat_app.services.auth.password_reset import issue_reset
@@ -24,7 +25,7 @@ from exstrat_app.services.auth.totp import is_enabled
 from exstrat_app.services.auth.users import normalise_email
 from exstrat_app.services.errors import NotFound
 
-UNKNOWN = "No account has this email."
+UNKNOWN = N_("No account has this email.")
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,15 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlmodel import Session
 
+from exstrat_app.i18n import N_
 from exstrat_app.models import EmailChange, PasswordReset, User
 from exstrat_app.services.auth.passwords import hash_password, password_problem
 from exstrat_app.services.auth.reauth import SensitivePasswordThrottle, confirm_password
 from exstrat_app.services.auth.sessions import end_other_sessions
 from exstrat_app.services.errors import Conflict, InvalidInput, NotFound, Unauthorized
 
-DEMO_REFUSED = "The demo account is shared: its password and email cannot be changed."
-SAME_PASSWORD = "Choose a password different from the current one."  # noqa: S105 - a message
+DEMO_REFUSED = N_("The demo account is shared: its password and email cannot be changed.")
+SAME_PASSWORD = N_("Choose a password different from the current one.")
 CURRENT = "currentPassword"  # the fields of `POST /api/auth/password/change`
 NEW = "newPassword"
 
@@ -72,7 +73,7 @@ def change_password(
     Every other session ends; the one whose `jti` is `keep_jti` stays."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     if user.is_demo:
         raise Conflict(DEMO_REFUSED)
     _confirm_current(session, user_id, current, throttle)

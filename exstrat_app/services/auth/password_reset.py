@@ -22,6 +22,7 @@ from limits import parse
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import PasswordReset, User
 from exstrat_app.services.auth import account_mail
@@ -38,11 +39,11 @@ RESET_PATH = "/reset"
 FORGOT_PER_ADDRESS = "5/hour"
 _FORGOT_ITEM = parse(FORGOT_PER_ADDRESS)
 
-SENT = (
+SENT = N_(
     "If an account exists for this address, we sent it a link to choose a new password. "
     "The link works once, for one hour."
 )
-LINK_INVALID = (
+LINK_INVALID = N_(
     "This reset link does not work: it expired, was already used, or a newer one was sent. "
     "Ask for a new link."
 )
@@ -57,10 +58,12 @@ class ResetLinkInvalid(ServiceError):
 
 @dataclass(frozen=True)
 class ResetLink:
-    """A link to email: the account's address and the token (sent once, never stored)."""
+    """A link to email: the account's address and the token (sent once, never stored), in
+    the account's saved language (None: English)."""
 
     email: str
     token: str
+    locale: str | None = None
 
 
 def reset_url(public_url: str, token: str) -> str:
@@ -103,14 +106,16 @@ def request_reset(
         user = session.exec(select(User).where(User.email == norm)).first()
     if not allowed or user is None or user.is_demo or not is_confirmed(user):
         return None
-    return ResetLink(email=user.email, token=issue_reset(session, user.id))
+    return ResetLink(email=user.email, token=issue_reset(session, user.id), locale=user.locale)
 
 
 def send_reset_link(settings: Settings, link: ResetLink) -> bool:
     text = account_mail.reset_text(
         reset_url(settings.public_url, link.token), RESET_TTL_SECONDS // 60
     )
-    return account_mail.send(settings, to=link.email, subject=account_mail.RESET_SUBJECT, text=text)
+    return account_mail.send(
+        settings, to=link.email, subject=account_mail.RESET_SUBJECT, text=text, locale=link.locale
+    )
 
 
 def _live_row(session: Session, token: str) -> PasswordReset:

@@ -1,4 +1,4 @@
-"""Password rules and hashing (SPEC §7).
+"""Password rules and hashing (docs/sign-up.md, "Passwords").
 
 bcrypt at cost `BCRYPT_ROUNDS` (12). bcrypt only reads the first 72 bytes of its input (and
 bcrypt >= 5 raises on longer input), so the password is first hashed with SHA-256 and
@@ -24,14 +24,36 @@ from functools import lru_cache
 import bcrypt
 from zxcvbn import zxcvbn
 
+from exstrat_app.i18n import N_, Msg
+
 BCRYPT_ROUNDS = 12
 PASSWORD_MIN_CHARS = 10
 PASSWORD_MAX_CHARS = 256
 MIN_STRENGTH = 3
 _ZXCVBN_MAX_CHARS = 72
 PRODUCT_WORDS = ("exstrat",)  # known to anyone guessing a password for this site
-TOO_COMMON = "This password is too common; choose one nobody else would."
-TOO_EASY = "This password is too easy to guess; use a few uncommon words or a longer phrase."
+TOO_COMMON = N_("This password is too common; choose one nobody else would.")
+TOO_EASY = N_("This password is too easy to guess; use a few uncommon words or a longer phrase.")
+# zxcvbn's warnings (English only), kept as our own messages so they can be translated.
+_HINTS = {
+    str(m): m
+    for m in (
+        N_("Straight rows of keys are easy to guess."),
+        N_("Short keyboard patterns are easy to guess."),
+        N_('Repeats like "aaa" are easy to guess.'),
+        N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+        N_('Sequences like "abc" or "6543" are easy to guess.'),
+        N_("Recent years are easy to guess."),
+        N_("Dates are often easy to guess."),
+        N_("This is a top-10 common password."),
+        N_("This is a top-100 common password."),
+        N_("This is a very common password."),
+        N_("This is similar to a commonly used password."),
+        N_("A word by itself is easy to guess."),
+        N_("Names and surnames by themselves are easy to guess."),
+        N_("Common names and surnames are easy to guess."),
+    )
+}
 # Matches of these kinds add no secret of their own to a password made only of them.
 _TRIVIAL = frozenset({"repeat", "sequence", "date"})
 
@@ -43,20 +65,26 @@ def _only_common(matches: list[dict]) -> bool:
     return bool(common) and all(k in common or k[0] in _TRIVIAL for k in kinds)
 
 
-def password_problem(password: str, *, user_inputs: Sequence[str] = ()) -> str | None:
+def password_problem(password: str, *, user_inputs: Sequence[str] = ()) -> Msg | None:
     """Why a new password is refused, or None. `user_inputs`: words of this account (the
     email) that make a password easy to guess."""
     if len(password or "") < PASSWORD_MIN_CHARS:
-        return f"Password must be at least {PASSWORD_MIN_CHARS} characters."
+        return N_("Password must be at least {n} characters.", n=PASSWORD_MIN_CHARS)
     if len(password) > PASSWORD_MAX_CHARS:
-        return f"Password must be at most {PASSWORD_MAX_CHARS} characters."
+        return N_("Password must be at most {n} characters.", n=PASSWORD_MAX_CHARS)
     inputs = [*PRODUCT_WORDS, *(word for text in user_inputs for word in _words(text))]
     result = zxcvbn(password[:_ZXCVBN_MAX_CHARS], user_inputs=inputs)
     if _only_common(result["sequence"]):
         return TOO_COMMON
     if result["score"] < MIN_STRENGTH:
         hint = (result.get("feedback") or {}).get("warning") or ""
-        return f"{TOO_EASY} {hint}".strip()
+        if not hint:
+            return TOO_EASY
+        return N_(
+            "This password is too easy to guess; use a few uncommon words or a longer phrase. "
+            "{hint}",
+            hint=_HINTS.get(hint, hint),
+        )
     return None
 
 

@@ -23,6 +23,7 @@ from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
 from sqlmodel import Session
 
+from exstrat_app.i18n import N_, Msg
 from exstrat_app.models import User
 from exstrat_app.services.auth.passwords import verify_password
 from exstrat_app.services.auth.throttle import retry_after_seconds
@@ -30,16 +31,21 @@ from exstrat_app.services.errors import InvalidInput, TooManyRequests, Unauthori
 
 SENSITIVE_FAILURES_PER_USER = "5/15minute"
 PASSWORD_MAX_CHARS = 4096
-PASSWORD_REQUIRED = "Enter your password: this change needs it."  # noqa: S105 - a message
-WRONG_PASSWORD = "That is not your password: nothing was changed."  # noqa: S105 - a message
+PASSWORD_REQUIRED = N_("Enter your password: this change needs it.")
+WRONG_PASSWORD = N_("That is not your password: nothing was changed.")
 
 
-def too_many_message(retry_after: int) -> str:
+def too_many_message(retry_after: int) -> Msg:
     minutes = max(1, math.ceil(retry_after / 60))
-    unit = "minute" if minutes == 1 else "minutes"
-    return (
+    if minutes == 1:
+        return N_(
+            "Too many wrong passwords: changes that need your password are locked for "
+            "1 minute. Nothing was changed; try again later."
+        )
+    return N_(
         "Too many wrong passwords: changes that need your password are locked for "
-        f"{minutes} {unit}. Nothing was changed; try again later."
+        "{minutes} minutes. Nothing was changed; try again later.",
+        minutes=minutes,
     )
 
 

@@ -17,6 +17,7 @@ import secrets
 from redis import Redis
 from sqlmodel import Session
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.models import User
 from exstrat_app.services.auth import totp
@@ -25,7 +26,7 @@ from exstrat_app.services.errors import ServiceError, Unauthorized
 PENDING_TTL_SECONDS = 300
 PENDING_PREFIX = "totp-pending:"
 MAX_CODE_TRIES = 5
-PENDING_INVALID = "This sign-in has expired or had too many wrong codes; please sign in again."
+PENDING_INVALID = N_("This sign-in has expired or had too many wrong codes; please sign in again.")
 
 _TICKET_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
 

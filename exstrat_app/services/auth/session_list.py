@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import User, UserSession
 from exstrat_app.services.auth.sessions import (
@@ -36,8 +37,8 @@ from exstrat_app.settings import Settings
 ID_CHARS = 32
 IP_CHARS = 45  # the column: the longest IPv6 text
 USER_AGENT_CHARS = 300  # the column: enough to tell a browser, short of a header flood
-NO_SUCH_SESSION = "There is no such session: it may have ended already."
-DEMO_SHARED = "The demo account is shared by every visitor: its sessions cannot be ended here."
+NO_SUCH_SESSION = N_("There is no such session: it may have ended already.")
+DEMO_SHARED = N_("The demo account is shared by every visitor: its sessions cannot be ended here.")
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,14 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import RevokedToken, User, UserSession
 from exstrat_app.services.errors import Unauthorized
 from exstrat_app.settings import Settings
 
 SESSION_COOKIE = "exstrat_session"
-NOT_SIGNED_IN = "You are not signed in, or your session has expired."
+NOT_SIGNED_IN = N_("You are not signed in, or your session has expired.")
 _MAX_TOKEN_CHARS = 4096
 # A session's `last_seen_at` moves at most this often: one write a minute, not one a request.
 SEEN_EVERY = timedelta(seconds=60)

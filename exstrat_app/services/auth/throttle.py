@@ -25,6 +25,7 @@ from limits import RateLimitItem, parse
 from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from exstrat_app.i18n import N_
 from exstrat_app.services.errors import TooManyRequests
 
 AUTH_PER_IP = "20/5minute"
@@ -32,8 +33,8 @@ LOGIN_FAILURES_PER_EMAIL_IP = "5/15minute"
 LOGIN_FAILURES_PER_EMAIL = "50/hour"
 KNOWN_DEVICE_WINDOW = "1000/30day"
 
-TOO_MANY_FROM_IP = "Too many attempts from your network; please wait and try again."
-TOO_MANY_FOR_EMAIL = "Too many failed sign-ins for this email; please wait and try again."
+TOO_MANY_FROM_IP = N_("Too many attempts from your network; please wait and try again.")
+TOO_MANY_FOR_EMAIL = N_("Too many failed sign-ins for this email; please wait and try again.")
 
 
 def limits_storage_uri(redis_url: str) -> str:

@@ -1,4 +1,4 @@
-"""Sign-in hand-over for the Reflex pages (SPEC §7).
+"""Sign-in hand-over for the Reflex pages (docs/architecture.md).
 
 Reflex cannot set an httpOnly cookie, so the login form checks the password, calls
 `create_login_ticket` (a random single-use ticket kept 60 s in Redis) and sends the browser
@@ -13,11 +13,12 @@ import secrets
 
 from redis import Redis
 
+from exstrat_app.i18n import N_
 from exstrat_app.services.errors import Unauthorized
 
 LOGIN_TICKET_TTL_SECONDS = 60
 LOGIN_TICKET_PREFIX = "login-ticket:"
-TICKET_INVALID = "This sign-in link has expired or was already used; please sign in again."
+TICKET_INVALID = N_("This sign-in link has expired or was already used; please sign in again.")
 
 _TICKET_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
 

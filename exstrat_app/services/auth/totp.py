@@ -38,6 +38,7 @@ from redis import Redis
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import RecoveryCode, User
@@ -65,15 +66,17 @@ MAX_FAILURES = 20
 FAILURE_WINDOW_SECONDS = 24 * 3600
 SEALED_AS = "totp_secret"  # the associated data: "<user id>:totp_secret"
 
-WRONG_CODE = "That code is not right, or it was already used. Try the newest code from your app."
-CODE_REQUIRED = "Enter the 6-digit code from your authenticator app, or a recovery code."
-APP_CODE_REQUIRED = "Enter the current 6-digit code from your authenticator app."
-TOO_MANY = "Too many wrong codes; wait a while, then sign in again."
-NOT_STARTED = "Start the set-up again: no two-factor secret is waiting for confirmation."
-ALREADY_ON = "Two-factor sign-in is already on; turn it off first to set it up again."
-NOT_ON = "Two-factor sign-in is not on for this account."
-DEMO_REFUSED = "The demo account is shared: it cannot have two-factor sign-in."
-WRONG_PASSWORD = "The password is not right."  # noqa: S105 - a message
+WRONG_CODE = N_(
+    "That code is not right, or it was already used. Try the newest code from your app."
+)
+CODE_REQUIRED = N_("Enter the 6-digit code from your authenticator app, or a recovery code.")
+APP_CODE_REQUIRED = N_("Enter the current 6-digit code from your authenticator app.")
+TOO_MANY = N_("Too many wrong codes; wait a while, then sign in again.")
+NOT_STARTED = N_("Start the set-up again: no two-factor secret is waiting for confirmation.")
+ALREADY_ON = N_("Two-factor sign-in is already on; turn it off first to set it up again.")
+NOT_ON = N_("Two-factor sign-in is not on for this account.")
+DEMO_REFUSED = N_("The demo account is shared: it cannot have two-factor sign-in.")
+WRONG_PASSWORD = N_("The password is not right.")
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def is_enabled(user: User) -> bool:
 def _user(session: Session, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     return user
 
 

@@ -1,4 +1,4 @@
-"""Accounts (SPEC §5): sign-up, sign-in with its failed-attempt bookkeeping, look-up.
+"""Accounts (docs/sign-up.md): sign-up, sign-in with its failed-attempt bookkeeping, look-up.
 
 `register` is the sign-up that does not tell whether an email is taken (docs/sign-up.md): a
 taken email gets the same answer as a new one (a made-up id that was never stored), costs the
@@ -19,6 +19,7 @@ from redis import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from exstrat_app.i18n import DEFAULT_LOCALE, N_, Msg, render
 from exstrat_app.infra import mail
 from exstrat_app.models import User, new_id
 from exstrat_app.services.auth import confirmation, signup_notices
@@ -36,7 +37,8 @@ from exstrat_app.settings import Settings
 log = logging.getLogger(__name__)
 
 EMAIL_MAX_CHARS = 254
-BAD_CREDENTIALS = "Email or password is incorrect."
+BAD_CREDENTIALS = N_("Email or password is incorrect.")
+SOME_FIELDS_INVALID = N_("Some fields are invalid.")
 
 # WHATWG-style address (what <input type=email> accepts) with a dotted domain.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -51,19 +53,20 @@ def validate_email(email: str) -> str:
     """The normalised email, or InvalidInput with `fields.email`."""
     norm = normalise_email(email)
     if not norm:
-        raise InvalidInput("Enter your email address.", fields={"email": "Email is required."})
+        required = N_("Email is required.")
+        raise InvalidInput(N_("Enter your email address."), fields={"email": required})
     if len(norm) > EMAIL_MAX_CHARS:
-        msg = f"Email must be at most {EMAIL_MAX_CHARS} characters."
+        msg = N_("Email must be at most {n} characters.", n=EMAIL_MAX_CHARS)
         raise InvalidInput(msg, fields={"email": msg})
     if not _EMAIL_RE.fullmatch(norm):
-        msg = "Enter a valid email address, like name@example.com."
+        msg = N_("Enter a valid email address, like name@example.com.")
         raise InvalidInput(msg, fields={"email": msg})
     return norm
 
 
 def _validated(email: str, password: str) -> str:
     """The normalised email, or InvalidInput with every bad field."""
-    fields: dict[str, str] = {}
+    fields: dict[str, str] = {}  # Msgs: the API renders them
     try:
         norm = validate_email(email)
     except InvalidInput as exc:
@@ -73,7 +76,7 @@ def _validated(email: str, password: str) -> str:
     if problem:
         fields["password"] = problem
     if fields:
-        message = next(iter(fields.values())) if len(fields) == 1 else "Some fields are invalid."
+        message = next(iter(fields.values())) if len(fields) == 1 else SOME_FIELDS_INVALID
         raise InvalidInput(message, fields=fields)
     return norm
 
@@ -94,6 +97,7 @@ class SignupOutcome:
     confirmed: bool = False
     confirmation_token: str | None = None
     waiting: bool = False
+    locale: str | None = None  # the owner's saved language, for the "someone tried" notice
 
 
 def _first_account(session: Session) -> bool:
@@ -142,41 +146,49 @@ def register(
         return SignupOutcome(
             user_id=new_id(), email=norm, created=False, confirmation_token=token, waiting=True
         )
-    return SignupOutcome(user_id=new_id(), email=norm, created=False)
+    owner_locale = existing.locale if existing is not None else None  # None: lost a race
+    return SignupOutcome(user_id=new_id(), email=norm, created=False, locale=owner_locale)
 
 
-def tell_signup_outcome(settings: Settings, outcome: SignupOutcome, *, redis: Redis) -> None:
-    """The one email of a sign-up, if any: the confirmation link, or the owner's notice (at
-    most one per address per day: `redis` keeps the turns)."""
+def tell_signup_outcome(
+    settings: Settings, outcome: SignupOutcome, *, redis: Redis, locale: str | None = None
+) -> None:
+    """The one email of a sign-up, if any: the confirmation link in the sign-up's language
+    (`locale`: the request's, read by the caller before the answer went), or the owner's
+    notice in the owner's saved language (at most one per address per day: `redis` keeps the
+    turns)."""
     if outcome.confirmation_token:
-        confirmation.send_link(settings, outcome.email, outcome.confirmation_token)
+        confirmation.send_link(settings, outcome.email, outcome.confirmation_token, locale=locale)
     elif not outcome.created and not outcome.waiting:
         if not signup_notices.claim_notice(redis, outcome.email):
             return
-        if not tell_owner_of_signup_attempt(settings, outcome.email):
+        if not tell_owner_of_signup_attempt(settings, outcome.email, locale=outcome.locale):
             signup_notices.release_notice(redis, outcome.email)
 
 
-SIGNUP_ATTEMPT_SUBJECT = "Someone tried to create an exstrat account with your email"
+SIGNUP_ATTEMPT_SUBJECT = N_("Someone tried to create an exstrat account with your email")
 
 
-def signup_attempt_text(public_url: str) -> str:
-    return (
+def signup_attempt_text(public_url: str) -> Msg:
+    return N_(
         "Someone (perhaps you) tried to create a new exstrat account with this email address,\n"
         "which already has an account. Nothing was changed and no new account was made.\n\n"
-        f"If it was you, sign in at {public_url.rstrip('/')}/login instead.\n"
-        "If it was not, you can ignore this email: your account and password are unchanged.\n"
+        "If it was you, sign in at {login_url} instead.\n"
+        "If it was not, you can ignore this email: your account and password are unchanged.\n",
+        login_url=f"{public_url.rstrip('/')}/login",
     )
 
 
-def tell_owner_of_signup_attempt(settings: Settings, email: str) -> bool:
-    """Email the owner of a taken address that someone tried to sign up with it; whether it
-    went. Best effort: a mail failure is logged (without the address), never raised."""
+def tell_owner_of_signup_attempt(settings: Settings, email: str, *, locale: str | None) -> bool:
+    """Email the owner of a taken address that someone tried to sign up with it, in the
+    owner's `locale` (None: English); whether it went. Best effort: a mail failure is logged
+    (without the address), never raised."""
+    loc = locale or DEFAULT_LOCALE
     try:
         mail.send_email(
             to=email,
-            subject=SIGNUP_ATTEMPT_SUBJECT,
-            text=signup_attempt_text(settings.public_url),
+            subject=render(SIGNUP_ATTEMPT_SUBJECT, loc),
+            text=render(signup_attempt_text(settings.public_url), loc),
             settings=settings,
         )
     except Exception:  # a notice must never fail the sign-up answer
@@ -191,8 +203,8 @@ def signup(session: Session, *, email: str, password: str) -> User:
     For internal callers (the demo seed); what answers a stranger uses `register`."""
     norm = _validated(email, password)
     taken = Conflict(
-        "An account with this email already exists.",
-        fields={"email": "This email is already registered."},
+        N_("An account with this email already exists."),
+        fields={"email": N_("This email is already registered.")},
     )
     if session.exec(select(User.id).where(User.email == norm)).first() is not None:
         raise taken
@@ -241,5 +253,5 @@ def login(session: Session, *, email: str, password: str, ip: str, throttle: Aut
 def get_user(session: Session, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     return user

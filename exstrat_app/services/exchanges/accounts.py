@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.models import (
@@ -40,8 +41,8 @@ log = logging.getLogger(__name__)
 NICKNAME_MAX = 100
 KEY_MAX = 512  # API key ids are short; this only bounds abuse
 SECRET_MAX = 4096  # a PEM EC key is ~230 chars
-ACCOUNT_NOT_FOUND = "No such exchange account."
-NOT_A_KEY = "This is not an API key: paste it exactly as the exchange shows it."
+ACCOUNT_NOT_FOUND = N_("No such exchange account.")
+NOT_A_KEY = N_("This is not an API key: paste it exactly as the exchange shows it.")
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,9 @@ class AccountView:
 
 
 def account_cap_message(max_accounts: int) -> str:
-    return (
-        f"You have reached the limit of {max_accounts} exchange accounts; "
-        "delete one before adding another."
+    return N_(
+        "You have reached the limit of {n} exchange accounts; delete one before adding another.",
+        n=max_accounts,
     )
 
 
@@ -126,30 +127,32 @@ def _validated(
     fields: dict[str, str] = {}
     exchange = (exchange or "").strip().lower()
     if exchange not in xa.SUPPORTED_EXCHANGES:
-        fields["exchange"] = "Choose binance or coinbase."
+        fields["exchange"] = N_("Choose binance or coinbase.")
     api_key = (api_key or "").strip()
     # A PEM secret has meaningful newlines inside; only the ends are trimmed.
     api_secret = (api_secret or "").strip()
     if not api_key:
-        fields["apiKey"] = "The API key is required."
+        fields["apiKey"] = N_("The API key is required.")
     elif len(api_key) > KEY_MAX:
-        fields["apiKey"] = f"The API key is too long (at most {KEY_MAX} characters)."
+        fields["apiKey"] = N_("The API key is too long (at most {n} characters).", n=KEY_MAX)
     elif not _header_safe(api_key):
         fields["apiKey"] = NOT_A_KEY
     if not api_secret:
-        fields["apiSecret"] = "The API secret is required."
+        fields["apiSecret"] = N_("The API secret is required.")
     elif len(api_secret) > SECRET_MAX:
-        fields["apiSecret"] = f"The API secret is too long (at most {SECRET_MAX} characters)."
+        fields["apiSecret"] = N_(
+            "The API secret is too long (at most {n} characters).", n=SECRET_MAX
+        )
     api_pass = (api_pass or "").strip() or None
     if api_pass is not None and len(api_pass) > KEY_MAX:
-        fields["apiPass"] = "The passphrase is too long."
+        fields["apiPass"] = N_("The passphrase is too long.")
     elif api_pass is not None and not _header_safe(api_pass):
         fields["apiPass"] = NOT_A_KEY
     nickname = (nickname or "").strip() or None
     if nickname is not None and len(nickname) > NICKNAME_MAX:
-        fields["nickname"] = f"At most {NICKNAME_MAX} characters."
+        fields["nickname"] = N_("At most {n} characters.", n=NICKNAME_MAX)
     if fields:
-        raise InvalidInput("Some fields are invalid.", fields=fields)
+        raise InvalidInput(N_("Some fields are invalid."), fields=fields)
     return exchange, api_key, api_secret, api_pass, nickname
 
 
@@ -173,8 +176,15 @@ def _refuse_duplicate(
         except SecretUnreadable:
             continue
         if same:
-            name = f" as '{account.nickname}'" if account.nickname else ""
-            message = f"This {exchange.capitalize()} key is already connected{name}."
+            message = (
+                N_(
+                    "This {exchange} key is already connected as '{nickname}'.",
+                    exchange=exchange.capitalize(),
+                    nickname=account.nickname,
+                )
+                if account.nickname
+                else N_("This {exchange} key is already connected.", exchange=exchange.capitalize())
+            )
             raise Conflict(message, fields={"apiKey": message})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlparse
 
+from exstrat_app.i18n import N_
 from exstrat_app.settings import Settings
 
 
@@ -18,8 +19,10 @@ def assert_demo_target(settings: Settings) -> None:
     for url in (settings.binance_url, settings.coinbase_url):
         if not url or not _is_loopback(url):
             raise DemoOnly(
-                "Demo accounts only talk to the simulated exchange on this machine; "
-                "start the app with `make demo` to use them"
+                N_(
+                    "Demo accounts only talk to the simulated exchange on this machine; "
+                    "start the app with `make demo` to use them"
+                )
             )
 
 

@@ -6,6 +6,9 @@ The refusals name the box to untick on the exchange's own key page.
 
 from __future__ import annotations
 
+from babel.lists import format_list
+
+from exstrat_app.i18n import N_, current_locale
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.services.errors import ExchangeRejected, ExchangeUnavailable
 
@@ -20,7 +23,7 @@ def check_key(exchange: str, credentials: xa.Credentials) -> xa.KeyPermissions:
         raise ExchangeRejected(exc.message, fields={"apiKey": exc.message}) from None
     except xa.ExchangeTemporaryError as exc:
         raise ExchangeUnavailable(
-            f"{exc.message} Try again in a few minutes: nothing was saved."
+            N_("{problem} Try again in a few minutes: nothing was saved.", problem=exc.message)
         ) from None
     except xa.ExchangeError as exc:
         raise ExchangeRejected(exc.message) from None
@@ -32,26 +35,36 @@ def check_key(exchange: str, credentials: xa.Credentials) -> xa.KeyPermissions:
 
 def permission_problem(exchange: str, perms: xa.KeyPermissions) -> str | None:
     """The message refusing a key, naming the box to untick; None for a read-only key."""
-    where = (
-        "Edit it on Binance (API Management)"
-        if exchange == "binance"
-        else "Edit it in the Coinbase Developer Platform (API keys)"
-    )
+    binance = exchange == "binance"
     if perms.can_trade:
-        boxes = _quoted(perms.trade_rights) or "'Trade'"
-        return f"This key can trade. {where} and untick {boxes}, then add it again."
+        boxes = _Quoted(perms.trade_rights or ("Trade",))
+        if binance:
+            return N_("This key can trade. Edit it on Binance (API Management) and untick "
+                      "{boxes}, then add it again.", boxes=boxes)  # fmt: skip
+        return N_("This key can trade. Edit it in the Coinbase Developer Platform (API keys) "
+                  "and untick {boxes}, then add it again.", boxes=boxes)  # fmt: skip
     if perms.can_withdraw:
-        boxes = _quoted(perms.withdraw_rights) or "'Withdraw'"
-        what = "withdraw funds" if exchange == "binance" else "transfer funds"
-        return f"This key can {what}. {where} and untick {boxes}, then add it again."
+        boxes = _Quoted(perms.withdraw_rights or ("Withdraw",))
+        if binance:
+            return N_("This key can withdraw funds. Edit it on Binance (API Management) and "
+                      "untick {boxes}, then add it again.", boxes=boxes)  # fmt: skip
+        return N_("This key can transfer funds. Edit it in the Coinbase Developer Platform "
+                  "(API keys) and untick {boxes}, then add it again.", boxes=boxes)  # fmt: skip
     if not perms.can_read:
-        box = "'Enable Reading'" if exchange == "binance" else "'View'"
-        return f"This key cannot read the account. {where} and tick {box}."
+        if binance:
+            return N_("This key cannot read the account. Edit it on Binance (API Management) "
+                      "and tick 'Enable Reading'.")  # fmt: skip
+        return N_("This key cannot read the account. Edit it in the Coinbase Developer "
+                  "Platform (API keys) and tick 'View'.")  # fmt: skip
     return None
 
 
-def _quoted(labels: tuple[str, ...]) -> str:
-    quoted = [f"'{label}'" for label in labels]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+class _Quoted:
+    """The exchange's box labels, quoted and listed the reader's way ('A', 'B' and 'C' /
+    'A', 'B' et 'C'): `render` writes it in the language it renders in."""
+
+    def __init__(self, labels: tuple[str, ...]) -> None:
+        self.labels = labels
+
+    def __str__(self) -> str:
+        return format_list([f"'{label}'" for label in self.labels], locale=current_locale())

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
 from exstrat_app.domain.errors import PriceUnavailable
+from exstrat_app.i18n import N_, render, use_locale
+from exstrat_app.i18n.formats import short_moment
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.crypto import SecretUnreadable
 from exstrat_app.infra.db.bulk import fast_commits
 from exstrat_app.infra.db.types import utcnow
-from exstrat_app.models import ExchangeAccount
+from exstrat_app.models import ExchangeAccount, User
 from exstrat_app.services.exchanges import sync_binance, sync_coinbase
 from exstrat_app.services.exchanges.context import STEPS, StepContext, SyncEnv
 from exstrat_app.services.exchanges.demo_guard import DemoOnly, assert_demo_target
@@ -37,8 +40,8 @@ from exstrat_app.services.portfolio.rebuild import recompute_for_user
 
 log = logging.getLogger(__name__)
 
-UNEXPECTED_ERROR = "The sync failed unexpectedly; the error has been logged. Try again later."
-UNREADABLE_KEY = (
+UNEXPECTED_ERROR = N_("The sync failed unexpectedly; the error has been logged. Try again later.")
+UNREADABLE_KEY = N_(
     "The stored API key can no longer be decrypted (was ENCRYPTION_KEY changed?). "
     "Delete this account and add the key again."
 )
@@ -91,39 +94,59 @@ def _finish(ctx: StepContext) -> None:
 
 
 def fail(ctx: StepContext, message: str) -> None:
-    """Record a failed run on the account; what earlier pages stored stays stored."""
+    """Record a failed run on the account; what earlier pages stored stays stored. The words
+    are written in the account owner's language (a `Msg` is rendered in it)."""
     ctx.session.rollback()  # only the page in flight: every finished page is committed
     account = ctx.session.get(ExchangeAccount, ctx.account.id)
     if account is None:
         return
     ctx.account = account
     account.status = "error"
-    account.last_error = message[:1000]
+    owner = ctx.session.get(User, account.user_id)
+    with use_locale(owner.locale if owner else None):
+        account.last_error = render(message)[:1000]
     ctx.progress(eta_s=None)
 
 
 def error_message(exchange: str, exc: BaseException) -> str:
-    """What the user reads for a failed sync: what happened and what to do."""
+    """What the user reads for a failed sync: what happened and what to do (rendered later,
+    in the account owner's language, by `fail`)."""
     name = exchange.capitalize()
     if isinstance(exc, xa.ExchangeAuthError):
-        return (
-            f"{exc.message} Check the key on {name}: it may have been deleted, its IP "
-            "whitelist may not include this server, or reading may have been disabled."
+        return N_(
+            "{problem} Check the key on {exchange}: it may have been deleted, its IP "
+            "whitelist may not include this server, or reading may have been disabled.",
+            problem=exc.message,
+            exchange=name,
         )
     if isinstance(exc, xa.ExchangeTemporaryError):
-        return (
-            f"{exc.message} The sync stopped after several attempts; it resumes at the next sync."
+        return N_(
+            "{problem} The sync stopped after several attempts; it resumes at the next sync.",
+            problem=exc.message,
         )
     if isinstance(exc, xa.ExchangeError):
-        return exc.message
+        return exc.message  # a Msg when the exchange layer words it
     if isinstance(exc, SecretUnreadable):
         return UNREADABLE_KEY
     if isinstance(exc, PriceUnavailable):
-        return (
-            f"Could not value {exc.asset} at {exc.ts:%Y-%m-%d %H:%M} UTC: Binance has no "
-            "price for that minute. Positions were not updated."
+        at = exc.ts if exc.ts.tzinfo else exc.ts.replace(tzinfo=UTC)
+        return N_(
+            "Could not value {asset} at {moment} UTC: Binance has no price for that minute. "
+            "Positions were not updated.",
+            asset=exc.asset,
+            moment=_Moment(at.astimezone(UTC)),
         )
     return UNEXPECTED_ERROR
+
+
+class _Moment:
+    """A date and time written in the language it is rendered in (`render` calls `str`)."""
+
+    def __init__(self, value: datetime) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return short_moment(self.value)
 
 
 def run_step(account_id: str, step: str, *, env: SyncEnv) -> bool:
@@ -162,7 +185,7 @@ def run_step(account_id: str, step: str, *, env: SyncEnv) -> bool:
                 _finish(ctx)
             return True
         except DemoOnly as exc:
-            fail(ctx, str(exc))
+            fail(ctx, exc.args[0])
             return False
         except (xa.ExchangeError, SecretUnreadable, PriceUnavailable) as exc:
             log.warning("sync of account %s failed at %s: %s", account_id, step, type(exc).__name__)

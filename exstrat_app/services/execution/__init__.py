@@ -1,4 +1,4 @@
-"""Order execution (issue 15): the separate trading key, the guardrails, placing one limit
+"""Order execution: the separate trading key, the guardrails, placing one limit
 sell per triggered step exactly once, and following it until it is filled.
 
 - `trading_keys.py` the opt-in trading key: checked (trade yes, withdraw/transfer never),

@@ -16,6 +16,7 @@ import json
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.models import Order
@@ -31,12 +32,14 @@ from exstrat_app.services.execution.views import OrderView
 CANCELLABLE = ("open", "partially_filled")
 BY_YOU = "by you"
 NOT_OPEN = {
-    "awaiting_confirmation": "This sale is waiting for your confirmation: nothing was sent, "
-    "so there is no order to cancel (leave it unconfirmed and it expires).",
-    "pending": "This order is still being sent: cancel it once the exchange has it.",
-    "sending": "This order is still being sent: cancel it once the exchange has it.",
+    "awaiting_confirmation": N_(
+        "This sale is waiting for your confirmation: nothing was sent, so there is no order "
+        "to cancel (leave it unconfirmed and it expires)."
+    ),
+    "pending": N_("This order is still being sent: cancel it once the exchange has it."),
+    "sending": N_("This order is still being sent: cancel it once the exchange has it."),
 }
-STILL_OPEN = (
+STILL_OPEN = N_(
     "The exchange did not answer: the order may still be open. Try again in a minute, or "
     "cancel it on the exchange."
 )
@@ -56,7 +59,7 @@ def not_cancellable(order: Order) -> str | None:
     if order.status in CANCELLABLE:  # open, but the exchange's id is not known yet
         return NOT_OPEN["sending"]
     status = order.status.replace("_", " ")
-    return f"This order is {status}: only an open order can be cancelled."
+    return N_("This order is {status}: only an open order can be cancelled.", status=status)
 
 
 def cancel_order(
@@ -73,13 +76,15 @@ def cancel_order(
     with Session(engine, expire_on_commit=False) as session:
         order = session.get(Order, order_id)
         if order is None or order.user_id != user_id:
-            raise NotFound("No such order.")
+            raise NotFound(N_("No such order."))
         refusal = not_cancellable(order)
         if refusal:
             raise Conflict(refusal)
         instance, _exchange, _key, problem = instance_for(session, order, box, make_instance)
         if instance is None:
-            raise Conflict(f"{problem} Cancel the order on the exchange itself.")
+            raise Conflict(
+                N_("{problem} Cancel the order on the exchange itself.", problem=problem)
+            )
     symbol, exchange_id = order.symbol, order.exchange_order_id or ""
     state, wire = xa.cancel_order(instance, symbol, exchange_id)
     wires = [wire]
@@ -100,8 +105,10 @@ def cancel_order(
 
 def not_cancellable_after(status: str) -> str:
     if status == "filled":
-        return "This order filled before the cancellation reached the exchange."
-    return f"The exchange did not cancel this order: it is {status.replace('_', ' ')}."
+        return N_("This order filled before the cancellation reached the exchange.")
+    return N_(
+        "The exchange did not cancel this order: it is {status}.", status=status.replace("_", " ")
+    )
 
 
 def _record(
@@ -111,7 +118,7 @@ def _record(
     with Session(engine, expire_on_commit=False) as session:
         order = session.get(Order, order_id)
         if order is None:  # its strategy was deleted meanwhile: nothing left to record on
-            raise NotFound("No such order.")
+            raise NotFound(N_("No such order."))
         for wire in wires:
             audit(session, order, wire)
         if state is not None:

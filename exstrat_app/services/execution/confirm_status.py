@@ -1,4 +1,4 @@
-"""How each confirm-mode alert stands (issue 15): the order of its step, read with the feed.
+"""How each confirm-mode alert stands: the order of its step, read with the feed.
 
 The bell shows, per "Sell 0.8 ETH now" alert, "Confirm (N min left)" while the validity
 window is open, "expired" after, and "confirmed" or the order's state once acted on. This
@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Order
 
@@ -52,11 +53,11 @@ def confirm_text(status: ConfirmStatus | None, now: datetime) -> ConfirmText:
         return ConfirmText("", False)
     if status.status == "awaiting_confirmation":
         if status.confirm_by is None or status.confirm_by <= now:
-            return ConfirmText("expired", False)  # lifecycle.expire_confirmations is periodic
+            return ConfirmText(N_("expired"), False)  # lifecycle.expire_confirmations is periodic
         minutes = max(1, math.ceil((status.confirm_by - now).total_seconds() / 60))
-        return ConfirmText(f"Confirm ({minutes} min left)", True)
+        return ConfirmText(N_("Confirm ({minutes} min left)", minutes=minutes), True)
     if status.status in CONFIRMED:
-        return ConfirmText("confirmed", False)
+        return ConfirmText(N_("confirmed"), False)
     return ConfirmText(status.status.replace("_", " "), False)
 
 

@@ -1,4 +1,4 @@
-"""The exchange side of one order (issue 15 §3): the trading key re-checked with the exchange,
+"""The exchange side of one order: the trading key re-checked with the exchange,
 the market rules and the free balance, the plan (`sizing`), then the limit sell. A lost answer
 (timeout) is never simply re-sent: the order is first looked up by its client order id, and
 sent again only if the exchange positively never took it. No database work happens here.
@@ -14,9 +14,11 @@ import ccxt
 from redis import Redis
 from sqlmodel import Session, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.models import ExchangeAccount, Order, TradingKey
+from exstrat_app.services.execution.eur_market import unlisted_market
 from exstrat_app.services.execution.sizing import SizingProblem, plan_sell
 from exstrat_app.services.execution.trading_keys import trading_credentials, trading_problem
 
@@ -41,12 +43,15 @@ def send_to_exchange(
 ) -> Sent:
     sent = Sent()
     if exchange not in SUPPORTED:
-        sent.failure = f"Orders on {exchange.capitalize()} are not supported yet: nothing was sent."
+        sent.failure = N_(
+            "Orders on {exchange} are not supported yet: nothing was sent.",
+            exchange=exchange.capitalize(),
+        )
         return sent
     try:
         problem = trading_problem(exchange, xa.key_permissions(instance))  # type: ignore[arg-type]
     except xa.ExchangeAuthError as exc:
-        problem = f"The trading key was refused: {exc.message}"
+        problem = N_("The trading key was refused: {reason}", reason=exc.message)
     wires.append(xa.Wire("check_key", "{}", f'{{"problem": {problem is not None}}}', not problem))
     if problem:
         sent.failure = sent.key_problem = problem
@@ -54,7 +59,7 @@ def send_to_exchange(
     xa.ensure_markets(instance, redis=redis)
     rules = xa.market_rules(instance, order.symbol)
     if rules is None:
-        sent.failure = f"{exchange.capitalize()} does not list {order.symbol}."
+        sent.failure = unlisted_market(exchange, order.symbol)
         return sent
     free = xa.free_balance(instance, rules.base)
     last = order.trigger_price
@@ -80,7 +85,9 @@ def send_to_exchange(
             return sent
         except xa.ExchangeAuthError as exc:
             wires.append(xa.Wire("place", order.client_order_id, exc.message, False))
-            sent.failure = sent.key_problem = f"The trading key was refused: {exc.message}"
+            sent.failure = sent.key_problem = N_(
+                "The trading key was refused: {reason}", reason=exc.message
+            )
             return sent
         except xa.ExchangeTemporaryError as exc:
             # The answer was lost: the order may exist. Look before sending again.
@@ -95,7 +102,7 @@ def send_to_exchange(
                 return sent
             # the exchange positively never took it: sending it again cannot double it
     sent.unknown = True
-    sent.failure = "The exchange did not answer; the order is being checked again."
+    sent.failure = N_("The exchange did not answer; the order is being checked again.")
     return sent
 
 

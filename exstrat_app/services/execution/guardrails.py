@@ -12,13 +12,14 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import ExecutionSettings, Order
 from exstrat_app.services.errors import InvalidInput
 
 # Orders whose value counts against the cap: sent, or being sent (paper ones never do).
 COUNTED = ("sending", "open", "partially_filled", "filled")
-KILLED = "Stopped: the kill switch is on (Settings, Orders). Turn it off to trade again."
+KILLED = N_("Stopped: the kill switch is on (Settings, Orders). Turn it off to trade again.")
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,12 @@ def stop_reason(
     if row.daily_cap is not None:
         sold = sold_today(session, user_id, now)
         if sold + value > row.daily_cap:
-            return (
-                f"Stopped: this order ({fmt(value)}) would take today's sales to "
-                f"{fmt(sold + value)}, over your daily cap of {fmt(row.daily_cap)}."
+            return N_(
+                "Stopped: this order ({value}) would take today's sales to {total}, over your "
+                "daily cap of {cap}.",
+                value=fmt(value),
+                total=fmt(sold + value),
+                cap=fmt(row.daily_cap),
             )
     return None
 
@@ -81,7 +85,9 @@ def update_guardrails(
         row.kill_switch = kill_switch
     if daily_cap != "keep":
         if isinstance(daily_cap, Decimal) and daily_cap <= 0:
-            raise InvalidInput("The daily cap must be above 0.", fields={"dailyCap": "Above 0."})
+            raise InvalidInput(
+                N_("The daily cap must be above 0."), fields={"dailyCap": N_("Above 0.")}
+            )
         row.daily_cap = daily_cap if isinstance(daily_cap, Decimal) else None
     if paper is not None:
         row.paper = paper

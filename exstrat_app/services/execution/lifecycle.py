@@ -1,4 +1,4 @@
-"""After the order is sent (issue 15 §4): the periodic `track-orders` follows open orders
+"""After the order is sent: the periodic `track-orders` follows open orders
 (open, partially filled, filled, cancelled, expired) and marks the step `done` when filled;
 an order left `sending` (answer lost, worker killed) is looked up by its client order id;
 a `pending` one whose job was lost is queued again; an unconfirmed one expires.
@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.infra.db.types import utcnow
@@ -132,12 +133,12 @@ def confirm_step(session: Session, *, user_id: str, strategy_id: str, step_id: s
     once the window is over or the order has moved on. Caller commits, then enqueues."""
     strategy = session.get(Strategy, strategy_id)
     if strategy is None or strategy.user_id != user_id:
-        raise NotFound("No such strategy.")
+        raise NotFound(N_("No such strategy."))
     order = session.exec(
         select(Order).where(Order.step_id == step_id, Order.strategy_id == strategy_id)
     ).first()
     if order is None:
-        raise NotFound("This step has no order waiting for your confirmation.")
+        raise NotFound(N_("This step has no order waiting for your confirmation."))
     result = session.execute(
         update(Order)
         .where(
@@ -150,7 +151,7 @@ def confirm_step(session: Session, *, user_id: str, strategy_id: str, step_id: s
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(order)
         if order.status in ("awaiting_confirmation", "expired"):
-            raise Conflict("This sale can no longer be confirmed: its 15 minutes are over.")
-        raise Conflict(f"This order is already {order.status.replace('_', ' ')}.")
+            raise Conflict(N_("This sale can no longer be confirmed: its 15 minutes are over."))
+        raise Conflict(N_("This order is already {status}.", status=order.status.replace("_", " ")))
     session.refresh(order)
     return order

@@ -1,4 +1,4 @@
-"""One order per triggered step, exactly once (issue 15 §3).
+"""One order per triggered step, exactly once.
 
 `execute_step` runs in the `place-order-{step}` job the watcher enqueues after a step of a
 `confirm` or `auto` strategy fires (and again after a confirmation):
@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import N_
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.infra.db.types import utcnow
@@ -46,6 +46,7 @@ from exstrat_app.models import (
     TradingKey,
 )
 from exstrat_app.services.execution import guardrails
+from exstrat_app.services.execution.eur_market import eur_sale_problem
 from exstrat_app.services.execution.exchange_side import (
     InstanceFactory,
     Sent,
@@ -58,6 +59,11 @@ from exstrat_app.services.execution.trading_keys import (
     mark_checked,
 )
 from exstrat_app.services.notifications.push import publish_alert
+from exstrat_app.services.notifications.wording import (
+    confirm_body,
+    confirm_title,
+    recipient_locale,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,20 +139,18 @@ def ensure_order(session: Session, step: StrategyStep, strategy: Strategy) -> Or
     return order
 
 
-def confirm_notification(order: Order, asset: str) -> Notification:
-    """The confirm-mode alert: "Sell 0.8 ETH now", valid until `confirm_by`."""
-    qty, price = fmt(order.qty or Decimal(0)), fmt(order.price or order.trigger_price)
+def confirm_notification(order: Order, asset: str, *, locale: str | None = None) -> Notification:
+    """The confirm-mode alert: "Sell 0.8 ETH now", valid until `confirm_by`, in the words of
+    its recipient's language (`locale`)."""
+    qty, limit = order.qty or Decimal(0), order.price or order.trigger_price
     quote = order.symbol.partition("/")[2]
     return Notification(
         user_id=order.user_id,
         kind=KIND_ORDER_CONFIRM,
         strategy_id=order.strategy_id,
         step_id=order.step_id,
-        title=f"Sell {qty} {asset} now",
-        body=(
-            f"Confirm within {CONFIRM_MINUTES} minutes to place a limit sell of {qty} {asset} "
-            f"at {price} {quote}; after that nothing is sent."
-        ),
+        title=confirm_title(qty, asset, locale=locale),
+        body=confirm_body(qty, asset, limit, quote, minutes=CONFIRM_MINUTES, locale=locale),
         in_app=True,
         email_status="skipped",
     )
@@ -163,7 +167,9 @@ def _ensure_committed(engine: Engine, redis: Redis, step_id: str) -> None:
         try:
             order = ensure_order(session, step, strategy)
             if had is None and order is not None and order.status == "awaiting_confirmation":
-                notification = confirm_notification(order, strategy.asset)
+                notification = confirm_notification(
+                    order, strategy.asset, locale=recipient_locale(session, strategy.user_id)
+                )
                 session.add(notification)
             session.commit()
         except IntegrityError:  # another worker created it first: theirs stands
@@ -196,6 +202,8 @@ def _claim_in_transaction(engine: Engine, redis: Redis, step_id: str) -> Order |
             return Outcome(order.status if order else None)
         strategy = session.get(Strategy, order.strategy_id)
         assert strategy is not None
+        if (problem := eur_sale_problem(strategy)) is not None:  # no ASSET/EUR to sell on
+            return _refuse(session, order, problem)
         user_lock = redis.lock(
             f"orders-user:{order.user_id}", timeout=USER_LOCK_SECONDS, blocking_timeout=10
         )
@@ -220,13 +228,24 @@ def _claim_in_transaction(engine: Engine, redis: Redis, step_id: str) -> Order |
         return Outcome("filled", acted=True) if paper else order
 
 
+def _refuse(session: Session, order: Order, reason: str) -> Outcome:
+    """The order fails before anything is sent (nor simulated), with the reason in words."""
+    session.execute(
+        update(Order)
+        .where(col(Order.id) == order.id, col(Order.status) == "pending")
+        .values(status="failed", reason=reason, updated_at=utcnow())
+    )
+    session.commit()
+    return Outcome("failed", reason, acted=True)
+
+
 def _paper_fill(session: Session, order: Order) -> None:
     """Paper mode: filled in full at the trigger price; the exchange is never called."""
     session.refresh(order)
     order.price = order.trigger_price
     order.filled_qty = order.qty or Decimal(0)
     order.avg_fill_price = order.trigger_price
-    order.reason = "Paper mode: simulated at the trigger price, nothing was sent."
+    order.reason = N_("Paper mode: simulated at the trigger price, nothing was sent.")
     audit(session, order, xa.Wire("paper", "{}", '{"simulated": true}', True))
     mark_filled(session, order)
 

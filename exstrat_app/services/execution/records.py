@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import N_
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Order, OrderAudit, StrategyExecution, StrategyStep
@@ -61,14 +62,30 @@ def apply_state(session: Session, order: Order, state: xa.OrderState) -> None:
 
 
 ENDED = ("cancelled", "expired", "rejected")
+# (how it ended, by whom) -> the words, whole (word order and agreement differ by language).
+ENDINGS = {
+    ("cancelled", "on the exchange"): N_("Cancelled on the exchange"),
+    ("expired", "on the exchange"): N_("Expired on the exchange"),
+    ("rejected", "on the exchange"): N_("Rejected on the exchange"),
+    ("cancelled", "by you"): N_("Cancelled by you"),
+    ("expired", "by you"): N_("Expired by you"),
+    ("rejected", "by you"): N_("Rejected by you"),
+}
 
 
 def ended_reason(order: Order, state: xa.OrderState, *, by: str = "on the exchange") -> str:
     """Why an order ended unfilled, and what part of it did fill (the step stays triggered).
     `by`: who ended it ("by you" when the person cancelled it from exstrat)."""
-    verb = {"cancelled": "Cancelled", "expired": "Expired", "rejected": "Rejected"}[state.status]
+    ended = ENDINGS[(state.status, by)]
     if state.filled <= 0:
-        return f"{verb} {by} before anything filled."
+        return N_("{ended} before anything filled.", ended=ended)
     total = order.qty if order.qty is not None else state.qty
-    avg = f" (avg {fmt(state.average)})" if state.average is not None else ""
-    return f"{verb} {by} after {fmt(state.filled)} of {fmt(total)} filled{avg}."
+    if state.average is None:
+        return N_(
+            "{ended} after {filled} of {total} filled.",
+            ended=ended, filled=fmt(state.filled), total=fmt(total),
+        )  # fmt: skip
+    return N_(
+        "{ended} after {filled} of {total} filled (avg {average}).",
+        ended=ended, filled=fmt(state.filled), total=fmt(total), average=fmt(state.average),
+    )  # fmt: skip

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import N_
 from exstrat_app.infra import exchanges as xa
 
 
@@ -51,15 +52,33 @@ def plan_sell(
     base, quote = rules.base, rules.quote
     if qty <= 0:
         raise SizingProblem(
-            f"Not enough {base} on the account: {fmt(free)} free, the step sells {fmt(step_qty)}."
+            N_(
+                "Not enough {asset} on the account: {free} free, the step sells {qty}.",
+                asset=base,
+                free=fmt(free),
+                qty=fmt(step_qty),
+            )
         )
     if rules.min_qty is not None and qty < rules.min_qty:
         raise SizingProblem(
-            f"{fmt(qty)} {base} is below the market's minimum quantity of {fmt(rules.min_qty)}."
+            N_(
+                "{qty} {asset} is below the market's minimum quantity of {min}.",
+                qty=fmt(qty),
+                asset=base,
+                min=fmt(rules.min_qty),
+            )
         )
     if rules.min_notional is not None and qty * price < rules.min_notional:
         raise SizingProblem(
-            f"{fmt(qty)} {base} at {fmt(price)} is worth {fmt(qty * price)} {quote}, below the "
-            f"market's minimum order value of {fmt(rules.min_notional)} {quote}."
+            N_(
+                "{qty} {asset} at {price} is worth {value} {quote}, below the market's minimum "
+                "order value of {min} {quote}.",
+                qty=fmt(qty),
+                asset=base,
+                price=fmt(price),
+                value=fmt(qty * price),
+                quote=quote,
+                min=fmt(rules.min_notional),
+            )
         )
     return OrderPlan(qty=qty, price=price)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from exstrat_app.i18n import N_
 from exstrat_app.models import Strategy
 from exstrat_app.services.errors import NotFound
 from exstrat_app.services.execution.trading_keys import TradingKeyView, trading_key_of, view_of
@@ -28,7 +29,7 @@ class ExecutionSummary:
 def execution_summary(session: Session, *, user_id: str, strategy_id: str) -> ExecutionSummary:
     strategy = session.get(Strategy, strategy_id)
     if strategy is None or strategy.user_id != user_id:
-        raise NotFound("No such strategy.")
+        raise NotFound(N_("No such strategy."))
     account_id = strategy.exchange_account_id
     row = trading_key_of(session, account_id) if account_id else None
     orders = tuple(list_orders(session, user_id=user_id, strategy_id=strategy_id))

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.infra.db.types import utcnow
@@ -54,21 +55,32 @@ class TradingKeyView:
 
 def trading_problem(exchange: str, perms: xa.KeyPermissions) -> str | None:
     """Why `perms` are not those of a trading key, naming the box; None when they are."""
-    where = (
-        "Edit it on Binance (API Management)"
-        if exchange == "binance"
-        else "Edit it in the Coinbase Developer Platform (API keys)"
-    )
+    binance = exchange == "binance"
     if perms.can_withdraw:
         boxes = " and ".join(f"'{b}'" for b in perms.withdraw_rights) or "'Withdraw'"
-        what = "withdraw or transfer funds" if exchange == "binance" else "transfer funds"
-        return (
-            f"This trading key can {what}. {where} and untick {boxes}: "
-            "exstrat never holds such a key."
+        if binance:
+            return N_(
+                "This trading key can withdraw or transfer funds. Edit it on Binance (API "
+                "Management) and untick {boxes}: exstrat never holds such a key.",
+                boxes=boxes,
+            )
+        return N_(
+            "This trading key can transfer funds. Edit it in the Coinbase Developer Platform "
+            "(API keys) and untick {boxes}: exstrat never holds such a key.",
+            boxes=boxes,
         )
-    spot = "Enable Spot & Margin Trading" if exchange == "binance" else "Trade"
+    spot = "Enable Spot & Margin Trading" if binance else "Trade"
     if spot not in perms.trade_rights:
-        return f"This key cannot trade spot. {where} and tick '{spot}'."
+        if binance:
+            return N_(
+                "This key cannot trade spot. Edit it on Binance (API Management) and tick '{box}'.",
+                box=spot,
+            )
+        return N_(
+            "This key cannot trade spot. Edit it in the Coinbase Developer Platform (API keys) "
+            "and tick '{box}'.",
+            box=spot,
+        )
     return None
 
 
@@ -80,7 +92,9 @@ def check_trading_key(exchange: str, credentials: xa.Credentials) -> xa.KeyPermi
     except xa.ExchangeAuthError as exc:
         raise ExchangeRejected(exc.message, fields={"apiKey": exc.message}) from None
     except xa.ExchangeTemporaryError as exc:
-        raise ExchangeUnavailable(f"{exc.message} Try again in a few minutes.") from None
+        raise ExchangeUnavailable(
+            N_("{reason} Try again in a few minutes.", reason=exc.message)
+        ) from None
     except xa.ExchangeError as exc:
         raise ExchangeRejected(exc.message) from None
     problem = trading_problem(exchange, perms)
@@ -92,7 +106,7 @@ def check_trading_key(exchange: str, credentials: xa.Credentials) -> xa.KeyPermi
 def owned_account(session: Session, user_id: str, account_id: str) -> ExchangeAccount:
     account = session.get(ExchangeAccount, account_id)
     if account is None or account.user_id != user_id:
-        raise NotFound("No such exchange account.")
+        raise NotFound(N_("No such exchange account."))
     return account
 
 
@@ -110,8 +124,8 @@ def set_trading_key(
     account = owned_account(session, user_id, account_id)
     if not api_key.strip() or not api_secret.strip():
         raise InvalidInput(
-            "The trading key and its secret are required.",
-            fields={"apiKey": "Required.", "apiSecret": "Required."},
+            N_("The trading key and its secret are required."),
+            fields={"apiKey": N_("Required."), "apiSecret": N_("Required.")},
         )
     credentials = xa.Credentials(
         api_key=api_key.strip(), secret=api_secret.strip(), password=api_pass

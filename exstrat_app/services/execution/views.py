@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.models import Order, OrderAudit
 from exstrat_app.services.errors import NotFound
 
@@ -70,7 +71,7 @@ def order_audit(session: Session, *, user_id: str, order_id: str) -> list[AuditV
     """Every request sent for one of the user's orders and its answer, oldest first."""
     order = session.get(Order, order_id)
     if order is None or order.user_id != user_id:
-        raise NotFound("No such order.")
+        raise NotFound(N_("No such order."))
     query = (
         select(OrderAudit)
         .where(OrderAudit.order_id == order_id)

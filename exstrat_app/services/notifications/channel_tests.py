@@ -25,6 +25,7 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_, _, render, use_locale
 from exstrat_app.infra.apprise_sender import TOO_SLOW, AppriseFailed, AppriseRefused
 from exstrat_app.infra.crypto import SecretBox, SecretUnreadable
 from exstrat_app.infra.db.types import utcnow
@@ -42,18 +43,19 @@ from exstrat_app.services.notifications.channels import (
     view_of,
 )
 from exstrat_app.services.notifications.delivery import SessionFactory
+from exstrat_app.services.notifications.wording import recipient_locale
 
 log = logging.getLogger(__name__)
 
-TEST_TITLE = "exstrat test"
-TEST_BODY = "This channel works: exstrat alerts will reach you here."
+TEST_TITLE = N_("exstrat test")
+TEST_BODY = N_("This channel works: exstrat alerts will reach you here.")
 TESTS_PER_MINUTE = "5/minute"
 MAX_TESTS_IN_FLIGHT = 1
 # RQ ends the job after this (a signal interrupts even a read a remote trickles out); the
 # sender's own deadline, after which no connection opens, is shorter.
 TEST_JOB_TIMEOUT = 20
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
-SENT_WORDS = "The test message was delivered."
+SENT_WORDS = N_("The test message was delivered.")
 
 
 class QueueUnavailable(ServiceError):
@@ -73,7 +75,7 @@ class TestRequests:
         if not self.limiter.hit(self.item, *ids):
             wait = retry_after_seconds(self.limiter, self.item, *ids)
             raise TooManyRequests(
-                f"Too many channel tests: try again in {wait} s.", retry_after=wait
+                N_("Too many channel tests: try again in {wait} s.", wait=wait), retry_after=wait
             )
 
 
@@ -101,7 +103,7 @@ def request_test(
     The caller commits."""
     channel = owned_channel(session, user_id, channel_id)
     if _in_flight(session, user_id) >= MAX_TESTS_IN_FLIGHT:
-        raise Conflict("A test is already on its way: wait for its result, then try again.")
+        raise Conflict(N_("A test is already on its way: wait for its result, then try again."))
     requests.take(user_id)
     token = secrets.token_hex(8)
     channel.test_state, channel.test_token = QUEUED, token
@@ -121,7 +123,7 @@ def request_test(
         )
     except RedisError:
         raise QueueUnavailable(
-            "The test could not be queued (the queue is unreachable): try again shortly."
+            N_("The test could not be queued (the queue is unreachable): try again shortly.")
         ) from None
     return view_of(channel)
 
@@ -136,30 +138,44 @@ def _record(sessions: SessionFactory, channel_id: str, token: str, state: str, w
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _why(exc: BaseException) -> object:
+    """Our sender's words for a failure (a message, rendered in the reader's language)."""
+    return exc.args[0] if exc.args else type(exc).__name__
+
+
+def _words(exc: Exception) -> tuple[str, str]:
+    """The state and the words (in the current language) of a test that raised."""
+    if isinstance(exc, AppriseRefused | PushRefused):
+        return FAILED, _("The test was not sent: {reason}.", reason=_why(exc))
+    if isinstance(exc, SecretUnreadable):
+        return FAILED, _("The test did not go through: add this channel again.")
+    # Our senders' words only: never what the remote answered.
+    return FAILED, _("The test did not go through: {reason}.", reason=_why(exc))
+
+
 def run_test(
     channel_id: str, token: str, *, sessions: SessionFactory, box: SecretBox, config: SendConfig
 ) -> str:
-    """The job's work: send the test message and record how it went; returns the state."""
+    """The job's work: send the test message and record how it went, in the words and the
+    language of the channel's owner; returns the state."""
     with sessions() as session:
         channel = session.get(Channel, channel_id)
         if channel is None or channel.test_token != token:
             return "superseded"
+        locale = recipient_locale(session, channel.user_id)
         session.expunge(channel)
-    try:
-        send_to_channel(channel, box, config, title=TEST_TITLE, body=TEST_BODY, url="/channels")
-    except (AppriseRefused, PushRefused) as exc:
-        state, words = FAILED, f"The test was not sent: {exc}."
-    except (PushFailed, AppriseFailed) as exc:
-        # Our senders' words only: never what the remote answered.
-        state, words = FAILED, f"The test did not go through: {exc}."
-    except SecretUnreadable:
-        state, words = FAILED, "The test did not go through: add this channel again."
-    except JobTimeoutException:
-        words = f"The test did not go through: {TOO_SLOW}."
-        _record(sessions, channel_id, token, FAILED, words)
-        raise
-    else:
-        state, words = SENT, SENT_WORDS
+    with use_locale(locale):
+        title, body = render(TEST_TITLE), render(TEST_BODY)
+        try:
+            send_to_channel(channel, box, config, title=title, body=body, url="/channels")
+        except (AppriseRefused, PushRefused, PushFailed, AppriseFailed, SecretUnreadable) as exc:
+            state, words = _words(exc)
+        except JobTimeoutException:
+            words = _("The test did not go through: {reason}.", reason=TOO_SLOW)
+            _record(sessions, channel_id, token, FAILED, words)
+            raise
+        else:
+            state, words = SENT, render(SENT_WORDS)
     _record(sessions, channel_id, token, state, words)
     log.info("channel test %s: %s", channel_id, state)
     return state

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_, _, render
 from exstrat_app.infra.apprise_sender import AppriseRefused, describe, send_apprise
 from exstrat_app.infra.crypto import SecretBox
 from exstrat_app.infra.db.types import utcnow
@@ -47,7 +48,7 @@ MAX_CHANNELS_PER_USER = 20
 # A test still queued after this never finished (a lost job, a killed worker): it is shown
 # as failed and no longer counts as on its way (channel_tests).
 TEST_STALE_AFTER = timedelta(seconds=120)
-TEST_UNFINISHED = "The test did not finish: try again."
+TEST_UNFINISHED = N_("The test did not finish: try again.")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def view_of(channel: Channel) -> ChannelView:
     state, message = channel.test_state, channel.test_message
     requested = channel.test_requested_at
     if state == "queued" and requested is not None and requested < utcnow() - TEST_STALE_AFTER:
-        state, message = "failed", TEST_UNFINISHED
+        state, message = "failed", render(TEST_UNFINISHED)  # the reader's language
     return ChannelView(
         id=channel.id,
         kind=channel.kind,
@@ -117,7 +118,8 @@ def _label(label: str | None, default: str) -> str:
     text = (label or "").strip() or default
     if len(text) > MAX_LABEL_LENGTH:
         raise InvalidInput(
-            f"A label is at most {MAX_LABEL_LENGTH} characters.", fields={"label": "too long"}
+            N_("A label is at most {n} characters.", n=MAX_LABEL_LENGTH),
+            fields={"label": "too long"},
         )
     return text
 
@@ -125,7 +127,7 @@ def _label(label: str | None, default: str) -> str:
 def _make_room(session: Session, user_id: str) -> None:
     count = len(session.exec(select(Channel.id).where(Channel.user_id == user_id)).all())
     if count >= MAX_CHANNELS_PER_USER:
-        raise Conflict(f"At most {MAX_CHANNELS_PER_USER} channels: remove one first.")
+        raise Conflict(N_("At most {n} channels: remove one first.", n=MAX_CHANNELS_PER_USER))
 
 
 def _existing(session: Session, user_id: str, fingerprint: str) -> Channel | None:
@@ -166,19 +168,22 @@ def add_apprise_channel(
     commits."""
     url = (url or "").strip()
     if not url:
-        raise InvalidInput("Enter an Apprise URL.", fields={"url": "required"})
+        raise InvalidInput(N_("Enter an Apprise URL."), fields={"url": "required"})
     if len(url) > MAX_URL_LENGTH or any(ch.isspace() for ch in url):
-        raise InvalidInput("This is not an Apprise URL.", fields={"url": "invalid"})
+        raise InvalidInput(N_("This is not an Apprise URL."), fields={"url": "invalid"})
     try:
         target = describe(url, policy)
     except AppriseRefused as exc:
         raise InvalidInput(
-            f"This channel URL cannot be used: {exc} (e.g. tgram://token/chat, "
-            "ntfy://topic, json://host/path).",
+            N_(
+                "This channel URL cannot be used: {reason} (e.g. tgram://token/chat, "
+                "ntfy://topic, json://host/path).",
+                reason=exc.args[0],
+            ),
             fields={"url": "unsupported"},
         ) from None
     if _existing(session, user_id, _fingerprint(user_id, url)) is not None:
-        raise Conflict("This URL is already one of your channels.")
+        raise Conflict(N_("This URL is already one of your channels."))
     _make_room(session, user_id)
     # Only the scheme is shown again: in most services the host or path is the token.
     hint = f"{target.service} ({target.scheme}://…)"[:60]
@@ -201,7 +206,7 @@ def _key(value: str, field: str, size: int) -> str:
     except (binascii.Error, ValueError, TypeError):
         raw = b""
     if len(raw) != size:
-        raise InvalidInput("This push subscription is not valid.", fields={field: "invalid"})
+        raise InvalidInput(N_("This push subscription is not valid."), fields={field: "invalid"})
     return value
 
 
@@ -222,7 +227,9 @@ def add_push_subscription(
     endpoint = (endpoint or "").strip()
     parts = urlsplit(endpoint)
     if len(endpoint) > MAX_URL_LENGTH or parts.scheme not in ("https", "http") or not parts.netloc:
-        raise InvalidInput("This push subscription is not valid.", fields={"endpoint": "invalid"})
+        raise InvalidInput(
+            N_("This push subscription is not valid."), fields={"endpoint": "invalid"}
+        )
     # RFC 8291: the browser's P-256 public key (65 bytes uncompressed) and a 16-byte secret.
     subscription = Subscription(endpoint, _key(p256dh, "p256dh", 65), _key(auth, "auth", 16))
     _check_endpoint(endpoint, policy)
@@ -236,7 +243,7 @@ def add_push_subscription(
         box,
         user_id=user_id,
         kind=KIND_WEBPUSH,
-        label=_label(label, "This browser"),
+        label=_label(label, _("This browser")),
         hint=f"web push ({parts.hostname or 'browser'})"[:60],
         secret=secret,
     )
@@ -250,8 +257,13 @@ def _check_endpoint(endpoint: str, policy: OutboundPolicy) -> None:
         check_destination(parts.hostname or "", port, policy)
     except (OutboundRefused, ValueError) as exc:
         raise InvalidInput(
-            f"This push endpoint cannot be used: {exc}.", fields={"endpoint": "refused"}
+            N_("This push endpoint cannot be used: {reason}.", reason=_why(exc)),
+            fields={"endpoint": "refused"},
         ) from None
+
+
+def _why(exc: Exception) -> object:
+    return exc.args[0] if exc.args else type(exc).__name__
 
 
 def list_channels(session: Session, user_id: str) -> list[ChannelView]:
@@ -266,7 +278,7 @@ def list_channels(session: Session, user_id: str) -> list[ChannelView]:
 def owned_channel(session: Session, user_id: str, channel_id: str) -> Channel:
     channel = session.get(Channel, channel_id)
     if channel is None or channel.user_id != user_id:
-        raise NotFound("No such channel.")
+        raise NotFound(N_("No such channel."))
     return channel
 
 

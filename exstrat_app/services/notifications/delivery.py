@@ -86,7 +86,9 @@ def enqueue_email(redis: Redis, notification_id: str) -> bool:
 def email_content(
     session: Session, n: Notification, *, public_url: str, step_count: StepCount
 ) -> EmailContent | None:
-    """What to send for a notification, rebuilt from the rows (None if its user is gone)."""
+    """What to send for a notification, rebuilt from the rows (None if its user is gone), in
+    its user's language. Without its step (a stop-loss) it is the row's text, which was
+    written in that language when the alert fired."""
     user = session.get(User, n.user_id)
     if user is None:
         return None
@@ -100,6 +102,7 @@ def email_content(
         step_total=step_count(session, strategy.id),
         last_price=step.triggered_price,
         public_url=public_url,
+        locale=user.locale,
     )
     return EmailContent(to=user.email, subject=alert_title(facts), text=email_text(facts))
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Notification
 from exstrat_app.services.errors import NotFound
@@ -97,7 +98,7 @@ def mark_read(session: Session, *, user_id: str, notification_id: str) -> Notifi
     """Mark one of the user's notifications read (NotFound for anyone else's)."""
     n = session.get(Notification, notification_id)
     if n is None or n.user_id != user_id or not n.in_app:
-        raise NotFound("No such notification.")
+        raise NotFound(N_("No such notification."))
     if n.read_at is None:
         n.read_at = utcnow()
         session.add(n)

@@ -1,7 +1,8 @@
-"""CSV exports (issue 16): trades, transfers, positions and the value history, of one of the
-user's accounts or all of them. Decimals are written as exact strings (`fmt`: no exponent),
-times as ISO 8601 UTC, text cells defused for spreadsheets (`csv_cell`); the columns are
-documented in docs/export.md."""
+"""CSV exports: trades, transfers, positions and the value history, of one of the user's
+accounts or all of them; positions and history in the reporting currency asked for (the
+`quote` column and the figures: docs/currencies.md). Decimals are written as exact strings
+(`fmt`: no exponent), times as ISO 8601 UTC, text cells defused for spreadsheets
+(`csv_cell`); the columns are documented in docs/export.md."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import N_
 from exstrat_app.models import ExchangeAccount, Position, Trade, Transfer
 from exstrat_app.services.errors import InvalidInput, NotFound
 from exstrat_app.services.portfolio.history import value_history
 from exstrat_app.services.portfolio.loaders import account_ids
+from exstrat_app.services.portfolio.views import book_figures, reporting_quote
 
 KINDS = ("trades", "transfers", "positions", "history")
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -67,23 +70,35 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return out.getvalue()
 
 
-def export_csv(session: Session, user_id: str, kind: str, *, account: str | None = None) -> str:
-    """The CSV text of `kind` for the user (one account with `account`, else all)."""
+def export_csv(
+    session: Session,
+    user_id: str,
+    kind: str,
+    *,
+    account: str | None = None,
+    quote: str = "USDT",
+) -> str:
+    """The CSV text of `kind` for the user (one account with `account`, else all); positions
+    and history in `quote` (USDT, USDC, USD: the dollar book; EUR)."""
     if kind not in KINDS:
-        raise InvalidInput("Unknown export.", fields={"kind": f"One of {', '.join(KINDS)}."})
+        raise InvalidInput(
+            N_("Unknown export."),
+            fields={"kind": N_("One of {choices}.", choices=", ".join(KINDS))},
+        )
+    quote = reporting_quote(quote)
     accounts = account_ids(session, user_id)
     if account:
         if account not in accounts:
-            raise NotFound("Exchange account not found.")
+            raise NotFound(N_("Exchange account not found."))
         accounts = [account]
     if kind == "trades":
         rows = _trades(session, accounts)
     elif kind == "transfers":
         rows = _transfers(session, accounts)
     elif kind == "positions":
-        rows = _positions(session, user_id)
+        rows = _positions(session, user_id, quote)
     else:
-        rows = _history(session, user_id)
+        rows = _history(session, user_id, quote)
     return write_csv(COLUMNS[kind], rows)
 
 
@@ -125,21 +140,24 @@ def _transfers(session: Session, accounts: list[str]) -> list[tuple[object, ...]
     ]  # fmt: skip
 
 
-def _positions(session: Session, user_id: str) -> list[tuple[object, ...]]:
-    """The stored positions (all accounts together: a position is per user)."""
+def _positions(session: Session, user_id: str, quote: str) -> list[tuple[object, ...]]:
+    """The stored positions (all accounts together: a position is per user), in `quote`'s
+    book (the dollar book is stored as USDT, its `quote` column)."""
     rows = session.execute(
         select(Position).where(Position.user_id == user_id).order_by(Position.asset)  # type: ignore[arg-type]
     ).scalars()
-    return [
-        (p.asset, p.quote, p.quantity, p.computed_qty, p.cost_basis, p.avg_price,
-         p.realized_pnl, p.unknown_cost_qty, p.income)
-        for p in rows
-    ]  # fmt: skip
+    out: list[tuple[object, ...]] = []
+    for position in rows:
+        p = book_figures(position, quote)
+        book = quote if quote == "EUR" else position.quote
+        out.append((p.asset, book, p.quantity, p.computed_qty, p.cost_basis, p.avg_price,
+                    p.realized_pnl, p.unknown_cost_qty, p.income))  # fmt: skip
+    return out
 
 
-def _history(session: Session, user_id: str) -> list[tuple[object, ...]]:
+def _history(session: Session, user_id: str, quote: str) -> list[tuple[object, ...]]:
     """The value history (all accounts together: it is per user)."""
-    view = value_history(session, user_id)
+    view = value_history(session, user_id, quote=quote)
     return [
         (p.day, p.value, p.invested, p.realized, p.unrealized, p.income, p.unpriced)
         for p in view.points

@@ -1,8 +1,9 @@
-"""The value history's use cases (issue 16): build it, extend it by the new days, rebuild it
+"""The value history's use cases: build it, extend it by the new days, rebuild it
 from the first changed day; read it for the pages and the API.
 
-Stored incrementally (`models/history.py`): one row per day with a digest of that day's
-events, the replay's state at the last finished day and at each month's first day.
+The read side is `history_views.py`. Stored incrementally (`models/history.py`): one row per
+day with a digest of that day's events, the replay's state at the last finished day and at
+each month's first day.
 
 - Nothing dated before the new days changed (same `history_store.fingerprint` of the inputs
   before them): only the new days' events are read (`since` the last stored day's end) and
@@ -11,6 +12,9 @@ events, the replay's state at the last finished day and at each month's first da
   fresh per-day digests are compared with the stored ones; the first differing day is
   replayed from the latest snapshot before it, and only its rows and the later ones are
   written again.
+
+Every day is replayed twice in the same build, in dollars and in euros (docs/currencies.md),
+from the same prices: a row holds both, a snapshot both books' states.
 
 Today's row is provisional (`final=False`: its candle is unfinished) and rewritten at every
 build. Nothing here commits: the caller (the history job, per chunk) owns the unit of work.
@@ -21,20 +25,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from exstrat_app.domain.currency import EUR, book_fiat, eur_close, eur_price_at
 from exstrat_app.domain.history import (
-    AssetDay,
-    DayPoint,
     HistoryBook,
     Snapshot,
-    asset_days,
     day_of,
     replay_days,
 )
@@ -47,12 +47,12 @@ from exstrat_app.models import (
     ValueHistoryState,
 )
 from exstrat_app.services.portfolio.daily_closes import DailyCloses
-from exstrat_app.services.portfolio.history_gaps import QuantityGap, quantity_gaps
 from exstrat_app.services.portfolio.history_store import (
     EMPTY_DIGEST,
     day_digests,
     drop_snapshots,
     event_assets,
+    lacks_euros,
     latest_snapshot,
     load_events,
     prune_snapshots,
@@ -60,44 +60,39 @@ from exstrat_app.services.portfolio.history_store import (
     store_points,
 )
 from exstrat_app.services.portfolio.history_store import fingerprint as fingerprint_of
+
+# The read side lives in history_views; its names stay importable from here.
+from exstrat_app.services.portfolio.history_views import (
+    AssetDayPoint,
+    AssetHistoryView,
+    HistoryView,
+    asset_history,
+    value_history,
+)
 from exstrat_app.services.portfolio.loaders import (
-    account_ids,
     price_needs,
 )
 from exstrat_app.services.portfolio.price_history import MinuteCloses
-from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE
+from exstrat_app.services.portfolio.rebuild import (
+    BOOK_QUOTE,
+    eur_rate_needs,
+    prefetch_eur_rates,
+)
+
+__all__ = [
+    "AssetDayPoint",
+    "AssetHistoryView",
+    "BuildResult",
+    "HistoryView",
+    "asset_history",
+    "build_history",
+    "request_history_build",
+    "value_history",
+]
 
 log = logging.getLogger(__name__)
 
 DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class HistoryView:
-    quote: str
-    points: tuple[DayPoint, ...]  # oldest first
-    building: bool  # the first build (or a rebuild) is still running
-    progress: Decimal | None  # 0..1 of the days built while building, else None
-    # Assets whose live quantity the history does not explain (`history_gaps`): the last
-    # point and the portfolio page part by exactly these quantities.
-    gaps: tuple[QuantityGap, ...] = ()
-
-
-@dataclass(frozen=True)
-class AssetDayPoint:
-    day: date
-    quantity: Decimal
-    price: Decimal | None
-    value: Decimal | None
-    avg_price: Decimal | None
-    cost: Decimal
-
-
-@dataclass(frozen=True)
-class AssetHistoryView:
-    asset: str
-    quote: str
-    points: tuple[AssetDayPoint, ...]
 
 
 @dataclass(frozen=True)
@@ -150,6 +145,8 @@ def build_history(
         first_day = day_of(events[0].ts)  # events are in replay order
         digests = day_digests(events)
         from_day = _first_changed(session, state, digests, first_day)
+        if lacks_euros(session, user_id):
+            from_day = first_day
         if rebuild_from is not None:
             from_day = max(min(from_day, rebuild_from), first_day)
         assets = event_assets(events)
@@ -165,24 +162,42 @@ def build_history(
         later = [e for e in events if day_of(e.ts) >= start]
     else:
         start = from_day
-    prices.prefetch(
-        price_needs(
-            [e for e in later if isinstance(e, Fill)], [e for e in later if isinstance(e, Movement)]
-        )
-    )
-    closes.prefetch(assets, start, end)
+    fills = [e for e in later if isinstance(e, Fill)]
+    moves = [e for e in later if isinstance(e, Movement)]
+    prices.prefetch(price_needs(fills, moves))
+    # Fetched for every user (a background job, each close once ever): the positions rebuild
+    # of a dollar user then finds them cached and keeps their euro book too.
+    prefetch_eur_rates(prices, eur_rate_needs(fills, moves), fetch=True)
+    closes.prefetch(assets | {EUR}, start, end)
     last_final = min(end, today - DAY)
 
-    def checkpoint(book: HistoryBook, day: date) -> None:
-        if day >= from_day and day <= last_final and (day.day == 1 or day == last_final):
-            save_snapshot(session, user_id, book.snapshot(day))
+    def kept(day: date) -> bool:
+        return day >= from_day and day <= last_final and (day.day == 1 or day == last_final)
 
+    # The euro book first: its checkpoints join the dollar book's snapshots of the same days.
+    eur_books: dict[date, Snapshot] = {}
+
+    def keep_eur(book: HistoryBook, day: date) -> None:
+        if kept(day):
+            eur_books[day] = book.snapshot(day)
+
+    def checkpoint(book: HistoryBook, day: date) -> None:
+        if kept(day):
+            both = book.snapshot(day)
+            both.eur = eur_books.get(day)
+            save_snapshot(session, user_id, both)
+
+    eur_points, _ = replay_days(
+        later, first=start, last=end, close=eur_close(closes.close),
+        price_at=eur_price_at(prices.price_at), snapshot=None if snapshot is None else snapshot.eur,
+        quote=EUR, fiat=book_fiat(EUR), on_day=keep_eur,
+    )  # fmt: skip
     points, _ = replay_days(
         later, first=start, last=end, close=closes.close, price_at=prices.price_at,
         snapshot=snapshot, quote=BOOK_QUOTE, on_day=checkpoint,
     )  # fmt: skip
     written = [p for p in points if p.day >= from_day]
-    store_points(session, user_id, written, digests, today)
+    store_points(session, user_id, written, digests, today, eur_points)
     # Rows before the first activity (an opening moved later) or of days no longer wanted.
     session.execute(
         delete(ValueHistoryDay).where(
@@ -219,7 +234,7 @@ def _next_days(
     if fingerprint_of(session, state.user_id, before=_midnight(from_day)) != state.fingerprint:
         return None
     snapshot = latest_snapshot(session, state.user_id, before=from_day)
-    if snapshot is None or snapshot.day != state.last_day:
+    if snapshot is None or snapshot.day != state.last_day or snapshot.eur is None:
         return None
     end = today if max_days is None else min(today, from_day + DAY * (max_days - 1))
     last_final = max(min(end, today - DAY), state.last_day)
@@ -247,77 +262,6 @@ def _first_changed(
             return day
         day += DAY
     return next_day
-
-
-# -- read -------------------------------------------------------------------------------------
-
-
-def value_history(session: Session, user_id: str, *, start: date | None = None) -> HistoryView:
-    """The stored points (never the exchange), oldest first, from `start` when given."""
-    query = select(ValueHistoryDay).where(ValueHistoryDay.user_id == user_id)  # type: ignore[arg-type]
-    if start is not None:
-        query = query.where(ValueHistoryDay.day >= start)  # type: ignore[operator]
-    rows = session.execute(query.order_by(ValueHistoryDay.day)).scalars().all()  # type: ignore[arg-type]
-    points = tuple(
-        DayPoint(r.day, r.value, r.invested, r.realized, r.unrealized, r.income, r.unpriced)
-        for r in rows
-    )
-    state = session.get(ValueHistoryState, user_id)
-    gaps = quantity_gaps(session, user_id)
-    if state is None:
-        building = bool(account_ids(session, user_id))
-        return HistoryView(BOOK_QUOTE, points, building, Decimal(0) if building else None, gaps)
-    if not state.building:
-        return HistoryView(BOOK_QUOTE, points, False, None, gaps)
-    return HistoryView(BOOK_QUOTE, points, True, _progress(state), gaps)
-
-
-def _progress(state: ValueHistoryState) -> Decimal:
-    if state.first_day is None or state.last_day is None:
-        return Decimal(0)
-    total = (datetime.now(UTC).date() - state.first_day).days + 1
-    done = (state.last_day - state.first_day).days + 1
-    return min(Decimal(1), Decimal(done) / Decimal(max(total, 1))).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_EVEN
-    )
-
-
-class _NoMarkets:
-    """The read path's exchange: lists nothing, so only cached prices are used."""
-
-    id = "binance"
-    markets: dict[str, Any] = {}
-    currencies: dict[str, Any] = {}
-
-    def load_markets(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return {}
-
-    def set_markets(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def asset_history(
-    session: Session, user_id: str, asset: str, *, start: date | None = None
-) -> AssetHistoryView:
-    """One asset's quantity, value and average day by day, from the cached prices only."""
-    asset = asset.strip().upper()[:20]
-    events = load_events(session, user_id)
-    mine = [e for e in events if asset in event_assets([e])]
-    if not mine:
-        return AssetHistoryView(asset, BOOK_QUOTE, ())
-    closes = DailyCloses(session, offline=True)
-    prices = MinuteCloses(session, exchange_factory=_NoMarkets)
-    first = day_of(mine[0].ts)
-    closes.prefetch([asset], first, closes.today)
-    days: list[AssetDay] = asset_days(
-        mine, asset, first=first, last=closes.today, close=closes.close, price_at=prices.price_at
-    )
-    points = tuple(
-        AssetDayPoint(d.day, d.quantity, d.price, d.value, d.avg_price, d.cost)
-        for d in days
-        if start is None or d.day >= start
-    )
-    return AssetHistoryView(asset, BOOK_QUOTE, points)
 
 
 def request_history_build(user_id: str, *, redis: Redis | None) -> None:

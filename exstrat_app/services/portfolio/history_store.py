@@ -1,4 +1,4 @@
-"""The value history's storage and inputs (issue 16), for `history.py`: the user's events in
+"""The value history's storage and inputs, for `history.py`: the user's events in
 replay order (with fiat cash movements), the per-day digests that find the first changed day,
 the inputs' fingerprint, and the day rows and snapshots written with bulk statements."""
 
@@ -152,22 +152,58 @@ def event_assets(events: list[Event]) -> set[str]:
 
 
 def store_points(
-    session: Session, user_id: str, points: list[DayPoint], digests: dict[date, str], today: date
+    session: Session,
+    user_id: str,
+    points: list[DayPoint],
+    digests: dict[date, str],
+    today: date,
+    eur_points: list[DayPoint],
 ) -> None:
+    """The days' rows, each with its figures in dollars and in euros (`eur_points`: the same
+    days, replayed in the euro book)."""
+    eur = {p.day: p for p in eur_points}
     rows = [
         {
             "user_id": user_id, "day": p.day, "value": p.value, "invested": p.invested,
             "realized": p.realized, "unrealized": p.unrealized, "income": p.income,
             "unpriced": p.unpriced, "digest": digests.get(p.day, EMPTY_DIGEST),
-            "final": p.day < today,
+            "final": p.day < today, **_eur_columns(eur.get(p.day)),
         }
         for p in points
     ]  # fmt: skip
     columns = (
         "value", "invested", "realized", "unrealized", "income", "unpriced", "digest", "final",
+        *EUR_COLUMNS,
     )  # fmt: skip
     for i in range(0, len(rows), 500):
         upsert(session, ValueHistoryDay, rows[i : i + 500], ("user_id", "day"), update=columns)
+
+
+EUR_COLUMNS = ("eur_value", "eur_invested", "eur_realized", "eur_unrealized", "eur_income",
+               "eur_unpriced")  # fmt: skip
+
+
+def _eur_columns(p: DayPoint | None) -> dict[str, Any]:
+    if p is None:
+        return dict.fromkeys(EUR_COLUMNS)
+    return {
+        "eur_value": p.value, "eur_invested": p.invested, "eur_realized": p.realized,
+        "eur_unrealized": p.unrealized, "eur_income": p.income, "eur_unpriced": p.unpriced,
+    }  # fmt: skip
+
+
+def lacks_euros(session: Session, user_id: str) -> bool:
+    """True when a stored day has no euro figures yet (stored before the history had them):
+    the history is then replayed from its first day."""
+    row = session.execute(
+        select(ValueHistoryDay.day)
+        .where(
+            ValueHistoryDay.user_id == user_id,  # type: ignore[arg-type]
+            ValueHistoryDay.eur_value.is_(None),  # type: ignore[union-attr]
+        )
+        .limit(1)
+    ).first()
+    return row is not None
 
 
 def save_snapshot(session: Session, user_id: str, snapshot: Snapshot) -> None:

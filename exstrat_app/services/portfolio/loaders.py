@@ -1,4 +1,4 @@
-"""The rows a positions rebuild reads, turned into the engine's events (SPEC §4).
+"""The rows a positions rebuild reads, turned into the engine's events.
 
 - Trades of every kind (order book, Convert, card, dust, Coinbase Buy/Sell) are plain fills:
   the engine treats them all alike.
@@ -167,7 +167,7 @@ def load_openings(
             moves.append(
                 Movement(
                     o.at, f"{OPENING_PREFIX}{o.id}", o.asset, "opening", o.quantity,
-                    value=o.total_cost,
+                    value=o.total_cost, value_asset=o.quote or None,
                 )
             )  # fmt: skip
         except ValueError as exc:

@@ -1,4 +1,4 @@
-"""Opening positions (SPEC §4): what no API can show (delisted pairs, history from before the
+"""Opening positions: what no API can show (delisted pairs, history from before the
 exchange's API, coins bought elsewhere), entered by the person as a quantity of an asset that
 cost a total at a date. They are part of the replay (an acquisition at that date).
 
@@ -24,6 +24,7 @@ from sqlmodel import Session
 from exstrat_app.domain.assets import is_ticker
 from exstrat_app.domain.errors import DomainError
 from exstrat_app.domain.money import STABLE_QUOTES, to_decimal
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import OpeningPosition
 from exstrat_app.services.errors import InvalidInput, NotFound
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_NOTE = 200
 OPENING_QUOTES = ("USDT", "USDC", "USD")
-NOT_FOUND = "No such opening position."
+NOT_FOUND = N_("No such opening position.")
 
 # Rebuilds the user's positions: `(session, user_id) -> None`. The API passes the rebuild
 # with the app's Redis; the default has none (no candle or replay cache).
@@ -88,9 +89,9 @@ def add_opening(
     text = _note(note, fields)
     quote_text = str(quote or "USDT").strip().upper()
     if quote_text not in OPENING_QUOTES:
-        fields["quote"] = f"One of {', '.join(OPENING_QUOTES)}."
+        fields["quote"] = N_("One of {choices}.", choices=", ".join(OPENING_QUOTES))
     if fields:
-        raise InvalidInput("The opening position is not valid.", fields=fields)
+        raise InvalidInput(N_("The opening position is not valid."), fields=fields)
     assert qty is not None and cost is not None and moment is not None
     row = OpeningPosition(
         user_id=user_id,
@@ -148,15 +149,15 @@ def _view(o: OpeningPosition) -> OpeningView:
 def _asset(value: Any, fields: dict[str, str]) -> str:
     text = value.strip().upper() if isinstance(value, str) else ""
     if not is_ticker(text):
-        fields["asset"] = "A ticker such as ETH."
+        fields["asset"] = N_("A ticker such as ETH.")
     elif text in STABLE_QUOTES:
-        fields["asset"] = "Stablecoins are cash: no opening position is needed."
+        fields["asset"] = N_("Stablecoins are cash: no opening position is needed.")
     return text
 
 
 def _amount(value: Any, name: str, fields: dict[str, str], *, positive: bool) -> Decimal | None:
     if value is None or value == "":
-        fields[name] = "Required."
+        fields[name] = N_("Required.")
         return None
     try:
         amount = to_decimal(value if not isinstance(value, float) else str(value), field=name)
@@ -164,10 +165,10 @@ def _amount(value: Any, name: str, fields: dict[str, str], *, positive: bool) ->
         fields[name] = getattr(exc, "message", None) or str(exc)
         return None
     if positive and amount <= 0:
-        fields[name] = "Must be more than 0."
+        fields[name] = N_("Must be more than 0.")
         return None
     if amount < 0:
-        fields[name] = "Must not be negative."
+        fields[name] = N_("Must not be negative.")
         return None
     return amount
 
@@ -190,13 +191,13 @@ def _moment(value: Any, fields: dict[str, str]) -> datetime | None:
         except ValueError:
             moment = None
     if moment is None:
-        fields["at"] = "A date such as 2019-06-01."
+        fields["at"] = N_("A date such as {example}.", example="2019-06-01")
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
     if moment > utcnow():
-        fields["at"] = "Must not be in the future."
+        fields["at"] = N_("Must not be in the future.")
         return None
     return moment
 
@@ -205,9 +206,9 @@ def _note(value: Any, fields: dict[str, str]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        fields["note"] = "Text."
+        fields["note"] = N_("Text.")
         return None
     text = value.strip()
     if len(text) > MAX_NOTE:
-        fields["note"] = f"At most {MAX_NOTE} characters."
+        fields["note"] = N_("At most {n} characters.", n=MAX_NOTE)
     return text[:MAX_NOTE] or None

@@ -1,4 +1,4 @@
-"""Historical prices for valuing fees and non-stable quote legs at a trade's time (SPEC §4).
+"""Historical prices for valuing fees and non-stable quote legs at a trade's time.
 
 The price of ASSET at a moment is the close of Binance's 1-minute candle of ASSET/USDT (or
 ASSET/USDC when there is no USDT market) opening at that minute. When that minute has no
@@ -144,6 +144,7 @@ class MinuteCloses(RoutedCloses[datetime]):
         self._closes: dict[tuple[str, datetime], Decimal] = {}  # (asset, minute) -> price
         self._absent: set[tuple[str, datetime]] = set()  # (asset, minute): no route at all
         self.fetches = 0  # exchange requests made (tests check the cache with it)
+        self._cached_only = False  # set by prefetch(cached_only=True) while it runs
 
     # -- public ----------------------------------------------------------------------------
 
@@ -160,10 +161,48 @@ class MinuteCloses(RoutedCloses[datetime]):
             )
         return close
 
-    def prefetch(self, needs: Iterable[tuple[str, datetime]]) -> None:
+    def prefetch(self, needs: Iterable[tuple[str, datetime]], *, cached_only: bool = False) -> None:
         """Make sure every (asset, ts) has its price in memory: from PriceCandle first, then
         from Binance (storing what was fetched); direct pairs first, then the other routes
-        for the minutes still without a price."""
+        for the minutes still without a price. `cached_only`: PriceCandle only, the exchange
+        is not asked (and those minutes are not asked of it later by this instance)."""
+        self._cached_only = cached_only
+        try:
+            self._prefetch(needs)
+        finally:
+            self._cached_only = False
+
+    def prefetch_direct(
+        self, asset: str, moments: Iterable[datetime], *, cached_only: bool = False
+    ) -> bool:
+        """`asset`'s own pairs only (ASSET/USDT, then ASSET/USDC), no other route: for a rate
+        such as EURUSDT, which is that close or nothing. The minutes left without one are
+        unpriced. True when every minute has its close."""
+        self._cached_only = cached_only
+        try:
+            minutes = {floor_minute(m) for m in moments}
+            todo = sorted(m for m in minutes if (asset, m) not in self._closes)
+            left = self._direct(asset, todo)
+        finally:
+            self._cached_only = False
+        self._unpriced(asset, left)
+        return not left
+
+    def any_cached(self, symbol: str, first: datetime, last: datetime) -> bool:
+        """Whether PriceCandle holds any close of `symbol` between the two moments (one
+        indexed read: lets a caller skip work that needs them all)."""
+        row = self.session.exec(
+            select(PriceCandle.minute)
+            .where(
+                PriceCandle.symbol == symbol,
+                PriceCandle.minute >= floor_minute(first),  # type: ignore[operator]
+                PriceCandle.minute <= last,  # type: ignore[operator]
+            )
+            .limit(1)
+        ).first()
+        return row is not None
+
+    def _prefetch(self, needs: Iterable[tuple[str, datetime]]) -> None:
         wanted: dict[str, set[datetime]] = defaultdict(set)
         for asset, ts in needs:
             if asset not in STABLE_QUOTES:
@@ -200,10 +239,25 @@ class MinuteCloses(RoutedCloses[datetime]):
         self._tried.update((symbol, m) for m in todo)
         self._load_cached(symbol, todo)
         todo = [m for m in todo if (symbol, m) not in self._candles]
-        if todo and self._listed(symbol):
+        if todo and not self._cached_only and self._listed(symbol):
             self._fetch(symbol, todo)
 
     def _load_cached(self, symbol: str, minutes: list[datetime]) -> None:
+        if len(minutes) > _IN_CHUNK:
+            # Many minutes (a rate at every trade's minute): one range read beats hundreds of
+            # IN queries; only the minutes asked for are ever stored, so the range is small.
+            wanted = set(minutes)
+            rows = self.session.exec(
+                select(PriceCandle.minute, PriceCandle.close).where(
+                    PriceCandle.symbol == symbol,
+                    PriceCandle.minute >= min(minutes),  # type: ignore[operator]
+                    PriceCandle.minute <= max(minutes),  # type: ignore[operator]
+                )
+            ).all()
+            for minute, close in rows:
+                if minute in wanted:
+                    self._candles[(symbol, minute)] = close
+            return
         for i in range(0, len(minutes), _IN_CHUNK):
             chunk = minutes[i : i + _IN_CHUNK]
             rows = self.session.exec(

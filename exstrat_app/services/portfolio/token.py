@@ -1,4 +1,4 @@
-"""One asset of the portfolio (SPEC §5 `/api/tokens/{asset}`, the token page): its position
+"""One asset of the portfolio (`/api/tokens/{asset}`, the token page): its position
 valued at the last price, and its trades (as base, quote or fee) and transfers, newest first,
 paginated; every movement with its kind (`movements.py`), where the coins sit (per account
 and wallet), the income received and what the last rebuild could not value.
@@ -14,6 +14,8 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from exstrat_app.domain.money import fmt
+from exstrat_app.i18n import ngettext
+from exstrat_app.i18n.formats import number
 from exstrat_app.models import Balance, ExchangeAccount, Position, Trade, Transfer, UnvaluedItem
 from exstrat_app.services.portfolio.loaders import account_ids
 from exstrat_app.services.portfolio.movements import MovementLine, movements
@@ -21,6 +23,7 @@ from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE, ZERO
 from exstrat_app.services.portfolio.views import (
     LastPrices,
     PortfolioRow,
+    book_figures,
     position_row,
     price_lookup,
     reporting_quote,
@@ -83,8 +86,33 @@ class UnvaluedGroup:
 
     @property
     def text(self) -> str:
-        noun = self.role if self.count == 1 else f"{self.role}s"
-        return f"{self.count} {noun} could not be valued: {fmt(self.amount)} {self.item_asset}"
+        """The sentence in the current language (one whole sentence per role: the noun's
+        gender and plural differ between languages)."""
+        # Every digit the amount has, no trailing zeros (as stored it carries 18 decimals).
+        n, amount, asset = self.count, number(Decimal(fmt(self.amount))), self.item_asset
+        if self.role == "fee":
+            return ngettext(
+                "{n} fee could not be valued: {amount} {asset}",
+                "{n} fees could not be valued: {amount} {asset}",
+                n, amount=amount, asset=asset,
+            )  # fmt: skip
+        if self.role == "quote":
+            return ngettext(
+                "{n} quote could not be valued: {amount} {asset}",
+                "{n} quotes could not be valued: {amount} {asset}",
+                n, amount=amount, asset=asset,
+            )  # fmt: skip
+        if self.role == "income":
+            return ngettext(
+                "{n} income could not be valued: {amount} {asset}",
+                "{n} incomes could not be valued: {amount} {asset}",
+                n, amount=amount, asset=asset,
+            )  # fmt: skip
+        return ngettext(
+            "{n} opening could not be valued: {amount} {asset}",
+            "{n} openings could not be valued: {amount} {asset}",
+            n, amount=amount, asset=asset,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -143,7 +171,8 @@ def token_view(
     ).scalar_one_or_none()
     row = None
     if position is not None:
-        row = position_row(position, price_lookup(prices, [asset], quote)(asset))
+        price = price_lookup(prices, [asset], quote)(asset)
+        row = position_row(book_figures(position, quote), price)
     trades, trades_total = _trades(session, accounts, asset, page, page_size)
     other_page = page if transfers_page is None else max(1, transfers_page)
     transfers, transfers_total = _transfers(session, accounts, asset, other_page, page_size)

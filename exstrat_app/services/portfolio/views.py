@@ -1,5 +1,6 @@
-"""The portfolio's read side (SPEC §4-5): one row per asset from the stored positions, valued
-at the last prices in the reporting quote, and the totals.
+"""The portfolio's read side: one row per asset from the stored positions, valued at the
+last prices in the reporting quote, and the totals. In euros (docs/currencies.md) the rows
+read the positions' euro figures and the last prices go through `current_eur_price`.
 
 The rows are typed values of exact Decimals; the API turns them into decimal strings and the
 pages into display text, each in one place.
@@ -10,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from exstrat_app.domain.currency import EUR, REPORTING_QUOTES, current_eur_price
 from exstrat_app.domain.money import MONEY_CONTEXT, STABLE_QUOTES
+from exstrat_app.i18n import N_
 from exstrat_app.models import Position
 from exstrat_app.services.errors import InvalidInput
 from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE, ZERO
 
-REPORTING_QUOTES = ("USDT", "USDC", "USD")
 VALUE_PLACES = Decimal("0.00000001")  # values and P&L in quote: 8 decimals
 PCT_PLACES = Decimal("0.01")
 
@@ -76,7 +78,7 @@ def portfolio_view(
 ) -> PortfolioView:
     """One row per asset held (or still explained by the history), values in `quote`."""
     quote = reporting_quote(quote)
-    positions = _positions(session, user_id)
+    positions = [book_figures(p, quote) for p in _positions(session, user_id)]
     shown = [p for p in positions if p.quantity != 0 or p.computed_qty != 0]
     price_of = price_lookup(prices, [p.asset for p in shown], quote)
     rows = [position_row(p, price_of(p.asset)) for p in shown]
@@ -88,9 +90,45 @@ def reporting_quote(quote: str | None) -> str:
     quote = (quote or "USDT").strip().upper()
     if quote not in REPORTING_QUOTES:
         raise InvalidInput(
-            "Unsupported quote.", fields={"quote": f"One of {', '.join(REPORTING_QUOTES)}."}
+            N_("Unsupported quote."),
+            fields={"quote": N_("One of {choices}.", choices=", ".join(REPORTING_QUOTES))},
         )
     return quote
+
+
+@dataclass(frozen=True, slots=True)
+class BookFigures:
+    """A stored position's figures in one reporting currency (what `position_row` reads)."""
+
+    asset: str
+    quantity: Decimal
+    computed_qty: Decimal
+    unknown_cost_qty: Decimal
+    cost_basis: Decimal
+    avg_price: Decimal | None
+    realized_pnl: Decimal
+    income: Decimal
+
+
+def book_figures(position: Any, quote: str) -> BookFigures:
+    """`position` (a `Position` row) in `quote`'s book: its `eur_*` columns in euros (None
+    until the first rebuild that wrote them: no cost known yet), else the dollar ones."""
+    if quote == EUR:
+        cost, avg = position.eur_cost_basis, position.eur_avg_price
+        realized, income = position.eur_realized_pnl, position.eur_income
+    else:
+        cost, avg = position.cost_basis, position.avg_price
+        realized, income = position.realized_pnl, position.income
+    return BookFigures(
+        asset=position.asset,
+        quantity=position.quantity,
+        computed_qty=position.computed_qty,
+        unknown_cost_qty=position.unknown_cost_qty,
+        cost_basis=ZERO if cost is None else cost,
+        avg_price=avg,
+        realized_pnl=ZERO if realized is None else realized,
+        income=ZERO if income is None else income,
+    )
 
 
 def _positions(session: Session, user_id: str) -> list[Position]:
@@ -108,7 +146,10 @@ def price_lookup(
     prices: LastPrices, assets: Iterable[str], quote: str
 ) -> Callable[[str], Decimal | None]:
     """A function asset -> last price in quote (1 for stables; None when unknown), from one
-    call to the price source for every non-stable asset."""
+    call to the price source for every non-stable asset (two in euros: ASSET/EUR, then
+    ASSET/USDT and EURUSDT for the assets with no euro market)."""
+    if quote == EUR:
+        return _eur_lookup(prices, assets)
     wanted = sorted({a for a in assets if a not in STABLE_QUOTES})
     table = prices(wanted, quote)
 
@@ -121,8 +162,27 @@ def price_lookup(
     return lookup
 
 
-def position_row(position: Position, price: Decimal | None) -> PortfolioRow:
-    """One stored position valued at `price` (in the reporting quote)."""
+def _eur_lookup(prices: LastPrices, assets: Iterable[str]) -> Callable[[str], Decimal | None]:
+    wanted = sorted({a for a in assets if a != EUR and a not in STABLE_QUOTES})
+    in_eur = prices(wanted, EUR) if wanted else {}
+    in_usdt = prices([*[a for a in wanted if a not in in_eur], EUR], "USDT")
+    rate = in_usdt.get(EUR)
+    eur_usdt = None if rate is None else rate.price
+
+    def lookup(asset: str) -> Decimal | None:
+        eur, usdt = in_eur.get(asset), in_usdt.get(asset)
+        return current_eur_price(
+            asset,
+            eur_price=None if eur is None else eur.price,
+            usdt_price=None if usdt is None else usdt.price,
+            eur_usdt=eur_usdt,
+        )
+
+    return lookup
+
+
+def position_row(position: BookFigures, price: Decimal | None) -> PortfolioRow:
+    """One position's figures in a book, valued at `price` (in that book's quote)."""
     with localcontext(MONEY_CONTEXT):
         quantity = position.quantity
         # Units with a known cost: what is held minus what arrived with no cost, never < 0.
@@ -152,7 +212,7 @@ def position_row(position: Position, price: Decimal | None) -> PortfolioRow:
     )
 
 
-def _totals(rows: list[PortfolioRow], positions: list[Position]) -> PortfolioTotals:
+def _totals(rows: list[PortfolioRow], positions: list[BookFigures]) -> PortfolioTotals:
     with localcontext(MONEY_CONTEXT):
         value = sum((r.value for r in rows if r.value is not None), ZERO)
         pnl = sum((r.pnl for r in rows if r.pnl is not None), ZERO)

@@ -1,4 +1,4 @@
-"""Take-profit strategies (SPEC §4, §5): create, preview, pause/resume/complete, mark done.
+"""Take-profit strategies: create, preview, pause/resume/complete, mark done.
 
 The caller owns the unit of work: these add, flush and update in the session they are given
 and never commit (the API's session dependency or `bootstrap.unit_of_work()` commits once).
@@ -13,6 +13,7 @@ from typing import Unpack
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from exstrat_app.i18n import N_
 from exstrat_app.infra.db.types import utcnow
 from exstrat_app.models import Strategy, StrategyStep
 from exstrat_app.services.errors import Conflict, InvalidInput, NotFound
@@ -26,6 +27,20 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
     "pause": (frozenset({"active"}), "paused", "paused"),
     "resume": (frozenset({"paused"}), "active", "resumed"),
     "complete": (frozenset({"active", "paused"}), "completed", "completed"),
+}
+
+
+# (status now, the action refused) -> why, in words (only these pairs can be refused).
+STATUS_REFUSALS = {
+    ("active", "resumed"): N_("This strategy is active; it cannot be resumed."),
+    ("completed", "paused"): N_("This strategy is completed; it cannot be paused."),
+    ("completed", "resumed"): N_("This strategy is completed; it cannot be resumed."),
+    ("completed", "completed"): N_("This strategy is completed; it cannot be completed."),
+    ("paused", "paused"): N_("This strategy is paused; it cannot be paused."),
+    ("active", "paused"): N_("This strategy is active; it cannot be paused."),
+    ("active", "completed"): N_("This strategy is active; it cannot be completed."),
+    ("paused", "resumed"): N_("This strategy is paused; it cannot be resumed."),
+    ("paused", "completed"): N_("This strategy is paused; it cannot be completed."),
 }
 
 
@@ -46,6 +61,7 @@ def create_strategy(
         user_id=user_id,
         asset=draft.asset,
         quote=draft.quote,
+        watched_on=draft.watched_on,
         name=draft.name,
         ref_type=draft.ref_type,
         ref_price=draft.ref_price,
@@ -54,7 +70,7 @@ def create_strategy(
         notify_email=draft.notify_email,
         notify_in_app=draft.notify_in_app,
     )
-    if (stop := draft.stop) is not None:  # issue 14: watched from now on (exits.evaluate)
+    if (stop := draft.stop) is not None:  # watched from now on (exits.evaluate)
         strategy.stop_kind, strategy.stop_value = stop.kind, stop.value
         strategy.stop_price, strategy.stop_break_even = stop.stop_price, stop.break_even
         strategy.stop_state = "active"
@@ -80,9 +96,9 @@ def create_strategy(
 
 
 def strategy_cap_message(max_strategies: int) -> str:
-    return (
-        f"You have reached the limit of {max_strategies} strategies per account; "
-        "no more can be added."
+    return N_(
+        "You have reached the limit of {n} strategies per account; no more can be added.",
+        n=max_strategies,
     )
 
 
@@ -110,7 +126,9 @@ def change_status(session: Session, *, user_id: str, strategy_id: str, action: s
     pass the check and, say, resume a strategy another request just completed.
     """
     if action not in TRANSITIONS:
-        raise InvalidInput(f"Unknown action {action!r}.", fields={"action": "unknown"})
+        raise InvalidInput(
+            N_("Unknown action {action}.", action=repr(action)), fields={"action": N_("unknown")}
+        )
     allowed, target, past = TRANSITIONS[action]
     strategy = owned_strategy(session, user_id=user_id, strategy_id=strategy_id)
     result = session.execute(
@@ -120,7 +138,7 @@ def change_status(session: Session, *, user_id: str, strategy_id: str, action: s
     )
     session.refresh(strategy)
     if result.rowcount != 1 and strategy.status != target:  # type: ignore[attr-defined]
-        raise Conflict(f"This strategy is {strategy.status}; it cannot be {past}.")
+        raise Conflict(STATUS_REFUSALS[(strategy.status, past)])
     return strategy_view(strategy, steps_of(session, [strategy.id])[strategy.id])
 
 
@@ -143,7 +161,7 @@ def mark_step_done(
     409 on a step that has not triggered yet; 404 for anything not the user's."""
     step = session.get(StrategyStep, step_id)
     if step is None or (strategy_id is not None and step.strategy_id != strategy_id):
-        raise NotFound("No such step.")
+        raise NotFound(N_("No such step."))
     owned_strategy(session, user_id=user_id, strategy_id=step.strategy_id)
     session.execute(
         update(StrategyStep)
@@ -152,7 +170,7 @@ def mark_step_done(
     )
     session.refresh(step)
     if step.state == "pending":
-        raise Conflict("This step's target has not been reached yet.")
+        raise Conflict(N_("This step's target has not been reached yet."))
     if step.state == "armed":  # a trailing step past its target, still following the peak
-        raise Conflict("This trailing step has not fired yet.")
+        raise Conflict(N_("This trailing step has not fired yet."))
     return step_view(step)

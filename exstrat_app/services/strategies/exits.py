@@ -1,4 +1,4 @@
-"""Trailing take-profits and stop-losses on the watch cycle's touches (issue 14).
+"""Trailing take-profits and stop-losses on the watch cycle's touches.
 
 `touches.evaluate` calls `evaluate` after the plain take-profits (`watcher.run_watch_cycle`)
 with the same `PriceTouch` per asset. The rules are `domain/exits.py`'s; this module reads the
@@ -38,6 +38,7 @@ from exstrat_app.domain.touch import PriceTouch
 from exstrat_app.infra.db.types import Money, utcnow
 from exstrat_app.models import Notification, Strategy, StrategyStep
 from exstrat_app.services.strategies.firing import fire_once
+from exstrat_app.services.strategies.markets import split_key, watch_key
 from exstrat_app.services.strategies.stops import stop_rows, watch_stop
 from exstrat_app.services.strategies.watcher import Fired, _record
 
@@ -49,7 +50,7 @@ CHUNK = 100  # assets per statement
 @dataclass(frozen=True)
 class TrailingRow:
     step_id: str
-    asset: str
+    asset: str  # its watch key (`ETH`, `ETH/EUR`)
     state: str  # pending | armed
     target_price: Decimal
     trail_pct: Decimal
@@ -102,7 +103,8 @@ def _trailing_rows(session: Session, touches: Mapping[str, PriceTouch]) -> list[
     for chunk in _chunks(touches):
         ranges = [
             and_(
-                col(StrategyStep.asset) == asset,
+                col(StrategyStep.asset) == split_key(key)[0],
+                col(Strategy.quote) == split_key(key)[1],
                 or_(
                     col(StrategyStep.state) == "armed",
                     and_(
@@ -112,12 +114,13 @@ def _trailing_rows(session: Session, touches: Mapping[str, PriceTouch]) -> list[
                     ),
                 ),
             )
-            for i, (asset, touch) in enumerate(chunk)
+            for i, (key, touch) in enumerate(chunk)
         ]
         query = (
             select(
                 StrategyStep.id,
                 StrategyStep.asset,
+                Strategy.quote,
                 StrategyStep.state,
                 StrategyStep.target_price,
                 StrategyStep.trail_pct,
@@ -129,13 +132,16 @@ def _trailing_rows(session: Session, touches: Mapping[str, PriceTouch]) -> list[
                 Strategy.status == "active", col(StrategyStep.trail_pct).is_not(None), or_(*ranges)
             )
         )
-        rows += [TrailingRow(*r) for r in session.execute(query)]
+        rows += [
+            TrailingRow(step_id, watch_key(asset, quote), *rest)
+            for step_id, asset, quote, *rest in session.execute(query)
+        ]
     return sorted(rows, key=lambda r: (r.asset, r.target_price, r.step_id))
 
 
 def _assets_with_trailing_steps(session: Session) -> list[str]:
     query = (
-        select(StrategyStep.asset)
+        select(StrategyStep.asset, Strategy.quote)
         .join(Strategy, col(Strategy.id) == col(StrategyStep.strategy_id))
         .where(
             Strategy.status == "active",
@@ -144,7 +150,7 @@ def _assets_with_trailing_steps(session: Session) -> list[str]:
         )
         .distinct()
     )
-    return list(session.execute(query).scalars())
+    return [watch_key(asset, quote) for asset, quote in session.execute(query)]
 
 
 # ---------------------------------------------------------------- trailing steps
@@ -167,7 +173,7 @@ def _follow(
         touched_at = touch.low_seen_at if move.fire_price != touch.last else None
         return _fire_trailing(
             engine, redis, row, move.fire_price, move.fire_peak, touched_at, public_url,
-            armed_now=move.armed, at=touch.high_seen_at if move.armed else None,
+            armed_now=move.armed, at=touch.high_seen_at if move.armed else None, via=touch.via,
         )  # fmt: skip
     if move.armed and move.peak is not None:
         _arm(engine, row.step_id, move.peak, touch.high_seen_at if high == touch.high else touch.at)
@@ -215,6 +221,7 @@ def _fire_trailing(
     *,
     armed_now: bool,
     at: datetime | None,
+    via: str | None = None,
 ) -> Fired | None:
     """armed -> triggered (or pending -> triggered when it armed and fell in one window),
     only from the state and peak this evaluation judged: a concurrent raise makes it lose."""
@@ -244,6 +251,8 @@ def _fire_trailing(
         assert step is not None
         strategy = session.get(Strategy, step.strategy_id)
         assert strategy is not None
-        return _record(session, strategy, step, price, public_url=public_url, touched_at=touched_at)
+        return _record(
+            session, strategy, step, price, public_url=public_url, touched_at=touched_at, via=via
+        )
 
     return fire_once(engine, redis, f"step:{row.step_id}", write, step_id=row.step_id)

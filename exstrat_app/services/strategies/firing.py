@@ -1,4 +1,4 @@
-"""The exactly-once firing of a trailing step or a stop-loss (issue 14), the watcher's pattern:
+"""The exactly-once firing of a trailing step or a stop-loss, the watcher's pattern:
 the Redis lock, then the conditional UPDATE and its rows in one transaction, commit, unlock,
 then `watcher.after_commit` (live push, email, channels, order job)."""
 

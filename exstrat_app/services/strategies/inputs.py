@@ -1,4 +1,4 @@
-"""Parsing the create/preview body of a strategy (SPEC §5): loosely typed values in, checked
+"""Parsing the create/preview body of a strategy: loosely typed values in, checked
 values out, every problem collected at its camelCase field path (`steps.1.targetPct`).
 
 Inputs arrive from JSON or a form. Numbers are accepted as text, ints or Decimals, never
@@ -18,12 +18,16 @@ from exstrat_app.domain.errors import InvalidAmount
 from exstrat_app.domain.exits import STOP_KINDS, StopSpec
 from exstrat_app.domain.ladder import StepSpec
 from exstrat_app.domain.money import to_decimal
+from exstrat_app.i18n import N_
 from exstrat_app.services.errors import InvalidInput
+from exstrat_app.services.strategies.domain_words import translatable
 
-QUOTE = "USDT"  # V1: every ladder is priced and watched in USDT (SPEC §4)
+QUOTE = "USDT"  # a ladder's quote when the body names none
+QUOTES = ("USDT", "EUR")  # what a ladder may be priced and watched in
+QUOTE_ALIASES = {"USD": "USDT"}  # the reporting currency "USD" is watched in USDT
 REFERENCE_TYPES = ("avgPrice", "custom")
 NAME_MAX_CHARS = 100
-INVALID_MESSAGE = "Some fields are invalid."
+INVALID_MESSAGE = N_("Some fields are invalid.")
 
 
 @dataclass
@@ -54,6 +58,7 @@ class StrategyInput:
     name: str | None
     exchange_account_id: str | None
     stop_loss: StopSpec | None = None
+    quote: str = QUOTE  # USDT | EUR
 
 
 def parse_strategy_input(
@@ -67,11 +72,13 @@ def parse_strategy_input(
     notify: Any,
     name: Any,
     stop_loss: Any = None,
+    quote: Any = None,
 ) -> StrategyInput:
     """Every field parsed; problems go to `errors` (the caller raises them all at once).
 
     Parsed in the body's order, so the 422's `fields` list them in that order too."""
     asset_ = parse_asset(asset, errors)
+    quote_ = parse_quote(quote, errors)
     ref_type, ref_price = parse_reference(reference, errors)
     base = parse_amount(base_qty, "baseQty", errors, required=False)
     specs = parse_steps(steps, errors)
@@ -80,7 +87,7 @@ def parse_strategy_input(
     name_ = parse_name(name, errors)
     account_id: str | None = None
     if exchange_account_id is not None and not isinstance(exchange_account_id, str):
-        errors.add("exchangeAccountId", "must be an account id")
+        errors.add("exchangeAccountId", N_("must be an account id"))
     else:
         account_id = exchange_account_id
     return StrategyInput(
@@ -94,7 +101,20 @@ def parse_strategy_input(
         name=name_,
         exchange_account_id=account_id,
         stop_loss=stop,
+        quote=quote_,
     )
+
+
+def parse_quote(value: Any, errors: FieldErrors) -> str:
+    """USDT when left out; EUR; USD stands for USDT (the reporting currency's name)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return QUOTE
+    quote = value.strip().upper() if isinstance(value, str) else ""
+    quote = QUOTE_ALIASES.get(quote, quote)
+    if quote not in QUOTES:
+        errors.add("quote", N_("must be USDT or EUR"))
+        return QUOTE
+    return quote
 
 
 def parse_amount(
@@ -102,36 +122,36 @@ def parse_amount(
 ) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            errors.add(path, "is required")
+            errors.add(path, N_("is required"))
         return None
     if isinstance(value, float):
-        errors.add(path, 'send decimals as strings (e.g. "10.5") or exact JSON numbers')
+        errors.add(path, N_('send decimals as strings (e.g. "10.5") or exact JSON numbers'))
         return None
     try:
         return to_decimal(value, field=path)
     except InvalidAmount as exc:
-        errors.add(path, exc.message)
+        errors.add(path, translatable(exc.message))
         return None
 
 
 def parse_asset(value: Any, errors: FieldErrors) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        errors.add("asset", "is required (e.g. ETH)")
+        errors.add("asset", N_("is required (e.g. ETH)"))
         return None
     asset = value.strip().upper()
     if not is_ticker(asset):
-        errors.add("asset", "must be a ticker of 1 to 20 letters or digits")
+        errors.add("asset", N_("must be a ticker of 1 to 20 letters or digits"))
         return None
     return asset
 
 
 def parse_reference(value: Any, errors: FieldErrors) -> tuple[str | None, Decimal | None]:
     if not isinstance(value, Mapping):
-        errors.add("reference", "is required: {type: avgPrice} or {type: custom, price}")
+        errors.add("reference", N_("is required: {type: avgPrice} or {type: custom, price}"))
         return None, None
     ref_type = value.get("type")
     if ref_type not in REFERENCE_TYPES:
-        errors.add("reference.type", "must be avgPrice or custom")
+        errors.add("reference.type", N_("must be avgPrice or custom"))
         return None, None
     if ref_type == "custom":
         return ref_type, parse_amount(value.get("price"), "reference.price", errors)
@@ -140,12 +160,12 @@ def parse_reference(value: Any, errors: FieldErrors) -> tuple[str | None, Decima
 
 def parse_steps(value: Any, errors: FieldErrors) -> list[StepSpec]:
     if not isinstance(value, Sequence) or isinstance(value, str | bytes):
-        errors.add("steps", "must be a list of {targetPct or targetPrice, sellPct, trailPct?}")
+        errors.add("steps", N_("must be a list of {targetPct or targetPrice, sellPct, trailPct?}"))
         return []
     specs: list[StepSpec] = []
     for i, item in enumerate(value):
         if not isinstance(item, Mapping):
-            errors.add(f"steps.{i}", "must be an object {targetPct or targetPrice, sellPct}")
+            errors.add(f"steps.{i}", N_("must be an object {targetPct or targetPrice, sellPct}"))
             continue
         if (spec := _parse_step(item, i, errors)) is not None:
             specs.append(spec)
@@ -154,10 +174,10 @@ def parse_steps(value: Any, errors: FieldErrors) -> list[StepSpec]:
 
 def _parse_step(item: Mapping[str, Any], i: int, errors: FieldErrors) -> StepSpec | None:
     """{targetPct | targetPrice, sellPct, trailPct?}: a % of the reference or an absolute
-    price (issue 14), and an optional trail (a trailing take-profit)."""
+    price, and an optional trail (a trailing take-profit)."""
     has_price = _given(item.get("targetPrice"))
     if has_price and _given(item.get("targetPct")):
-        errors.add(f"steps.{i}.targetPrice", "give targetPct or targetPrice, not both")
+        errors.add(f"steps.{i}.targetPrice", N_("give targetPct or targetPrice, not both"))
         return None
     target = price = None
     if has_price:
@@ -181,15 +201,15 @@ def parse_stop_loss(value: Any, errors: FieldErrors) -> StopSpec | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        errors.add("stopLoss", "must be {type: pct | price, value, breakEven} or null")
+        errors.add("stopLoss", N_("must be {type: pct | price, value, breakEven} or null"))
         return None
     kind = value.get("type")
     if kind not in STOP_KINDS:
-        errors.add("stopLoss.type", "must be pct or price")
+        errors.add("stopLoss.type", N_("must be pct or price"))
     amount = parse_amount(value.get("value"), "stopLoss.value", errors)
     break_even = value.get("breakEven", False)
     if not isinstance(break_even, bool):
-        errors.add("stopLoss.breakEven", "must be true or false")
+        errors.add("stopLoss.breakEven", N_("must be true or false"))
         return None
     if kind not in STOP_KINDS or amount is None:
         return None
@@ -201,13 +221,13 @@ def parse_notify(value: Any, errors: FieldErrors) -> tuple[bool, bool]:
     if value is None:
         return True, True
     if not isinstance(value, Mapping):
-        errors.add("notify", "must be {email: bool, inApp: bool}")
+        errors.add("notify", N_("must be {email: bool, inApp: bool}"))
         return True, True
     flags = []
     for key in ("email", "inApp"):
         flag = value.get(key, True)
         if not isinstance(flag, bool):
-            errors.add(f"notify.{key}", "must be true or false")
+            errors.add(f"notify.{key}", N_("must be true or false"))
             flag = True
         flags.append(flag)
     return flags[0], flags[1]
@@ -217,6 +237,6 @@ def parse_name(value: Any, errors: FieldErrors) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value.strip()) > NAME_MAX_CHARS:
-        errors.add("name", f"must be text of at most {NAME_MAX_CHARS} characters")
+        errors.add("name", N_("must be text of at most {n} characters", n=NAME_MAX_CHARS))
         return None
     return value.strip() or None

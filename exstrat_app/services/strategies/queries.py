@@ -1,4 +1,4 @@
-"""Reading strategies (SPEC §5): lists, details, executions, ladder targets, step counts.
+"""Reading strategies: lists, details, executions, ladder targets, step counts.
 
 Every read is scoped to the signed-in user: another user's strategy is the same NotFound as
 an unknown id (`owned_strategy`, the one ownership rule of this context).
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from exstrat_app.i18n import N_
 from exstrat_app.models import Strategy, StrategyExecution, StrategyStep
 from exstrat_app.services.errors import NotFound
 from exstrat_app.services.strategies.views import (
@@ -23,7 +24,7 @@ from exstrat_app.services.strategies.views import (
     strategy_view,
 )
 
-STRATEGY_NOT_FOUND = "No such strategy."
+STRATEGY_NOT_FOUND = N_("No such strategy.")
 
 
 def owned_strategy(session: Session, *, user_id: str, strategy_id: str) -> Strategy:
@@ -107,12 +108,20 @@ def list_executions(session: Session, *, user_id: str, strategy_id: str) -> list
     return [execution_view(execution, step) for execution, step in rows]
 
 
-def ladder_targets(session: Session, *, user_id: str, asset: str) -> list[LadderTarget]:
-    """Every step target of the user's open (not completed) ladders on `asset`: newest ladder
+def ladder_targets(
+    session: Session, *, user_id: str, asset: str, quote: str = "USDT"
+) -> list[LadderTarget]:
+    """Every step target of the user's open (not completed) ladders on `asset` priced in
+    `quote` (a chart in USDT shows the USDT ladders, one in EUR the EUR ones): newest ladder
     first, each in ladder order."""
     query = (
         select(Strategy)
-        .where(Strategy.user_id == user_id, Strategy.asset == asset, Strategy.status != "completed")
+        .where(
+            Strategy.user_id == user_id,
+            Strategy.asset == asset,
+            Strategy.quote == quote,
+            Strategy.status != "completed",
+        )
         .order_by(col(Strategy.created_at).desc())
     )
     strategies = list(session.exec(query))

@@ -1,4 +1,4 @@
-"""Stop-losses on the watch cycle's touches (issue 14; the rules are `domain/exits.py`'s).
+"""Stop-losses on the watch cycle's touches (the rules are `domain/exits.py`'s).
 
 A strategy's stop is judged on the low of the window (on the last price when the strategy was
 created after that low, or when its level just moved). With break-even on, it first moves up
@@ -28,10 +28,12 @@ from exstrat_app.models import Notification, Strategy, StrategyStep
 from exstrat_app.services.notifications.wording import (
     KIND_STOP_LOSS,
     StopFacts,
+    recipient_locale,
     stop_body,
     stop_title,
 )
 from exstrat_app.services.strategies.firing import fire_once
+from exstrat_app.services.strategies.markets import split_key, watch_key
 from exstrat_app.services.strategies.views import REACHED_STATES
 from exstrat_app.services.strategies.watcher import Fired
 
@@ -39,7 +41,7 @@ from exstrat_app.services.strategies.watcher import Fired
 @dataclass(frozen=True)
 class StopRow:
     strategy_id: str
-    asset: str
+    asset: str  # its watch key (`ETH`, `ETH/EUR`)
     ref_price: Decimal
     stop_price: Decimal
     break_even: bool
@@ -63,9 +65,11 @@ def stop_rows(
     )
     rows: list[StopRow] = []
     for chunk in chunks:
+        keys = {key for key, _ in chunk}
         query = select(
             Strategy.id,
             Strategy.asset,
+            Strategy.quote,
             Strategy.ref_price,
             Strategy.stop_price,
             Strategy.stop_break_even,
@@ -73,12 +77,17 @@ def stop_rows(
             reached,
             Strategy.created_at,
         ).where(
-            col(Strategy.asset).in_([a for a, _ in chunk]),
+            col(Strategy.asset).in_(sorted({split_key(key)[0] for key in keys})),
             Strategy.status == "active",
             Strategy.stop_state == "active",
             col(Strategy.stop_price).is_not(None),
         )
-        rows += [StopRow(*r) for r in session.execute(query)]
+        # a EUR stop is compared with the EUR price only: keep the rows of the touched keys
+        rows += [
+            StopRow(strategy_id, key, *rest)
+            for strategy_id, asset, quote, *rest in session.execute(query)
+            if (key := watch_key(asset, quote)) in keys
+        ]
     return sorted(rows, key=lambda r: (r.asset, r.strategy_id))
 
 
@@ -161,6 +170,7 @@ def _fire_stop(
             result=realised(qty, price, strategy.ref_price),
             moved_to_break_even=strategy.stop_moved_at is not None,
             link=f"{public_url.rstrip('/')}/strategies/{strategy.id}", touched_at=touched_at,
+            locale=recipient_locale(session, strategy.user_id),
         )  # fmt: skip
         notification = Notification(
             user_id=strategy.user_id,

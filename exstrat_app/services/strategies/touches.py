@@ -2,7 +2,7 @@
 or from REST, and the hand-over between the two.
 
 - `evaluate` is the one evaluation both paths call: take-profit steps (`watcher`), then the
-  trailing/stop-loss exits (`exits.evaluate`, H4b) on the same touches; afterwards each
+  trailing/stop-loss exits (`exits.evaluate`) on the same touches; afterwards each
   asset's "evaluated up to" moment is kept in Redis (`EVALUATED_KEY`).
 - The stream process (`runtime/price_stream.py`) keeps a heartbeat key and the set of assets
   it covers while its connection is up. `rest_watch_cycle` (the periodic job) evaluates only
@@ -38,7 +38,7 @@ from exstrat_app.infra import exchanges as xa
 from exstrat_app.infra.exchanges.client import server_of
 from exstrat_app.models import Strategy, StrategyStep
 from exstrat_app.services.portfolio.prices import QUOTE_ALIASES, PriceProvider, symbol_for
-from exstrat_app.services.strategies.inputs import QUOTE
+from exstrat_app.services.strategies.markets import last_quotes, split_key, watch_key
 from exstrat_app.services.strategies.watcher import (
     CycleReport,
     crossed_steps,
@@ -46,7 +46,7 @@ from exstrat_app.services.strategies.watcher import (
     watched_assets,
 )
 
-try:  # H4b's trailing take-profits and stop-losses; plain take-profits only without it
+try:  # trailing take-profits and stop-losses; plain take-profits only without it
     from exstrat_app.services.strategies import exits as _exits
 except ImportError:  # pragma: no cover - until services/strategies/exits.py lands
     _exits = None  # type: ignore[assignment]
@@ -80,7 +80,7 @@ def evaluate(
     cover with `mark_evaluated`: only it knows up to when its prices were seen)."""
     report = run_watch_cycle(engine, redis, touches, public_url=public_url)
     if _exits is not None and touches:
-        # ---- H4b's call point: trailing take-profits and stop-losses on the same touches.
+        # ----: trailing take-profits and stop-losses on the same touches.
         started = time.perf_counter()
         fired = _exits.evaluate(engine, redis, touches, public_url=public_url)
         report.fired += [f.step_id for f in fired]
@@ -146,28 +146,30 @@ def rest_touches(
     moments they cover (an asset whose klines failed has none: it is read again next time)."""
     now = now or datetime.now(UTC)
     wanted = sorted({a.upper() for a in assets if a})
-    quotes = provider.last_prices(wanted, QUOTE)
+    quotes = last_quotes(provider, wanted)
     since = evaluated_moments(redis, quotes)
     need = _needing_klines(engine, [a for a in quotes if a in since], windows)
     touches: dict[str, PriceTouch] = {}
     covered: dict[str, datetime] = {}
-    for asset, quote in quotes.items():
-        touch = PriceTouch.at_price(asset, quote.price, quote.at)
-        start = since.get(asset)
-        if start is None or asset not in need:
-            # never evaluated (first cycle, Redis emptied), or its day could not reach a
-            # threshold: the ticker alone says all
-            touches[asset], covered[asset] = touch, now
+    for key, (quote, via) in quotes.items():
+        touch = PriceTouch(key, quote.price, quote.price, quote.price, quote.at, via=via)
+        start = since.get(key)
+        if start is None or key not in need or via is not None:
+            # never evaluated (first cycle, Redis emptied), its day could not reach a
+            # threshold, or a converted price (two markets' klines do not divide into one):
+            # the ticker alone says all
+            touches[key], covered[key] = touch, now
             continue
+        asset, quote_ = split_key(key)
         try:
-            window = windows.minute_extremes(asset, QUOTE, max(start, now - MAX_LOOKBACK))
+            window = windows.minute_extremes(asset, quote_, max(start, now - MAX_LOOKBACK))
         except xa.ExchangeError as exc:
-            log.warning("klines of %s unavailable, ticker only this cycle: %s", asset, exc)
-            touches[asset] = touch
+            log.warning("klines of %s unavailable, ticker only this cycle: %s", key, exc)
+            touches[key] = touch
             continue
         if window is not None:
             touch = _widened(touch, window, datetime.now(UTC))
-        touches[asset], covered[asset] = touch, now
+        touches[key], covered[key] = touch, now
     return touches, covered
 
 
@@ -183,13 +185,13 @@ def _needing_klines(engine: Engine, assets: list[str], windows: PriceWindows) ->
         return set(assets)
     day: dict[str, PriceTouch] = {}
     need: set[str] = set()
-    for asset in assets:
-        found = ranges.get(symbol_for(asset, QUOTE))
+    for key in assets:
+        found = ranges.get(symbol_for(*split_key(key)))
         if found is None:
-            need.add(asset)
+            need.add(key)
             continue
         high, low = found
-        day[asset] = PriceTouch(asset, high, high, low, datetime.now(UTC))
+        day[key] = PriceTouch(key, high, high, low, datetime.now(UTC))
     with Session(engine) as session:
         need |= {c.asset for c in crossed_steps(session, day)}
         need |= _exit_assets(session, set(assets))
@@ -197,22 +199,21 @@ def _needing_klines(engine: Engine, assets: list[str], windows: PriceWindows) ->
 
 
 def _exit_assets(session: Session, assets: set[str]) -> set[str]:
-    """Assets with an open trailing step or an active stop-loss (H4b's exits)."""
-    active = (
-        select(Strategy.id)
-        .where(col(Strategy.id) == col(StrategyStep.strategy_id), Strategy.status == "active")
-        .exists()
+    """Watch keys with an open trailing step or an active stop-loss (exits)."""
+    trailing = (
+        select(StrategyStep.asset, Strategy.quote)
+        .join(Strategy, col(Strategy.id) == col(StrategyStep.strategy_id))
+        .where(
+            col(StrategyStep.trail_pct).is_not(None),
+            col(StrategyStep.state).in_(("pending", "armed")),
+            Strategy.status == "active",
+        )
     )
-    trailing = select(StrategyStep.asset).where(
-        col(StrategyStep.trail_pct).is_not(None),
-        col(StrategyStep.state).in_(("pending", "armed")),
-        active,
-    )
-    stops = select(Strategy.asset).where(
+    stops = select(Strategy.asset, Strategy.quote).where(
         Strategy.status == "active", Strategy.stop_state == "active"
     )
-    found = set(session.exec(trailing.distinct())) | set(session.exec(stops.distinct()))
-    return found & assets
+    rows = set(session.exec(trailing.distinct())) | set(session.exec(stops.distinct()))
+    return {watch_key(asset, quote) for asset, quote in rows} & assets
 
 
 def _widened(touch: PriceTouch, window: xa.MinuteExtremes, read_at: datetime) -> PriceTouch:
@@ -234,6 +235,7 @@ def _widened(touch: PriceTouch, window: xa.MinuteExtremes, read_at: datetime) ->
         at=read_at,
         high_at=window.high_at,
         low_at=window.low_at,
+        via=touch.via,
     )
 
 

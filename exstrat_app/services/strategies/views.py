@@ -7,7 +7,7 @@ strings, the Reflex states format them for display. Money-like amounts are as st
 `projected_proceeds` the quote received if every step sells at its target; step `position`
 is 0-based like field paths. A trailing step's proceeds are counted at its `fire_floor`, the
 lowest price it can fire at (target * (1 - trail/100)); `stop` is the strategy's stop-loss with
-what selling the quantity still held at it would realise against the reference (issue 14).
+what selling the quantity still held at it would realise against the reference.
 """
 
 from __future__ import annotations
@@ -95,6 +95,8 @@ class StrategyView:
     next_step: StepView | None
     lot_step: Decimal | None = None  # a preview shows the lot its quantities were cut to
     stop: StopView | None = None
+    # The market its price is read on: `ETH/USDT`, `ETH/EUR`, `ETH/USDT via EUR/USDT`.
+    watched_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ def strategy_view(strategy: Strategy, steps: Sequence[StrategyStep]) -> Strategy
         progress=summary.progress,
         next_step=summary.next_step,
         stop=stop_view(strategy, shown),
+        watched_on=strategy.watched_on or f"{strategy.asset}/{strategy.quote}",
     )
 
 
@@ -269,6 +272,7 @@ def draft_view(
     lot_step: Decimal | None,
     plan: LadderPlan,
     stop: PlannedStop | None = None,
+    watched_on: str | None = None,
 ) -> StrategyView:
     """Same view as `strategy_view`, for a strategy not stored yet (ids and times None)."""
     shown = tuple(planned_step_view(p) for p in plan.steps)
@@ -293,6 +297,7 @@ def draft_view(
         next_step=summary.next_step,
         lot_step=lot_step,
         stop=planned_stop_view(stop, base_qty) if stop is not None else None,
+        watched_on=watched_on or f"{asset}/{quote}",
     )
 
 

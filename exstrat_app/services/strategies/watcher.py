@@ -11,7 +11,7 @@ change) or the REST fallback (`touches.rest_watch_cycle`, every PRICE_POLL_SECON
    lowest target first: a price that jumped past several steps fires each, in order. A step
    reached only by a spike (last < target <= high) fires at the high, "touched ... at ...",
    unless its strategy was created after the spike began;
-4. each step fires exactly once (SPEC §6): a Redis lock `step:{id}` (SET NX EX) so workers
+4. each step fires exactly once: a Redis lock `step:{id}` (SET NX EX) so workers
    don't pile onto the same row, AND a conditional `UPDATE ... WHERE state='pending'` that
    only one transaction can win; the winner writes the StrategyExecution (type `alert`) and
    the Notification in the same transaction;
@@ -29,20 +29,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, exists, or_, update
+from sqlalchemy import exists, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from exstrat_app.domain.touch import PriceTouch
-from exstrat_app.infra.db.types import Money, UTCDateTime, utcnow
+from exstrat_app.i18n import render
+from exstrat_app.infra.db.types import utcnow
 from exstrat_app.infra.locks import acquire_lock, release_lock
-from exstrat_app.models import Notification, Strategy, StrategyExecution, StrategyStep
+from exstrat_app.models import Notification, Strategy, StrategyExecution, StrategyStep, User
 from exstrat_app.services.execution.placement import enqueue_step_order
 from exstrat_app.services.notifications.channel_delivery import enqueue_fan_out
 from exstrat_app.services.notifications.delivery import enqueue_email
@@ -54,21 +54,15 @@ from exstrat_app.services.notifications.wording import (
     alert_title,
 )
 from exstrat_app.services.portfolio.prices import Quote
+from exstrat_app.services.strategies.crossing import Candidate, crossed_steps, watched_assets
+from exstrat_app.services.strategies.markets import via_note
 from exstrat_app.services.strategies.queries import step_count
 
 log = logging.getLogger(__name__)
 
+__all__ = ["Candidate", "crossed_steps", "watched_assets"]  # the watch's reads, re-exported
+
 STEP_LOCK_SECONDS = 30
-CROSS_CHUNK = 100  # assets per crossed-steps statement (4 parameters each)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    step_id: str
-    strategy_id: str
-    asset: str
-    position: int
-    target_price: Decimal
 
 
 @dataclass(frozen=True)
@@ -82,7 +76,7 @@ class Fired:
     notify_email: bool
     notify_in_app: bool
     notification: Notification
-    execution_mode: str = "alert"  # alert | confirm | auto (issue 15)
+    execution_mode: str = "alert"  # alert | confirm | auto
 
 
 @dataclass
@@ -105,83 +99,6 @@ class CycleReport:
         }
 
 
-# ---------------------------------------------------------------- queries
-
-
-def watched_assets(session: Session) -> list[str]:
-    """Assets with at least one pending or armed (trailing) step, or an active stop-loss, of
-    an active strategy."""
-    active = (
-        select(Strategy.id)
-        .where(col(Strategy.id) == col(StrategyStep.strategy_id), Strategy.status == "active")
-        .exists()
-    )
-    open_steps = col(StrategyStep.state).in_(("pending", "armed"))
-    query = select(StrategyStep.asset).where(open_steps, active).distinct()
-    stops = select(Strategy.asset).where(
-        Strategy.status == "active", Strategy.stop_state == "active"
-    )
-    return sorted(set(session.exec(query)) | set(session.exec(stops.distinct())))
-
-
-def crossed_steps(session: Session, touches: Mapping[str, PriceTouch]) -> list[Candidate]:
-    """Pending steps of active strategies whose target is at or below their asset's high, per
-    asset lowest target first. A step above the last price (reached by a spike only) is left
-    out when its strategy was created after the spike's moment: that spike came before it.
-
-    Each asset is one `asset = :a AND target_price <= :high` range on the (asset, state,
-    target_price) index; up to CROSS_CHUNK of them go in one statement as an OR, which SQLite
-    and PostgreSQL both answer with one index range per asset (a query per asset costs ~10 x
-    more in round trips at 500 assets). On SQLite the Money column is an order-preserving text,
-    so the comparison is exact there too.
-    """
-    items = sorted(touches.items())
-    found: list[Candidate] = []
-    for start in range(0, len(items), CROSS_CHUNK):
-        found += _crossed_chunk(session, items[start : start + CROSS_CHUNK])
-    return sorted(found, key=lambda c: (c.asset, c.target_price, c.position))
-
-
-def _crossed_chunk(session: Session, items: list[tuple[str, PriceTouch]]) -> list[Candidate]:
-    params: dict[str, Any] = {}
-    for i, (asset, touch) in enumerate(items):
-        params[f"a{i}"], params[f"h{i}"], params[f"l{i}"] = asset, touch.high, touch.last
-        params[f"t{i}"] = touch.high_seen_at
-    return [Candidate(*row) for row in session.execute(_crossed_query(len(items)), params)]
-
-
-@lru_cache(maxsize=8)
-def _crossed_query(n: int) -> Any:
-    """The statement for `n` assets, with bound parameters a0/h0/l0/t0 … (built once per size:
-    building 100 OR-ed expressions every cycle cost more than running them)."""
-    ranges = [
-        (col(StrategyStep.asset) == bindparam(f"a{i}"))
-        & (col(StrategyStep.target_price) <= bindparam(f"h{i}", type_=Money()))
-        & (
-            (col(StrategyStep.target_price) <= bindparam(f"l{i}", type_=Money()))
-            | (col(Strategy.created_at) <= bindparam(f"t{i}", type_=UTCDateTime()))
-        )
-        for i in range(n)
-    ]
-    return (
-        select(
-            StrategyStep.id,
-            StrategyStep.strategy_id,
-            StrategyStep.asset,
-            StrategyStep.position,
-            StrategyStep.target_price,
-        )
-        .join(Strategy, col(Strategy.id) == col(StrategyStep.strategy_id))
-        .where(
-            StrategyStep.state == "pending",
-            Strategy.status == "active",
-            # Trailing steps arm at their target instead of firing: `exits.evaluate` (issue 14).
-            col(StrategyStep.trail_pct).is_(None),
-            or_(*ranges),
-        )
-    )
-
-
 # ---------------------------------------------------------------- firing
 
 
@@ -193,10 +110,12 @@ def trigger_step(
     *,
     public_url: str,
     touched: bool = False,
+    via: str | None = None,
 ) -> Fired | None:
     """Fire one step if nobody else has: lock, conditional update, rows, commit, then notify.
     `public_url` is the site's address, for the link in the alert. `touched`: the quote is a
-    spike's high seen at `quote.at`, the price already back below (the alert says so).
+    spike's high seen at `quote.at`, the price already back below (the alert says so). `via`:
+    the quote is a EUR price converted through that pair (the alert says so too).
 
     Returns what was fired, or None if another worker holds/fired it, its strategy is not
     active any more, or the price is below its target.
@@ -206,7 +125,9 @@ def trigger_step(
     if token is None:
         return None
     try:
-        fired = _fire_in_transaction(engine, step_id, quote, public_url=public_url, touched=touched)
+        fired = _fire_in_transaction(
+            engine, step_id, quote, public_url=public_url, touched=touched, via=via
+        )
     finally:
         try:
             release_lock(redis, lock_key, token)
@@ -218,7 +139,13 @@ def trigger_step(
 
 
 def _fire_in_transaction(
-    engine: Engine, step_id: str, quote: Quote, *, public_url: str, touched: bool = False
+    engine: Engine,
+    step_id: str,
+    quote: Quote,
+    *,
+    public_url: str,
+    touched: bool = False,
+    via: str | None = None,
 ) -> Fired | None:
     with Session(engine, expire_on_commit=False) as session:
         if not _claim(session, step_id, quote):
@@ -235,6 +162,7 @@ def _fire_in_transaction(
             quote.price,
             public_url=public_url,
             touched_at=quote.at if touched else None,
+            via=via,
         )
         session.commit()
         return Fired(
@@ -276,6 +204,7 @@ def _record(
     *,
     public_url: str,
     touched_at: datetime | None = None,
+    via: str | None = None,
 ) -> Notification:
     facts = alert_facts(
         strategy,
@@ -300,12 +229,22 @@ def _record(
         strategy_id=strategy.id,
         step_id=step.id,
         title=alert_title(facts),
-        body=alert_body(facts),
+        body=_with_via(session, strategy, alert_body(facts), via),
         in_app=strategy.notify_in_app,
         email_status="pending" if strategy.notify_email else "skipped",
     )
     session.add(notification)
     return notification
+
+
+def _with_via(session: Session, strategy: Strategy, body: str, via: str | None) -> str:
+    """The alert's words, plus the note that a converted price was used, in the person's
+    language (a separate sentence after the body's)."""
+    if via is None:
+        return body
+    user = session.get(User, strategy.user_id)
+    note = render(via_note(strategy.asset), user.locale if user is not None else None)
+    return f"{body}\n{note}"
 
 
 def after_commit(redis: Redis, fired: Fired) -> None:
@@ -317,10 +256,10 @@ def after_commit(redis: Redis, fired: Fired) -> None:
             log.warning("live push failed for notification %s", fired.notification_id)
     if fired.notify_email:
         enqueue_email(redis, fired.notification_id)
-    # Web push and Apprise channels (issue 14): one fan-out job, best effort like the email;
+    # Web push and Apprise channels: one fan-out job, best effort like the email;
     # a lost one is enqueued again by the channel sweep.
     enqueue_fan_out(redis, fired.notification_id)
-    # Order execution (issue 15): a confirm/auto strategy's step gets its order job (best
+    # Order execution: a confirm/auto strategy's step gets its order job (best
     # effort too: the periodic track-orders queues again an order whose job was lost).
     if fired.execution_mode != "alert":
         enqueue_step_order(redis, fired.step_id)
@@ -352,10 +291,17 @@ def run_watch_cycle(
         candidates = crossed_steps(session, touches)
     report.candidates = len(candidates)
     for candidate in candidates:
-        quote, touched = quote_for(candidate, touches[candidate.asset])
+        touch = touches[candidate.asset]
+        quote, touched = quote_for(candidate, touch)
         try:
             fired = trigger_step(
-                engine, redis, candidate.step_id, quote, public_url=public_url, touched=touched
+                engine,
+                redis,
+                candidate.step_id,
+                quote,
+                public_url=public_url,
+                touched=touched,
+                via=touch.via,
             )
         except SQLAlchemyError:
             # One step's failed transaction (a lock timeout...) must not hold back the others;
