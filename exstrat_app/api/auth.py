@@ -36,6 +36,7 @@ from exstrat_app.models import User
 from exstrat_app.services import auth as auth_service
 from exstrat_app.services.auth import confirmation, second_step, session_list
 from exstrat_app.services.errors import NotFound, Unauthorized
+from exstrat_app.services.portfolio.history import request_refigure
 from exstrat_app.settings import Settings
 
 router = APIRouter(tags=["auth"])
@@ -259,10 +260,17 @@ def change_me(
     user_id: CurrentUserId,
     session: SessionDep,
     settings: SettingsDep,
+    redis: RedisDep,
+    background: BackgroundTasks,
 ) -> UserOut:
     """The user's language and reporting currency; the language also goes in this browser's
     `exstrat_locale` cookie, so the pages follow it at once."""
-    auth_service.change_preferences(session, user_id, locale=body.locale, currency=body.currency)
+    before = auth_service.user_preferences(session, user_id).currency
+    after = auth_service.change_preferences(
+        session, user_id, locale=body.locale, currency=body.currency
+    ).currency
+    if after != before:  # the figures are rebuilt in the new currency by a worker
+        background.add_task(request_refigure, user_id, redis=redis)
     if body.locale:
         response.set_cookie(
             i18n.LOCALE_COOKIE, body.locale, max_age=400 * 24 * 3600, path="/", samesite="lax",

@@ -37,6 +37,7 @@ SEND_CHANNEL_DELIVERY_JOB = "jobs.notify.send_channel_delivery"
 CHANNEL_TEST_JOB = "jobs.notify.test_channel"  # (channel_id, token): a test send
 INGEST_QUEUE = "ingest"  # the sync steps of exchange accounts
 INGEST_STEP_JOB = "jobs.ingest.run_step"  # (account_id, step): one step, then the next
+REFIGURE_JOB = "jobs.history.refigure_user"  # (user_id): positions + history in a new currency
 HISTORY_JOB = "jobs.history.build_user_history"  # (user_id): issue 16's value history
 ORDER_QUEUE = "watch"  # placing a triggered step's order is as urgent as the watch itself
 ORDER_JOB = "jobs.orders.place_step_order"  # (step_id): issue 15's order execution

@@ -222,7 +222,7 @@ def _chart() -> rx.Component:
 
 
 def _history() -> rx.Component:
-    """Value and net invested over time (issue 16), with its range and the last day."""
+    """Value and net invested over time, with its range and the last day."""
     h = PortfolioHistoryState
     return rx.card(
         rx.vstack(
@@ -243,7 +243,7 @@ def _history() -> rx.Component:
                     ),
                 ),
                 rx.vstack(
-                    value_history_chart(h.points),
+                    value_history_chart(h.points, h.unit),
                     last_point_caption(h.last, HISTORY_CAPTION, "history"),
                     rx.cond(h.gap_note != "", rx.text(h.gap_note, size="1", color_scheme="gray",
                                                       id="history-gaps")),
@@ -260,20 +260,27 @@ def _history() -> rx.Component:
     )  # fmt: skip
 
 
-def _totals() -> rx.Component:
+def _total(key: str) -> rx.Var:
+    """A total once loaded: the bare figure in a USD quote (named under the value), with the
+    currency's sign in euros ("€14,000.00" / "14 000,00 €")."""
     t = PortfolioState.totals
+    shown = rx.cond(PortfolioState.money_signed, t[f"{key}_money"], t[key])
+    return rx.cond(PortfolioState.loaded, shown, "…")
+
+
+def _totals() -> rx.Component:
     return rx.grid(
         stat(
             T("Total value"),
-            rx.cond(PortfolioState.loaded, t["value"], "…"),
+            _total("value"),
             rx.text(PortfolioState.quote, size="1", color_scheme="gray"),
         ),
         stat(
             T("Unrealized P&L"),
-            rx.cond(PortfolioState.loaded, t["pnl"], "…"),
+            _total("pnl"),
             rx.text(T("at the last prices"), size="1", color_scheme="gray"),
         ),
-        stat(T("Realized P&L"), rx.cond(PortfolioState.loaded, t["realized"], "…")),
+        stat(T("Realized P&L"), _total("realized")),
         stat(T("Assets"), PortfolioState.asset_count.to_string()),
         columns="2",
         spacing="3",

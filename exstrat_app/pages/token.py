@@ -173,7 +173,8 @@ def _history_table(
 
 def _chart() -> rx.Component:
     return rx.card(
-        rx.heading(T("Price (USDT, daily close)"), size="4", margin_bottom="0.5em"),
+        rx.heading(T("Price ({quote}, daily close)", quote=TS.chart_quote), size="4",
+                   margin_bottom="0.5em"),
         rx.cond(
             TS.chart.length() == 0,
             rx.text(T("No price history available."), color_scheme="gray", size="2"),
@@ -214,7 +215,7 @@ def _chart() -> rx.Component:
 
 
 def _position_chart() -> rx.Component:
-    """The position's value and its average price over time (issue 16), beside the price."""
+    """The position's value and its average price over time, beside the price."""
     h = PositionHistoryState
     return rx.card(
         rx.flex(
@@ -227,7 +228,7 @@ def _position_chart() -> rx.Component:
             h.points.length() == 0,
             rx.text(T("No position history yet."), color_scheme="gray", size="2"),
             rx.vstack(
-                position_history_chart(h.points),
+                position_history_chart(h.points, h.unit),
                 last_point_caption(h.last, POSITION_CAPTION, "position"),
                 width="100%", spacing="1",
             ),
@@ -235,6 +236,12 @@ def _position_chart() -> rx.Component:
         width="100%",
         id="position-history",
     )  # fmt: skip
+
+
+def _money(key: str) -> rx.Var:
+    """A summary figure: bare in USDT (as the page always showed it), with the currency's
+    sign in euros ("€2,000.00" / "2 000,00 €")."""
+    return rx.cond(TS.money_signed, TS.summary[f"{key}_money"], TS.summary[key])
 
 
 def _body() -> rx.Component:
@@ -252,13 +259,13 @@ def _body() -> rx.Component:
                              rx.button(T("Add an opening position"), size="1", variant="soft",
                                        on_click=TS.open_opening, id="add-opening"),
                              spacing="1"))),
-            stat(T("Average buy price"), s["avg_price"]),
-            stat(T("Price"), s["price"]),
-            stat(T("Value"), s["value"]),
-            stat(T("Unrealized P&L"), s["unrealized"],
+            stat(T("Average buy price"), _money("avg_price")),
+            stat(T("Price"), _money("price")),
+            stat(T("Value"), _money("value")),
+            stat(T("Unrealized P&L"), _money("unrealized"),
                  pnl_text(s["pnl_pct"], s["unrealized_sign"], size="1")),
-            stat(T("Realized P&L"), s["realized"]),
-            rx.box(stat(T("Income"), s["income"]), id="income-stat", display="contents"),
+            stat(T("Realized P&L"), _money("realized")),
+            rx.box(stat(T("Income"), _money("income")), id="income-stat", display="contents"),
             spacing="3", wrap="wrap", width="100%",
         ),
         _unvalued(),

@@ -1,6 +1,7 @@
 """The history charts' points: the service's day points (exact Decimals) as the
 numeric strings recharts scales, cut to the chosen range and thinned to what a chart can
-show; and the last day's figures as display text.
+show; and the last day's figures as display text, money with its currency sign in euros
+(the dollar quotes keep bare figures, their quote named beside them).
 
 The states keep every point on the server and send the browser one range at a time, so a
 range change costs no database read.
@@ -14,12 +15,55 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol, TypeVar
 
 from exstrat_app.i18n import _, ngettext
-from exstrat_app.state.display import chart_number, day_text, money_text, price_text, qty_text
+from exstrat_app.state.display import (
+    DASH,
+    chart_number,
+    day_text,
+    dec,
+    money_in,
+    money_text,
+    price_text,
+    qty_text,
+)
 
 RANGE_DAYS = {"1M": 30, "3M": 91, "1Y": 365, "All": None}
 DEFAULT_RANGE = "1Y"
 MAX_POINTS = 400  # more than a chart's width in pixels shows nothing more
 CENT = Decimal("0.01")
+# Reporting currencies written with their sign ("€1,721.75"); the USD quotes (USDT, USDC)
+# keep the bare figures their pages have always shown, the quote named beside them.
+SIGNED_CURRENCIES = ("EUR",)
+SMALL_PRICE = Decimal("1E-8")
+
+
+def with_sign(currency: str) -> bool:
+    return currency in SIGNED_CURRENCIES
+
+
+def money_shown(value: object, currency: str) -> str:
+    """Money as a page shows it: "13,996.50" in a USD quote, "€13,996.50" in euros."""
+    return money_in(value, currency) if with_sign(currency) else money_text(value)
+
+
+def price_shown(value: object, currency: str) -> str:
+    """A price as a page shows it: `price_text`'s digits, with the euro sign in euros."""
+    d = dec(value)
+    if d is None:
+        return DASH
+    if not with_sign(currency):
+        return price_text(d)
+    if abs(d) >= 1:
+        return money_in(d, currency)
+    small = d.quantize(SMALL_PRICE, rounding=ROUND_HALF_EVEN).normalize()
+    exponent = small.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return money_in(d, currency, max(2, places))
+
+
+def tooltip_unit(currency: str) -> str:
+    """What a chart's tooltip writes after a money figure: the euro sign, nothing in a USD
+    quote (the raw coordinates recharts shows are not localized)."""
+    return "\u00a0€" if with_sign(currency) else ""
 
 
 class DayFigures(Protocol):
@@ -110,30 +154,30 @@ def position_points(points: Sequence[AssetDay], range_: str) -> list[dict[str, s
     ]
 
 
-def last_day_text(points: Sequence[DayFigures]) -> dict[str, str]:
+def last_day_text(points: Sequence[DayFigures], currency: str = "USDT") -> dict[str, str]:
     """The last day's figures as the page writes them (empty when there is no point)."""
     if not points:
         return {}
     p = points[-1]
     return {
         "day": day_text(p.day),
-        "value": money_text(p.value),
-        "invested": money_text(p.invested),
-        "realized": money_text(p.realized),
-        "unrealized": money_text(p.unrealized),
-        "income": money_text(p.income),
+        "value": money_shown(p.value, currency),
+        "invested": money_shown(p.invested, currency),
+        "realized": money_shown(p.realized, currency),
+        "unrealized": money_shown(p.unrealized, currency),
+        "income": money_shown(p.income, currency),
     }
 
 
-def last_position_text(points: Sequence[AssetDay]) -> dict[str, str]:
+def last_position_text(points: Sequence[AssetDay], currency: str = "USDT") -> dict[str, str]:
     if not points:
         return {}
     p = points[-1]
     return {
         "day": day_text(p.day),
         "quantity": qty_text(p.quantity),
-        "value": money_text(p.value),
-        "avg": price_text(p.avg_price),
+        "value": money_shown(p.value, currency),
+        "avg": price_shown(p.avg_price, currency),
     }
 
 

@@ -5,6 +5,10 @@ Each keeps every day point on the server (`_days`, exact Decimals from the servi
 sends the browser the chosen range only (`state/charts.py` cuts and thins it), so a range
 change reads nothing. While the first build runs the service says so (`building`,
 `progress`): the portfolio chart shows its progress and asks again every few seconds.
+
+Both count in a reporting currency: the portfolio chart in the portfolio page's quote, the
+position chart in the user's own currency (euros for a euro user, else USDT), like the
+token page's figures.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import asyncio
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from exstrat_app import bootstrap
 from exstrat_app.domain.assets import is_ticker
 from exstrat_app.i18n import _
+from exstrat_app.services import auth
 from exstrat_app.services.portfolio.history import (
     AssetHistoryView,
     HistoryView,
@@ -32,18 +38,28 @@ from exstrat_app.state.charts import (
     last_position_text,
     position_points,
     progress_text,
+    tooltip_unit,
     value_points,
 )
 
+EUR = "EUR"
+DOLLAR_QUOTE = "USDT"
 
-def _portfolio(user_id: str) -> HistoryView:
+
+def user_quote(session: Session, user_id: str) -> str:
+    """The quote a user's pages start in: euros for a euro user, else USDT."""
+    return EUR if auth.user_preferences(session, user_id).currency == EUR else DOLLAR_QUOTE
+
+
+def _portfolio(user_id: str, quote: str) -> HistoryView:
+    """The value history in `quote`, or in the user's own currency when `quote` is ""."""
     with bootstrap.unit_of_work() as session:
-        return value_history(session, user_id)
+        return value_history(session, user_id, quote=quote or user_quote(session, user_id))
 
 
 def _position(user_id: str, asset: str) -> AssetHistoryView:
     with bootstrap.unit_of_work() as session:
-        return asset_history(session, user_id, asset)
+        return asset_history(session, user_id, asset, quote=user_quote(session, user_id))
 
 
 @user_data
@@ -56,25 +72,37 @@ class PortfolioHistoryState(rx.State):
     loaded: bool = False
     error: str = ""
     gap_note: str = ""  # the assets the history does not fully explain, in words
+    unit: str = ""  # after a money figure in the tooltip ("" in a USD quote)
+    _quote: str = ""  # the portfolio page's quote; "" until it says (the user's currency)
     _days: list[Any] = []  # the service's DayPoints, oldest first
+
+    @rx.event
+    async def load_in(self, quote: str) -> Any:
+        """The history in the portfolio page's quote (which the page's load hands over)."""
+        self._quote = quote
+        return await self._load()
 
     @rx.event
     async def load(self) -> Any:
         # A plain handler, not a background task: it reads stored rows only (milliseconds),
         # and a background task cut off by a navigation held the tab's state lock (seen: the
         # next page waited seconds for its first event).
+        return await self._load()
+
+    async def _load(self) -> Any:
         user_id = await current_user_id(self)
         if user_id is None:
             return TO_LOGIN
         try:
-            view = await asyncio.to_thread(_portfolio, user_id)
+            view = await asyncio.to_thread(_portfolio, user_id, self._quote)
         except Exception:  # noqa: BLE001 - the chart says so; the rest of the page works
             self.error, self.loaded = _("The history could not be loaded."), True
             return None
         self._days = list(view.points)
         self.building, self.progress = view.building, progress_text(view.progress)
         self.points = value_points(self._days, self.range_)
-        self.last = last_day_text(self._days)
+        self.last = last_day_text(self._days, view.quote)
+        self.unit = tooltip_unit(view.quote)
         self.gap_note = gap_text(view.gaps)
         self.loaded, self.error = True, ""
         return None
@@ -91,6 +119,7 @@ class PositionHistoryState(rx.State):
     points: list[dict[str, str | None]] = []
     last: dict[str, str] = {}
     range_: str = DEFAULT_RANGE
+    unit: str = ""  # after a money figure in the tooltip ("" in a USD quote)
     _asset: str = ""
     _days: list[Any] = []
 
@@ -111,7 +140,8 @@ class PositionHistoryState(rx.State):
             return None
         self._days = list(view.points)
         self.points = position_points(self._days, self.range_)
-        self.last = last_position_text(self._days)
+        self.last = last_position_text(self._days, view.quote)
+        self.unit = tooltip_unit(view.quote)
         return None
 
     @rx.event

@@ -19,6 +19,7 @@ import reflex as rx
 
 from exstrat_app import bootstrap, i18n
 from exstrat_app.services import auth
+from exstrat_app.services.portfolio.history import request_refigure
 from exstrat_app.state.base import current_user_id
 
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest a browser keeps a cookie
@@ -73,5 +74,7 @@ class LocaleState(rx.State):
         user_id = await current_user_id(self)
         if chosen not in auth.CURRENCIES or not user_id:
             return None
-        await asyncio.to_thread(_save, user_id, currency=chosen)
+        if await asyncio.to_thread(_currency_of, user_id) != chosen:
+            await asyncio.to_thread(_save, user_id, currency=chosen)
+            await asyncio.to_thread(request_refigure, user_id, redis=bootstrap.redis())
         return rx.call_script("window.location.reload()")

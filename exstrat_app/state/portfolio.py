@@ -1,4 +1,7 @@
-"""/portfolio: the consolidated positions of the signed-in user, in USDT or USDC.
+"""/portfolio: the consolidated positions of the signed-in user, in USDT, USDC or EUR.
+
+The quote starts on the user's reporting currency (EUR for a euro user, else USDT), read
+with the view each load until the user picks one with the switch (docs/currencies.md).
 
 The service computes (typed rows of Decimals); this state only turns its rows into display
 text, keeps the chosen sort and quote, and a small allocation series for the pie chart. The
@@ -23,13 +26,13 @@ from exstrat_app.services.errors import ServiceError
 from exstrat_app.services.exchanges import accounts
 from exstrat_app.services.portfolio.views import PortfolioRow, PortfolioTotals, portfolio_view
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
+from exstrat_app.state.charts import money_shown, price_shown, with_sign
 from exstrat_app.state.display import (
     ago_text,
     currency_of,
     money_in,
     money_text,
     pct_text,
-    price_text,
     qty_of,
     qty_text,
     sign_of,
@@ -38,9 +41,9 @@ from exstrat_app.state.display import (
     sort_key,
 )
 from exstrat_app.state.field_errors import error_text
-from exstrat_app.state.history import PortfolioHistoryState
+from exstrat_app.state.history import PortfolioHistoryState, user_quote
 
-QUOTES = ("USDT", "USDC")
+QUOTES = ("USDT", "USDC", "EUR")
 SORTABLE = ("asset", "quantity", "avgPrice", "price", "value", "pnlPct")
 CHART_SLICES = 7
 FIRST_SCREEN_ROWS = 40  # a tall window shows ~25 rows
@@ -54,18 +57,21 @@ class PortfolioPage(NamedTuple):
     has_accounts: bool
     last_sync_at: datetime | None
     currency: str  # what the figures count in: the view's currency, else the quote asked
+    quote: str  # the quote the view was asked in
 
 
-def _view(user_id: str, quote: str) -> PortfolioPage:
-    """Rows, totals, whether any account exists, and the last sync (runs in a thread)."""
+def _view(user_id: str, quote: str | None) -> PortfolioPage:
+    """Rows, totals, whether any account exists, and the last sync (runs in a thread), in
+    `quote`, or in the user's reporting currency when None."""
     with bootstrap.unit_of_work() as session:
+        quote = quote or user_quote(session, user_id)
         accts = accounts.list_accounts(session, user_id=user_id)
         view = portfolio_view(
             session, user_id=user_id, prices=bootstrap.price_provider().last_prices, quote=quote
         )
     synced = [a.last_sync_at for a in accts if a.last_sync_at is not None]
     last = max(synced) if synced else None
-    return PortfolioPage(view.rows, view.totals, bool(accts), last, currency_of(view, quote))
+    return PortfolioPage(view.rows, view.totals, bool(accts), last, currency_of(view, quote), quote)
 
 
 # The sortable columns' figures of a row (the column names are the page's).
@@ -87,15 +93,16 @@ def raw_row(row: PortfolioRow | None) -> dict[str, str]:
     return {key: "" if value is None else fmt(value) for key, value in figures.items()}
 
 
-def display_row(row: PortfolioRow) -> dict[str, str]:
-    """One service row as the text the table shows."""
+def display_row(row: PortfolioRow, currency: str = "USDT") -> dict[str, str]:
+    """One service row as the text the table shows: bare figures in a USD quote (the quote
+    is named above the table), with the sign in euros ("€2,000.00" / "2 000,00 €")."""
     asset = row.asset
     return {
         "asset": asset,
         "quantity": qty_text(row.quantity),
-        "avg_price": price_text(row.avg_price),
-        "price": price_text(row.price),
-        "value": money_text(row.value),
+        "avg_price": price_shown(row.avg_price, currency),
+        "price": price_shown(row.price, currency),
+        "value": money_shown(row.value, currency),
         "pnl_pct": pct_text(row.pnl_pct),
         "pnl_sign": str(sign_of(row.pnl_pct)),
         "unexplained": qty_of(row.unexplained, asset) if row.unexplained else "",
@@ -149,7 +156,7 @@ def totals_text(totals: PortfolioTotals, currency: str = "USDT") -> dict[str, st
 
 @user_data
 class PortfolioState(rx.State):
-    quote: str = "USDT"
+    quote: str = "USDT"  # the switch; the user's currency until `_picked`
     currency: str = "USDT"  # what the figures count in (the view's; "EUR" or a USD quote)
     rows: list[dict[str, str]] = []
     asset_count: int = 0
@@ -164,6 +171,16 @@ class PortfolioState(rx.State):
     error: str = ""
     _figures: dict[str, PortfolioRow] = {}  # asset -> the service's row (exact Decimals)
     _rows: list[dict[str, str]] = []  # every display row (`rows` may hold the first screen)
+    _picked: bool = False  # the user chose a quote with the switch (else: their currency)
+
+    @rx.var
+    def money_signed(self) -> bool:
+        """The totals are written with the currency's sign (euros), not as bare figures."""
+        return with_sign(self.currency)
+
+    def _asked(self) -> str | None:
+        """The quote a load asks for: the one picked, else None (the user's currency)."""
+        return self.quote if self._picked else None
 
     def _row_of(self, asset: str) -> PortfolioRow | None:
         """The service's row of one asset (exact Decimals), e.g. for the strategy dialog."""
@@ -179,18 +196,20 @@ class PortfolioState(rx.State):
             user_id = await current_user_id(self)
             if user_id is None:
                 return TO_LOGIN
-            self.loading, quote = True, self.quote
+            self.loading, asked = True, self._asked()
         try:
-            page = await asyncio.to_thread(_view, user_id, quote)
+            page = await asyncio.to_thread(_view, user_id, asked)
         except Exception as exc:  # noqa: BLE001 - shown to the user, the page stays usable
             async with self:
                 self.loading, self.error = False, _problem(exc)
             return
-        rows = [display_row(r) for r in page.rows]
+        rows = [display_row(r, page.currency) for r in page.rows]
         figures = {r.asset: r for r in page.rows}
+        quote = page.quote
         async with self:
-            if quote != self.quote:  # switched again meanwhile; that load will land
+            if asked != self._asked():  # switched meanwhile; that load will land
                 return
+            self.quote = quote
             self._figures, self._rows = figures, rows
             ordered = sorted_rows(rows, figures, self.sort_column, self.sort_desc)
             # Measured: the browser's time goes into rendering rows. Rows the tab
@@ -219,7 +238,7 @@ class PortfolioState(rx.State):
                 self.loading = False
         # The history chart loads after the rows, not beside them: two background tasks of
         # one tab wait on each other's state lock (seen: the rows stuck for seconds).
-        return PortfolioHistoryState.load
+        return PortfolioHistoryState.load_in(quote)
 
     @rx.event
     def leave(self) -> None:
@@ -230,7 +249,7 @@ class PortfolioState(rx.State):
     @rx.event
     def set_quote(self, quote: str | list[str]) -> Any:
         if isinstance(quote, str) and quote in QUOTES and quote != self.quote:
-            self.quote = quote
+            self.quote, self._picked = quote, True
             return PortfolioState.load
         return None
 

@@ -95,10 +95,12 @@ class StrategyDialogState(rx.State):
     @rx.event
     async def open_for(self, asset: str) -> Any:
         """From a portfolio row: reference = the position's average, base = its quantity."""
-        raw = (await self.get_state(PortfolioState))._raw_of(asset)
+        portfolio = await self.get_state(PortfolioState)
+        raw = portfolio._raw_of(asset)
         avg_price_raw, quantity_raw = raw["avgPrice"], raw["quantity"]
         self._reset_form()
-        await self._default_quote()
+        # The row's average is in the page's currency: the ladder opens in that one.
+        self.quote = "EUR" if portfolio.currency == "EUR" else USDT
         self.asset, self.asset_locked = asset, True
         self.avg_price = price_text(avg_price_raw) if avg_price_raw else ""
         self.ref_type = "avgPrice" if avg_price_raw else "custom"

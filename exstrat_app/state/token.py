@@ -3,146 +3,56 @@ income), every movement with its kind, where the coins sit, what could not be va
 transfers, chart; and the "Add an opening position" dialog (`?opening=1` opens it).
 
 The chart's points are numeric strings (recharts scales them); the average price and every
-target of the open ladders on the asset are drawn as reference lines.
+target of the open ladders on the asset are drawn as reference lines. The page counts in the
+user's reporting currency (docs/currencies.md): the figures, the chart's closes and the
+ladders drawn on it are all in euros for a euro user, else in USDT.
 """
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal, localcontext
 from typing import Any, NamedTuple
 
 import reflex as rx
 
 from exstrat_app import bootstrap
 from exstrat_app.domain.assets import is_ticker
-from exstrat_app.domain.money import fmt
-from exstrat_app.i18n import N_, _, render
+from exstrat_app.domain.money import MONEY_CONTEXT
+from exstrat_app.i18n import render
 from exstrat_app.services import strategies
 from exstrat_app.services.errors import InvalidInput, ServiceError
 from exstrat_app.services.portfolio import openings
-from exstrat_app.services.portfolio.movements import MovementLine
 from exstrat_app.services.portfolio.prices import daily_closes
 from exstrat_app.services.portfolio.rebuild import recompute_for_user
-from exstrat_app.services.portfolio.token import (
-    HoldingLine,
-    TokenView,
-    TradeLine,
-    TransferLine,
-    token_view,
-)
+from exstrat_app.services.portfolio.token import TokenView, token_view
 from exstrat_app.state.base import TO_LOGIN, current_user_id, user_data
-from exstrat_app.state.display import (
-    DASH,
-    chart_number,
-    currency_of,
-    exact_pct_text,
-    money_in,
-    money_text,
-    pct_text,
-    price_text,
-    qty_of,
-    qty_text,
-    sign_of,
-    signed_money_in,
-    signed_money_text,
-    when_text,
-)
+from exstrat_app.state.charts import with_sign
+from exstrat_app.state.display import chart_number, currency_of
 from exstrat_app.state.field_errors import error_text, field_texts
-from exstrat_app.state.history import PositionHistoryState
+from exstrat_app.state.history import EUR, PositionHistoryState, user_quote
+from exstrat_app.state.token_rows import (
+    holding_row,
+    movement_row,
+    summary_of,
+    target_line,
+    trade_row,
+    transfer_row,
+)
 
 PAGE_SIZE = 10
 CHART_DAYS = 120
+CHART_STEP = Decimal("1E-8")  # a derived euro close: more digits would draw nothing more
 
 
 class TokenPage(NamedTuple):
     view: TokenView
     targets: list[strategies.LadderTarget]
+    quote: str  # the reporting currency the figures and the ladders drawn are in
 
 
 def _pages(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
-
-
-# The words of a trade's side and a transfer's type and status (unknown ones as they come).
-SIDE_WORDS = {"buy": N_("buy"), "sell": N_("sell")}
-TRANSFER_WORDS = {"deposit": N_("deposit"), "withdrawal": N_("withdrawal"), "ok": N_("ok"),
-                  "pending": N_("pending"), "failed": N_("failed"),
-                  "canceled": N_("cancelled"), "cancelled": N_("cancelled")}  # fmt: skip
-
-
-def _word(words: dict[str, str], value: str) -> str:
-    return render(words.get(value, value))
-
-
-def trade_row(t: TradeLine) -> dict[str, str]:
-    return {
-        "when": when_text(t.ts),
-        "symbol": t.symbol,
-        "side": _word(SIDE_WORDS, t.side),
-        "amount": qty_text(t.amount),
-        "price": price_text(t.price),
-        "cost": _amount_of(t.cost, _quote_of(t.symbol)),
-        "fee": _amount_of(t.fee_cost, t.fee_asset or "") if t.fee_cost else DASH,
-        "account": t.exchange,
-    }
-
-
-def _amount_of(value: object, asset: str) -> str:
-    """ "12.5 USDT", or the bare quantity when the asset is unknown."""
-    return qty_of(value, asset) if asset else qty_text(value)
-
-
-def _quote_of(symbol: str) -> str:
-    return symbol.split("/")[1] if "/" in symbol else ""
-
-
-def transfer_row(t: TransferLine) -> dict[str, str]:
-    return {
-        "when": when_text(t.ts),
-        "type": _word(TRANSFER_WORDS, t.type),
-        "amount": qty_text(t.amount),
-        "fee": qty_text(t.fee_cost) if t.fee_cost else DASH,
-        "status": _word(TRANSFER_WORDS, t.status),
-        "account": t.exchange,
-    }
-
-
-# Lazy messages (the English text until rendered where they are shown).
-KIND_LABELS = {"trade": N_("Trade"), "convert": N_("Convert"), "card": N_("Card buy/sell"),
-               "dust": N_("Dust"), "simple": N_("Buy/Sell"), "income": N_("Income"),
-               "deposit": N_("Deposit"), "withdrawal": N_("Withdrawal"),
-               "opening": N_("Opening position"), "unclassified": N_("Unclassified")}  # fmt: skip
-WALLET_LABELS = {"spot": N_("Spot"), "funding": N_("Funding"),
-                 "earn_flexible": N_("Earn (flexible)"),
-                 "earn_locked": N_("Earn (locked)")}  # fmt: skip
-
-
-def movement_row(m: MovementLine) -> dict[str, str]:
-    amount = qty_text(m.amount)
-    detail = m.symbol or m.source or ""
-    if m.kind == "opening" and m.cost is not None:
-        cost = qty_of(m.cost, "USDT")
-        detail = (
-            _("cost {cost} · {source}", cost=cost, source=m.source)
-            if m.source
-            else _("cost {cost}", cost=cost)
-        )
-    return {
-        "when": when_text(m.ts),
-        "kind": m.kind,
-        "label": render(KIND_LABELS.get(m.kind, m.kind)),
-        "amount": amount if m.amount < 0 else f"+{amount}",
-        "detail": detail,
-        "account": m.exchange or _("entered by you"),
-    }
-
-
-def holding_row(h: HoldingLine) -> dict[str, str]:
-    return {
-        "account": h.nickname or h.exchange.capitalize(),
-        "wallet": render(WALLET_LABELS.get(h.wallet, h.wallet)),
-        "quantity": qty_text(h.quantity),
-    }
 
 
 def _add_opening(user_id: str, asset: str, quantity: str, total_cost: str, at: str) -> None:
@@ -158,46 +68,9 @@ def _add_opening(user_id: str, asset: str, quantity: str, total_cost: str, at: s
         )  # fmt: skip
 
 
-def summary_of(asset: str, view: TokenView) -> dict[str, str]:
-    """The figures ("13,996.50"), and the money ones with the reporting currency too
-    ("$13,996.50" / "13 996,50 €": the `*_money` keys)."""
-    position = view.position
-    currency = currency_of(view, "USDT")
-    realized, unrealized = view.realized_pnl, view.unrealized_pnl
-    unexplained = position.unexplained if position is not None else None
-    unknown = position.cost_unknown_qty if position is not None else None
-    return {
-        "asset": asset,
-        "quantity": qty_text(position.quantity if position else None),
-        "avg_price": price_text(position.avg_price if position else None),
-        "price": price_text(position.price if position else None),
-        "value": money_text(position.value if position else None),
-        "realized": signed_money_text(realized),
-        "income": money_text(view.income),
-        "unexplained_qty": fmt(unexplained) if unexplained and unexplained > 0 else "",
-        "realized_sign": str(sign_of(realized)),
-        "unrealized": signed_money_text(unrealized),
-        "unrealized_sign": str(sign_of(unrealized)),
-        "pnl_pct": pct_text(position.pnl_pct if position else None),
-        "unexplained": qty_of(unexplained, asset) if unexplained else "",
-        "cost_unknown": qty_of(unknown, asset) if unknown else "",
-        "value_money": money_in(position.value if position else None, currency),
-        "realized_money": signed_money_in(realized, currency),
-        "unrealized_money": signed_money_in(unrealized, currency),
-        "income_money": money_in(view.income, currency),
-    }
-
-
-def target_line(target: strategies.LadderTarget) -> dict[str, str]:
-    """A reference line of the chart: a reached target is ticked."""
-    return {
-        "price": chart_number(target.target_price),
-        "label": exact_pct_text(target.target_pct, signed=True) + (" ✓" if target.reached else ""),
-    }
-
-
 def _view(user_id: str, asset: str, trades_page: int, transfers_page: int) -> TokenPage:
     with bootstrap.unit_of_work() as session:
+        quote = user_quote(session, user_id)
         view = token_view(
             session,
             user_id=user_id,
@@ -206,17 +79,42 @@ def _view(user_id: str, asset: str, trades_page: int, transfers_page: int) -> To
             page=trades_page,
             page_size=PAGE_SIZE,
             transfers_page=transfers_page,
+            quote=quote,
         )
-        targets = strategies.ladder_targets(session, user_id=user_id, asset=asset)
-    return TokenPage(view, targets)
+        targets = strategies.ladder_targets(session, user_id=user_id, asset=asset, quote=quote)
+    return TokenPage(view, targets, currency_of(view, quote))
 
 
-def _history(asset: str) -> list[dict[str, str]]:
-    """The chart's points: one shared ccxt instance per process, the candles cached in Redis."""
-    return [
-        {"day": day.strftime("%Y-%m-%d"), "close": close}
-        for day, close in daily_closes(asset, days=CHART_DAYS, redis=bootstrap.redis())
-    ]
+def _quote_of_user(user_id: str) -> str:
+    with bootstrap.unit_of_work() as session:
+        return user_quote(session, user_id)
+
+
+def _closes(asset: str, quote: str) -> list[tuple[Any, str]]:
+    """Daily closes in `quote`. In euros: ASSET/EUR where Binance lists it, else each day's
+    ASSET/USDT close divided by that day's EUR/USDT close (how docs/currencies.md values a
+    day in euros)."""
+    redis = bootstrap.redis()
+    closes = daily_closes(asset, quote=quote, days=CHART_DAYS, redis=redis)
+    if closes or quote != EUR:
+        return closes
+    rates = dict(daily_closes(EUR, quote="USDT", days=CHART_DAYS, redis=redis))
+    derived = []
+    for day, close in daily_closes(asset, quote="USDT", days=CHART_DAYS, redis=redis):
+        rate = Decimal(rates[day]) if day in rates else Decimal(0)
+        if rate > 0:
+            with localcontext(MONEY_CONTEXT):
+                price = (Decimal(close) / rate).quantize(CHART_STEP)
+            derived.append((day, chart_number(price)))
+    return derived
+
+
+def _history(user_id: str, asset: str) -> tuple[str, list[dict[str, str]]]:
+    """The chart's points in the user's currency: one shared ccxt instance per process, the
+    candles cached in Redis."""
+    quote = _quote_of_user(user_id)
+    closes = _closes(asset, quote)
+    return quote, [{"day": day.strftime("%Y-%m-%d"), "close": close} for day, close in closes]
 
 
 @user_data
@@ -245,8 +143,15 @@ class TokenState(rx.State):
     chart: list[dict[str, str]] = []
     avg_line: str = ""
     targets: list[dict[str, str]] = []
+    quote: str = "USDT"  # the reporting currency of the figures ("EUR" or "USDT")
+    chart_quote: str = "USDT"  # the chart's closes and ladders (the same, once both load)
     error: str = ""
     _asset: str = ""
+
+    @rx.var
+    def money_signed(self) -> bool:
+        """The figures are written with the currency's sign (euros), not as bare figures."""
+        return with_sign(self.quote)
 
     def _route_asset(self) -> str:
         return str(self.router._page.params.get("symbol", "")).upper()
@@ -295,6 +200,7 @@ class TokenState(rx.State):
         self.found = view is not None and bool(view.position or view.trades or view.transfers)
         if result is None or view is None or not self.found:
             return
+        self.quote = result.quote
         self.summary = summary_of(asset, view)
         self.trades = [trade_row(t) for t in view.trades]
         self.movements = [movement_row(m) for m in view.movements]
@@ -311,13 +217,17 @@ class TokenState(rx.State):
     @rx.event(background=True)
     async def load_chart(self) -> Any:
         async with self:
-            if await current_user_id(self) is None:  # no session, no exchange request
+            user_id = await current_user_id(self)
+            if user_id is None:  # no session, no exchange request
                 return TO_LOGIN
-            asset = self._asset
-        points = await asyncio.to_thread(_history, asset) if is_ticker(asset) else []
+            asset, quote = self._asset, self.chart_quote
+        points: list[dict[str, str]] = []
+        if is_ticker(asset):
+            quote, points = await asyncio.to_thread(_history, user_id, asset)
         async with self:
             if asset == self._asset:
-                self.chart = points
+                self.chart, self.chart_quote = points, quote
+        return None
 
     @rx.event
     def trades_to(self, page: int) -> Any:

@@ -31,8 +31,8 @@ STRATEGY_STEPS = 3
 T0 = datetime(2023, 1, 1, tzinfo=UTC)
 
 
-def _user(session: Session, email: str) -> tuple[str, str]:
-    user = User(email=email, password_hash=hash_password(PASSWORD))
+def _user(session: Session, email: str, currency: str = "USD") -> tuple[str, str]:
+    user = User(email=email, password_hash=hash_password(PASSWORD), currency=currency)
     session.add(user)
     session.flush()
     account = ExchangeAccount(
@@ -44,12 +44,17 @@ def _user(session: Session, email: str) -> tuple[str, str]:
     return user.id, account.id
 
 
+EURUSDT = Decimal("1.10")  # the euro book of a seeded position: its dollar figures / 1.10
+
+
 def _position(user_id: str, asset: str, qty: Decimal, avg: Decimal) -> dict[str, Any]:
+    eur_avg = (avg / EURUSDT).quantize(Decimal("0.00000001"))
     return dict(
         id=new_id(), user_id=user_id, asset=asset, quote="USDT", quantity=qty, computed_qty=qty,
         cost_basis=qty * avg, avg_price=avg.quantize(Decimal("0.00000001")),
         realized_pnl=Decimal(0), unknown_cost_qty=Decimal(0), income=Decimal(0),
-        updated_at=T0,
+        eur_cost_basis=qty * eur_avg, eur_avg_price=eur_avg, eur_realized_pnl=Decimal(0),
+        eur_income=Decimal(0), updated_at=T0,
     )  # fmt: skip
 
 
@@ -58,10 +63,11 @@ def _balance(account_id: str, asset: str, qty: Decimal) -> dict[str, Any]:
                 free=qty, locked=Decimal(0), fetched_at=T0)  # fmt: skip
 
 
-def seed_portfolio(engine: Any, email: str, assets: int) -> str:
-    """X000..X{n-1}: X{i} holds (i+1)/8 at an average of (1000+i)/7 (no price: none is quoted)."""
+def seed_portfolio(engine: Any, email: str, assets: int, currency: str = "USD") -> str:
+    """X000..X{n-1}: X{i} holds (i+1)/8 at an average of (1000+i)/7 (no price: none is quoted),
+    in euros (1000+i)/7/1.10; the user reports in `currency`."""
     with Session(engine) as session:
-        user_id, account_id = _user(session, email)
+        user_id, account_id = _user(session, email, currency)
         balances, positions = [], []
         for i in range(assets):
             asset = f"X{i:03d}"

@@ -50,3 +50,21 @@ def _pw() -> str:
     from tests.api.conftest import PASSWORD
 
     return PASSWORD
+
+
+def test_a_new_currency_queues_the_figures_rebuild(client: Any, make_user: Any, redis: Any) -> None:
+    from rq import Queue
+
+    from exstrat_app.infra.queue import INGEST_QUEUE, REFIGURE_JOB, safe_job_id
+    from jobs.history import refigure_user
+
+    user = make_user("pref4@example.com")
+    sign_in(client, user.id)
+    job_id = safe_job_id("refigure", user.id)
+    client.patch("/api/me", json={"currency": "USD"})  # no change: nothing to rebuild
+    assert job_id not in Queue(INGEST_QUEUE, connection=redis).job_ids
+
+    assert client.patch("/api/me", json={"currency": "EUR"}).status_code == 200
+    queued = Queue(INGEST_QUEUE, connection=redis).fetch_job(job_id)
+    assert queued is not None and queued.func_name == REFIGURE_JOB
+    assert refigure_user(user.id) == 0  # no history yet: it runs and writes no day

@@ -1,10 +1,11 @@
-"""History charts (issue 16): the portfolio's value and net invested over time with a range
+"""History charts: the portfolio's value and net invested over time with a range
 selector, a token's position value and average price over time, and the empty state shown
 while the first history build runs. Stateless: they take the state's Vars.
 
 The points are dicts of numeric strings (recharts scales them; `state/charts.py` builds
 them); a hover shows every figure of the day, the ones not drawn included (lines without
-a stroke still appear in the tooltip).
+a stroke still appear in the tooltip). Money lines take the state's `unit` (the euro sign
+after the figure in euros, nothing in a USD quote).
 """
 
 from __future__ import annotations
@@ -49,18 +50,21 @@ def _axes(*, right: bool = False) -> list[rx.Component]:
     return axes
 
 
-def value_history_chart(points: Var[list[dict[str, str]]]) -> rx.Component:
+def value_history_chart(points: Var[list[dict[str, str]]],
+                        unit: Var[str] | str = "") -> rx.Component:  # fmt: skip
     """The portfolio's value and net invested per day; realized, unrealized and income on
     hover."""
     return rx.recharts.line_chart(
         *_axes(),
         rx.recharts.line(data_key="value", name=T("Value"), stroke=VALUE_LINE, dot=False,
-                         stroke_width=2, is_animation_active=False, y_axis_id="left"),
+                         stroke_width=2, is_animation_active=False, y_axis_id="left",
+                         unit=unit),
         rx.recharts.line(data_key="invested", name=T("Net invested"), stroke=INVESTED_LINE,
                          dot=False, stroke_width=2, stroke_dasharray="4 4",
-                         is_animation_active=False, y_axis_id="left"),
+                         is_animation_active=False, y_axis_id="left", unit=unit),
         *[rx.recharts.line(data_key=key, name=name, stroke="none", dot=False, active_dot=False,
-                           is_animation_active=False, legend_type="none", y_axis_id="left")
+                           is_animation_active=False, legend_type="none", y_axis_id="left",
+                           unit=unit)
           for key, name in (("realized", T("Realized P&L")),
                             ("unrealized", T("Unrealized P&L")), ("income", T("Income")))],
         data=points,
@@ -70,16 +74,18 @@ def value_history_chart(points: Var[list[dict[str, str]]]) -> rx.Component:
     )  # fmt: skip
 
 
-def position_history_chart(points: Var[list[dict[str, str]]]) -> rx.Component:
+def position_history_chart(points: Var[list[dict[str, str]]],
+                           unit: Var[str] | str = "") -> rx.Component:  # fmt: skip
     """A token's position value (left axis) and its average buy price beside the day's close
     (right axis); the quantity on hover."""
     return rx.recharts.line_chart(
         *_axes(right=True),
         rx.recharts.line(data_key="value", name=T("Position value"), stroke=VALUE_LINE, dot=False,
-                         stroke_width=2, is_animation_active=False, y_axis_id="left"),
+                         stroke_width=2, is_animation_active=False, y_axis_id="left",
+                         unit=unit),
         rx.recharts.line(data_key="avg", name=T("Average price"), stroke=INVESTED_LINE, dot=False,
                          stroke_width=2, stroke_dasharray="4 4", is_animation_active=False,
-                         y_axis_id="right", connect_nulls=True),
+                         y_axis_id="right", connect_nulls=True, unit=unit),
         rx.recharts.line(data_key="quantity", name=T("Quantity"), stroke="none", dot=False,
                          active_dot=False, is_animation_active=False, legend_type="none",
                          y_axis_id="right"),

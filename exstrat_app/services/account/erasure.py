@@ -125,6 +125,7 @@ def queued_job_ids(session: Session, user_id: str) -> list[str]:
     ).scalars()
     ids = [jid for account in accounts for jid in run_job_ids(account)]
     ids.append(safe_job_id(HISTORY_JOB_PREFIX, user_id))
+    ids.append(safe_job_id("refigure", user_id))
     for step_id in _ids(session, "strategy_steps", user_id):
         ids.extend(safe_job_id(phase, step_id) for phase in ORDER_JOB_PHASES)
     for notification_id in _ids(session, "notifications", user_id):

@@ -40,7 +40,13 @@ from exstrat_app.domain.history import (
 )
 from exstrat_app.domain.positions import Fill, Movement
 from exstrat_app.infra.db.types import utcnow
-from exstrat_app.infra.queue import HISTORY_JOB, INGEST_QUEUE, enqueue_unique, safe_job_id
+from exstrat_app.infra.queue import (
+    HISTORY_JOB,
+    INGEST_QUEUE,
+    REFIGURE_JOB,
+    enqueue_unique,
+    safe_job_id,
+)
 from exstrat_app.models import (
     User,
     ValueHistoryDay,
@@ -262,6 +268,21 @@ def _first_changed(
             return day
         day += DAY
     return next_day
+
+
+def request_refigure(user_id: str, *, redis: Redis | None) -> None:
+    """After the reporting currency changed: rebuild the positions (the currency is part of
+    the rebuild's fingerprint, so the euro book is replayed and its minute closes fetched),
+    then the value history, in a worker. Until it ran, figures show what is already known."""
+    if redis is None:
+        return
+    try:
+        enqueue_unique(
+            INGEST_QUEUE, REFIGURE_JOB, user_id, job_id=safe_job_id("refigure", user_id),
+            connection=redis,
+        )  # fmt: skip
+    except RedisError:
+        log.warning("could not enqueue the refigure job", exc_info=True)
 
 
 def request_history_build(user_id: str, *, redis: Redis | None) -> None:
