@@ -31,6 +31,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from exstrat_app.services.portfolio.history_views import NoMarkets
+
 SIZES = (300, 1000)
 RUNS = 7
 N_TRADES = 20_000
@@ -120,18 +122,6 @@ def _seed_trades(session: Any, account_id: str) -> None:
     session.commit()
 
 
-class _NoMarkets:
-    id = "binance"
-    markets: dict[str, Any] = {}
-    currencies: dict[str, Any] = {}
-
-    def load_markets(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return {}
-
-    def set_markets(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def _time_rebuild(session: Any, user: Any, account_id: str, currency: str) -> str:
     from exstrat_app.services.portfolio.price_history import MinuteCloses
     from exstrat_app.services.portfolio.rebuild import recompute_positions
@@ -144,7 +134,7 @@ def _time_rebuild(session: Any, user: Any, account_id: str, currency: str) -> st
     for _ in range(3):
         started = time.perf_counter()
         recompute_positions(
-            session, user_id=user.id, closes=MinuteCloses(session, exchange_factory=_NoMarkets)
+            session, user_id=user.id, closes=MinuteCloses(session, exchange_factory=NoMarkets)
         )
         session.commit()
         times.append(time.perf_counter() - started)

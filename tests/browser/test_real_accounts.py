@@ -19,21 +19,13 @@ from sqlmodel import Session
 
 from exstrat_app.models import Balance, ExchangeAccount, PriceCandle, Trade, Transfer, User
 from exstrat_app.services.auth import hash_password
+from exstrat_app.services.portfolio.history_views import NoMarkets
 from exstrat_app.services.portfolio.price_history import MinuteCloses
 from exstrat_app.services.portfolio.rebuild import recompute_positions
 from tests.browser.helpers import PASSWORD, new_page, sign_in, unique_email
 
 D = Decimal
 T1 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class _NoMarkets:
-    id = "binance"
-    markets: dict[str, Any] = {}
-    currencies: dict[str, Any] = {}
-
-    def load_markets(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return {}
 
 
 def _seed(app: Any, email: str) -> None:
@@ -73,7 +65,7 @@ def _seed(app: Any, email: str) -> None:
             PriceCandle(symbol="ETH/USDT", minute=t4, close=D(2000)),
         ])  # fmt: skip
         s.flush()
-        recompute_positions(s, user_id=user.id, closes=MinuteCloses(s, exchange_factory=_NoMarkets))
+        recompute_positions(s, user_id=user.id, closes=MinuteCloses(s, exchange_factory=NoMarkets))
         s.commit()
 
 

@@ -17,6 +17,7 @@ from reflex.vars import Var
 
 from exstrat_app.i18n import Msg
 from exstrat_app.i18n.catalog import translations
+from exstrat_app.pages.components.text import placeholder_pieces
 from exstrat_app.state.locale import LocaleState
 
 # A page's words: plain text, or T()'s Var that reads the reader's language.
@@ -26,13 +27,7 @@ LANGUAGES = (("en", "English"), ("fr", "Français"))
 
 
 def _pieces(text: str, parts: dict[str, Any], wrap: Callable[[str], Any] | None) -> list[Any]:
-    pieces: list[Any] = []
-    rest = text
-    while "{" in rest:
-        before, _sep, after = rest.partition("{")
-        name, _close, rest = after.partition("}")
-        pieces += [before, parts[name]]
-    pieces.append(rest)
+    pieces = placeholder_pieces(text, parts)
     kept = [p for p in pieces if not (isinstance(p, str) and not p.strip() and wrap)]
     kept = [p for p in kept if not (isinstance(p, str) and not p)]
     return [wrap(p.strip()) if wrap and isinstance(p, str) else p for p in kept]

@@ -12,19 +12,26 @@ from exstrat_app.i18n.catalog import translations
 from exstrat_app.state.locale import LocaleState
 
 
+def placeholder_pieces(text: str, params: dict[str, Any]) -> list[Any]:
+    """ "Page {page} of {pages}" -> ["Page ", page, " of ", pages, ""]: the sentence's own
+    word order, whichever language it is in."""
+    pieces: list[Any] = []
+    rest = text
+    while "{" in rest:
+        before, _sep, after = rest.partition("{")
+        name, _close, rest = after.partition("}")
+        pieces += [before, params[name]]
+    pieces.append(rest)
+    return pieces
+
+
 def _filled(text: str, params: dict[str, Any]) -> Any:
     if not params:
         return text
     if not any(isinstance(v, rx.Var) for v in params.values()):
         return text.format(**params)
-    # Split around the placeholders and join the pieces as one string Var.
-    parts: list[Any] = []
-    rest = text
-    while "{" in rest:
-        before, _sep, after = rest.partition("{")
-        name, _close, rest = after.partition("}")
-        parts += [before, params[name]]
-    parts.append(rest)
+    # The pieces joined as one string Var.
+    parts = placeholder_pieces(text, params)
     out: Any = rx.Var.create("")
     for part in parts:
         if isinstance(part, str) and not part:

@@ -274,26 +274,22 @@ def request_refigure(user_id: str, *, redis: Redis | None) -> None:
     """After the reporting currency changed: rebuild the positions (the currency is part of
     the rebuild's fingerprint, so the euro book is replayed and its minute closes fetched),
     then the value history, in a worker. Until it ran, figures show what is already known."""
-    if redis is None:
-        return
-    try:
-        enqueue_unique(
-            INGEST_QUEUE, REFIGURE_JOB, user_id, job_id=safe_job_id("refigure", user_id),
-            connection=redis,
-        )  # fmt: skip
-    except RedisError:
-        log.warning("could not enqueue the refigure job", exc_info=True)
+    _enqueue_for_user(REFIGURE_JOB, "refigure", user_id, redis)
 
 
 def request_history_build(user_id: str, *, redis: Redis | None) -> None:
     """Enqueue the history job once (after a sync's positions step). Redis down: the next
     sync enqueues it again; the stored history stays as it was."""
+    _enqueue_for_user(HISTORY_JOB, "history", user_id, redis)
+
+
+def _enqueue_for_user(job: str, prefix: str, user_id: str, redis: Redis | None) -> None:
+    """One job of this kind per user at a time; Redis down: logged, nothing else changes."""
     if redis is None:
         return
     try:
         enqueue_unique(
-            INGEST_QUEUE, HISTORY_JOB, user_id, job_id=safe_job_id("history", user_id),
-            connection=redis,
-        )  # fmt: skip
+            INGEST_QUEUE, job, user_id, job_id=safe_job_id(prefix, user_id), connection=redis
+        )
     except RedisError:
-        log.warning("could not enqueue the value history build", exc_info=True)
+        log.warning("could not enqueue a job for the user", extra={"job": prefix}, exc_info=True)

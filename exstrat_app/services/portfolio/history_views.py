@@ -106,8 +106,9 @@ def _progress(state: ValueHistoryState) -> Decimal:
     )
 
 
-class _NoMarkets:
-    """The read path's exchange: lists nothing, so only cached prices are used."""
+class NoMarkets:
+    """An exchange that lists nothing, so only cached prices are used (the read path; also
+    the benches and tests that must never reach an exchange)."""
 
     id = "binance"
     markets: dict[str, Any] = {}
@@ -132,7 +133,7 @@ def asset_history(
     if not mine:
         return AssetHistoryView(asset, quote, ())
     closes = DailyCloses(session, offline=True)
-    prices = MinuteCloses(session, exchange_factory=_NoMarkets)
+    prices = MinuteCloses(session, exchange_factory=NoMarkets)
     first = day_of(mine[0].ts)
     closes.prefetch([asset, EUR], first, closes.today)
     if quote == EUR:
