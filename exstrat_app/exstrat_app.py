@@ -10,6 +10,7 @@ from reflex_base.utils import log as reflex_log
 from exstrat_app.api import create_api
 from exstrat_app.infra.logging import RedactingFilter, configure_logging
 from exstrat_app.pages import add_pages
+from exstrat_app.pages.head import head_components
 from exstrat_app.pages.styles import APP_STYLE
 from exstrat_app.state.auth_forms import AuthFormState
 from exstrat_app.state.base import SessionState
@@ -42,6 +43,8 @@ app = rx.App(
     # The FastAPI app mounts Reflex's; the socket's door wraps them both (state/guard.py).
     api_transformer=[create_api(), SocketDoor],
     style=APP_STYLE,
+    # The manifest, icons and theme colour: exstrat installs on a phone's home screen.
+    head_components=head_components(),
 )
 # Before every handler: rate limits, the input guard, a session for exstrat's own states
 # (but the sign-in ones, /forgot and /reset's included). The handlers that create or reach

@@ -22,7 +22,13 @@ from redis.exceptions import RedisError
 from exstrat_app import bootstrap
 from exstrat_app.api.deps import CurrentUserId, RedisDep, SessionDep, SettingsDep
 from exstrat_app.api.request_guard import MAX_BODY_BYTES
-from exstrat_app.api.strategy_schemas import DraftOut, PriceOut, StrategyOut
+from exstrat_app.api.strategy_schemas import (
+    DraftOut,
+    PriceOut,
+    StrategyOut,
+    WarnedStrategyOut,
+    WarningOut,
+)
 from exstrat_app.domain.assets import is_ticker
 from exstrat_app.domain.money import STABLE_QUOTES
 from exstrat_app.i18n import N_
@@ -96,17 +102,25 @@ def preview(
     view = service.preview_strategy(
         session, user_id=user_id, lot_step_lookup=lots, **_strategy_args(body)
     )
-    return DraftOut.of(view)
+    return DraftOut.of(view, warnings=_warnings(session, user_id, view))
 
 
-@router.post("/api/strategies", status_code=201, response_model=StrategyOut)
+def _warnings(session: SessionDep, user_id: str, view: service.StrategyView) -> list[WarningOut]:
+    """What is worth a second look in the ladder (never an error: see ladder_warnings)."""
+    found = service.ladder_warnings(
+        session, user_id=user_id, view=view, prices=bootstrap.price_provider()
+    )
+    return WarningOut.all_of(found)
+
+
+@router.post("/api/strategies", status_code=201, response_model=WarnedStrategyOut)
 def create(
     body: JsonBody,
     user_id: CurrentUserId,
     session: SessionDep,
     lots: LotStepsDep,
     settings: SettingsDep,
-) -> StrategyOut:
+) -> WarnedStrategyOut:
     """409 once the user has EXSTRAT_MAX_STRATEGIES (200) strategies."""
     view = service.create_strategy(
         session,
@@ -115,7 +129,7 @@ def create(
         max_strategies=settings.max_strategies_per_user,
         **_strategy_args(body),
     )
-    return StrategyOut.of(view)
+    return WarnedStrategyOut.of(view, warnings=_warnings(session, user_id, view))
 
 
 @router.get(
@@ -143,6 +157,25 @@ def detail(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> Str
     return StrategyOut.of(
         service.strategy_detail(session, user_id=user_id, strategy_id=strategy_id)
     )
+
+
+@router.put("/api/strategies/{strategy_id}", response_model=WarnedStrategyOut)
+def edit(
+    strategy_id: str, body: JsonBody, user_id: CurrentUserId, session: SessionDep, lots: LotStepsDep
+) -> WarnedStrategyOut:
+    """{name?, steps?: [{targetPct?, sellPct?}, ...] (every step, in order)}: only pending
+    steps may change (409 for a reached one); 422 as on creation."""
+    view = service.edit_strategy(
+        session, user_id=user_id, strategy_id=strategy_id, lot_step_lookup=lots, changes=body
+    )
+    return WarnedStrategyOut.of(view, warnings=_warnings(session, user_id, view))
+
+
+@router.delete("/api/strategies/{strategy_id}", status_code=204)
+def remove(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> Response:
+    """204; 409 while the ladder has an order (cancel it first)."""
+    service.delete_strategy(session, user_id=user_id, strategy_id=strategy_id)
+    return Response(status_code=204)
 
 
 def _act(session: SessionDep, user_id: str, strategy_id: str, action: str) -> StrategyOut:

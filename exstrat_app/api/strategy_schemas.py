@@ -7,6 +7,7 @@ ISO 8601 with their offset, keys in camelCase. Field order is the wire order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Self
 
 from exstrat_app.api.schemas import Body, ViewBody
@@ -14,6 +15,7 @@ from exstrat_app.domain.money import fmt
 from exstrat_app.i18n import render
 from exstrat_app.services.portfolio.prices import Quote
 from exstrat_app.services.strategies import StrategyView
+from exstrat_app.services.strategies.ladder_warnings import LadderWarning
 from exstrat_app.services.strategies.markets import via_note
 from exstrat_app.services.strategies.views import StopView
 
@@ -95,6 +97,8 @@ class _StrategyHead(ViewBody):
 
     @classmethod
     def of(cls, view: StrategyView, **given: object) -> Self:  # type: ignore[override]
+        if "warnings" in cls.model_fields:  # bodies with warnings: none unless given
+            given.setdefault("warnings", [])
         return super().of(
             view,
             reference=ReferenceOut(type=view.ref_type, price=fmt(view.ref_price)),
@@ -131,13 +135,33 @@ class StrategyOut(_StrategyTail, _StrategyHead):
     """A stored strategy with its steps and summary."""
 
 
+class WarningOut(Body):
+    """Something worth a second look in a ladder, never blocking it: `code` is fires_now,
+    more_than_held or over_planned; `message` is in the reader's language."""
+
+    code: str
+    message: str
+
+    @classmethod
+    def all_of(cls, warnings: Sequence[LadderWarning]) -> list[WarningOut]:
+        return [cls(code=w.code, message=render(w.message)) for w in warnings]
+
+
+class WarnedStrategyOut(StrategyOut):
+    """A strategy just created or changed, with the warnings about its ladder."""
+
+    warnings: list[WarningOut]
+
+
 class _DraftHead(_StrategyHead):
     lot_step: str | None
 
 
 class DraftOut(_StrategyTail, _DraftHead):
     """A preview: a strategy's body before it is stored (ids and times null), with the lot
-    its quantities were cut to."""
+    its quantities were cut to, and the warnings about its ladder."""
+
+    warnings: list[WarningOut]
 
 
 class PriceOut(Body):

@@ -20,6 +20,9 @@ APP_STYLE: dict[str, Any] = {
 }
 
 ACCENT = "teal"
+# The accent (teal, step 9) in hex, where no CSS variable reaches: the browser bar's colour
+# (pages/head.py), the web app manifest and the icons (assets/).
+ACCENT_HEX = "#12a594"
 BRAND_ICON_COLOR = rx.color(ACCENT, 9)
 PAGE_BACKGROUND = rx.color("gray", 2)
 SURFACE = rx.color("gray", 1)  # the top bar and the drawer

@@ -48,6 +48,7 @@ from exstrat_app.state.strategy_form import (
     blank_step,
     create_from_form,
     default_quote,
+    form_warnings,
     preview_form,
     step_rule,
     stop_texts,
@@ -86,6 +87,7 @@ class StrategyDialogState(rx.State):
     stop_rule: str = ""
     errors: dict[str, str] = {}
     message: str = ""
+    warnings: list[str] = []  # worth a second look, never blocking (ladder_warnings)
     previewing: bool = False
     saving: bool = False
     _seq: int = 0
@@ -130,7 +132,7 @@ class StrategyDialogState(rx.State):
                      "proceeds", "ref_used", "base_used", "lot_step", "errors", "message",
                      "previewing", "saving", "stop_on", "stop_kind", "stop_value",
                      "stop_break_even", "stop_price", "stop_result", "stop_rule", "quote",
-                     "watched_note"):  # fmt: skip
+                     "watched_note", "warnings"):  # fmt: skip
             setattr(self, name, StrategyDialogState.get_fields()[name].default_value())
         self.steps = [blank_step(t, s) for t, s in DEFAULT_STEPS]
 
@@ -289,12 +291,14 @@ class StrategyDialogState(rx.State):
             seq, form, self.previewing = self._seq, self._form(), True
         try:
             result, errors, message = await asyncio.to_thread(preview_form, user_id, form), {}, ""
+            warned = await asyncio.to_thread(form_warnings, user_id, result)
         except ServiceError as exc:
-            result, errors, message = None, dict(exc.fields), exc.message
+            result, errors, message, warned = None, dict(exc.fields), exc.message, []
         async with self:  # the reader's language is this event's (set for it by the socket)
             if seq != self._seq:  # a newer edit has its own preview on the way
                 return
             self._show(result, errors, message)
+            self.warnings = [render(w.message) for w in warned]
             self.previewing = False
 
     def _show(self, result: StrategyView | None, errors: dict[str, str], message: str) -> None:

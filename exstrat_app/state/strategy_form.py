@@ -126,6 +126,14 @@ def preview_form(user_id: str, form: dict[str, Any]) -> StrategyView:
         )
 
 
+def form_warnings(user_id: str, view: StrategyView) -> list[strategies.LadderWarning]:
+    """What the preview is worth a second look for (fires now, more than held, over planned)."""
+    with bootstrap.unit_of_work() as session:
+        return strategies.ladder_warnings(
+            session, user_id=user_id, view=view, prices=bootstrap.price_provider()
+        )
+
+
 def default_quote(user_id: str) -> str:
     """The person's reporting currency as a ladder's quote (USD is watched in USDT)."""
     with bootstrap.unit_of_work() as session:

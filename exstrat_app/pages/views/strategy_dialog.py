@@ -298,6 +298,15 @@ def strategy_dialog() -> rx.Component:
                               on_click=S.add_step, id="add-step"),
                     spacing="2", width="100%",
                 ),
+                # Worth a second look (fires now, more than held...): never blocks saving.
+                rx.cond(
+                    S.warnings.length() > 0,
+                    rx.callout.root(
+                        rx.callout.icon(rx.icon("info")),
+                        rx.vstack(rx.foreach(S.warnings, rx.callout.text), spacing="1"),
+                        color_scheme="amber", id="strategy-warnings", width="100%",
+                    ),
+                ),
                 _stop_loss(),
                 _summary(),
                 rx.input(

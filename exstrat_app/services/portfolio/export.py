@@ -21,6 +21,7 @@ from exstrat_app.models import ExchangeAccount, Position, Trade, Transfer
 from exstrat_app.services.errors import InvalidInput, NotFound
 from exstrat_app.services.portfolio.history import value_history
 from exstrat_app.services.portfolio.loaders import account_ids
+from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE
 from exstrat_app.services.portfolio.views import book_figures, reporting_quote
 
 KINDS = ("trades", "transfers", "positions", "history")
@@ -142,14 +143,15 @@ def _transfers(session: Session, accounts: list[str]) -> list[tuple[object, ...]
 
 def _positions(session: Session, user_id: str, quote: str) -> list[tuple[object, ...]]:
     """The stored positions (all accounts together: a position is per user), in `quote`'s
-    book (the dollar book is stored as USDT, its `quote` column)."""
+    book. USDT, USDC and USD are the one dollar book, stored as USDT: the same figures, and
+    the `quote` column says the currency asked for (the stored one for USDT)."""
     rows = session.execute(
         select(Position).where(Position.user_id == user_id).order_by(Position.asset)  # type: ignore[arg-type]
     ).scalars()
     out: list[tuple[object, ...]] = []
     for position in rows:
         p = book_figures(position, quote)
-        book = quote if quote == "EUR" else position.quote
+        book = position.quote if quote == BOOK_QUOTE else quote
         out.append((p.asset, book, p.quantity, p.computed_qty, p.cost_basis, p.avg_price,
                     p.realized_pnl, p.unknown_cost_qty, p.income))  # fmt: skip
     return out

@@ -1,4 +1,4 @@
-"""Last prices from the one provider (SPEC §3 `PRICE_PROVIDER=binance`), cached in Redis.
+"""Last prices from the one provider (`PRICE_PROVIDER=binance`, README), cached in Redis.
 
 One upstream request (`GET /api/v3/ticker/price`, no symbol: every market at once) refreshes
 the cache for all assets, so the watcher and every page share one request per cache period
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 STALE_FACTOR = 2
 LOCK_SECONDS = 30  # longer than a whole fetch with its retries
 MAX_COOLDOWN_SECONDS = 300
-# Binance lists no */USD market: the stablecoin stands in for USD (1:1 in V1, SPEC §4).
+# Binance lists no */USD market: the stablecoin stands in for USD (1:1, docs/currencies.md).
 QUOTE_ALIASES = {"USD": "USDT"}
 
 
@@ -202,7 +202,7 @@ class PriceProvider:
         quotes: dict[str, Quote] = {}
         priced = [a for a in assets if not (is_stable(a) and is_stable(quote))]
         for asset in assets:
-            if asset not in priced:  # a stablecoin in a stable quote: 1:1 (SPEC §4)
+            if asset not in priced:  # a stablecoin in a stable quote: 1:1
                 quotes[asset] = Quote(Decimal(1), datetime.fromtimestamp(now, tz=UTC))
         if not priced:
             return quotes
@@ -258,8 +258,9 @@ def daily_closes(
     """Daily closes of ASSET/QUOTE from the price provider's exchange, for charts:
     [(day, close as a decimal string)], oldest first; [] when the market or the exchange
     is not available (a page shows no chart rather than an error). With `redis`, the
-    answer is shared by every process for CHART_CACHE_SECONDS."""
-    symbol = f"{asset}/{quote}"
+    answer is shared by every process for CHART_CACHE_SECONDS. Every USD stablecoin quote
+    reads ASSET/USDT: they count 1:1 with the dollar (docs/currencies.md)."""
+    symbol = f"{asset}/{'USDT' if is_stable(quote) else quote}"
     key = f"chart:binance:{server_of('binance')}:{symbol}:{days}"
     if redis is None:
         return _fetch_closes(symbol, days, None, key)

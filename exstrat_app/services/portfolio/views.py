@@ -1,6 +1,8 @@
 """The portfolio's read side: one row per asset from the stored positions, valued at the
-last prices in the reporting quote, and the totals. In euros (docs/currencies.md) the rows
-read the positions' euro figures and the last prices go through `current_eur_price`.
+last prices in the reporting quote, and the totals. USDT, USDC and USD are one dollar book
+valued at the same dollar prices (`usd_prices.py`): the three views differ by their label
+only. In euros (docs/currencies.md) the rows read the positions' euro figures and the last
+prices go through `current_eur_price`.
 
 The rows are typed values of exact Decimals; the API turns them into decimal strings and the
 pages into display text, each in one place.
@@ -8,10 +10,10 @@ pages into display text, each in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -22,21 +24,12 @@ from exstrat_app.i18n import N_
 from exstrat_app.models import Position
 from exstrat_app.services.errors import InvalidInput
 from exstrat_app.services.portfolio.rebuild import BOOK_QUOTE, ZERO
+from exstrat_app.services.portfolio.usd_prices import LastPrices as LastPrices
+from exstrat_app.services.portfolio.usd_prices import Priced as Priced
+from exstrat_app.services.portfolio.usd_prices import direct_prices, usd_prices
 
 VALUE_PLACES = Decimal("0.00000001")  # values and P&L in quote: 8 decimals
 PCT_PLACES = Decimal("0.01")
-
-
-class Priced(Protocol):
-    """What a price source returns per asset (the price provider's `Quote`)."""
-
-    @property
-    def price(self) -> Decimal: ...
-
-
-# The last-prices dependency: `(assets, quote) -> {asset: Priced}`, assets left out when no
-# fresh price is known (the price provider's `last_prices`; tests pass a fake).
-LastPrices = Callable[[list[str], str], Mapping[str, Priced]]
 
 
 @dataclass(frozen=True)
@@ -145,37 +138,25 @@ def _positions(session: Session, user_id: str) -> list[Position]:
 def price_lookup(
     prices: LastPrices, assets: Iterable[str], quote: str
 ) -> Callable[[str], Decimal | None]:
-    """A function asset -> last price in quote (1 for stables; None when unknown), from one
-    call to the price source for every non-stable asset (two in euros: ASSET/EUR, then
-    ASSET/USDT and EURUSDT for the assets with no euro market)."""
+    """A function asset -> last price in `quote` (None when unknown). Every dollar quote
+    (USDT, USDC, USD) reads the same dollar prices (`usd_prices`: 1 for a stablecoin); in
+    euros ASSET/EUR first, then the dollar price over EURUSDT for the assets with no euro
+    market."""
     if quote == EUR:
         return _eur_lookup(prices, assets)
-    wanted = sorted({a for a in assets if a not in STABLE_QUOTES})
-    table = prices(wanted, quote)
-
-    def lookup(asset: str) -> Decimal | None:
-        if asset in STABLE_QUOTES:
-            return Decimal(1)
-        quoted = table.get(asset)
-        return None if quoted is None else quoted.price
-
-    return lookup
+    return usd_prices(prices, assets).get
 
 
 def _eur_lookup(prices: LastPrices, assets: Iterable[str]) -> Callable[[str], Decimal | None]:
     wanted = sorted({a for a in assets if a != EUR and a not in STABLE_QUOTES})
-    in_eur = prices(wanted, EUR) if wanted else {}
-    in_usdt = prices([*[a for a in wanted if a not in in_eur], EUR], "USDT")
-    rate = in_usdt.get(EUR)
-    eur_usdt = None if rate is None else rate.price
+    in_eur = {a: q.price for a, q in (prices(wanted, EUR) if wanted else {}).items()}
+    in_usd = usd_prices(prices, [a for a in wanted if a not in in_eur])
+    # The rate from its own pairs only, as the history takes it (docs/currencies.md).
+    eur_usdt = direct_prices(prices, [EUR]).get(EUR)
 
     def lookup(asset: str) -> Decimal | None:
-        eur, usdt = in_eur.get(asset), in_usdt.get(asset)
         return current_eur_price(
-            asset,
-            eur_price=None if eur is None else eur.price,
-            usdt_price=None if usdt is None else usdt.price,
-            eur_usdt=eur_usdt,
+            asset, eur_price=in_eur.get(asset), usdt_price=in_usd.get(asset), eur_usdt=eur_usdt
         )
 
     return lookup

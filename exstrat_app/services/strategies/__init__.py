@@ -2,7 +2,8 @@
 
 The package face for the entry points and the other contexts. Modules by purpose:
 `inputs` (parsing the body), `drafting` (body + database -> ladder), `lots` (lot sizes),
-`commands` (create, pause/resume/complete, mark done), `queries` (reads), `views` (the
+`commands` (create, pause/resume/complete, mark done), `editing` (change, delete),
+`ladder_warnings` (what a draft should look at twice), `queries` (reads), `views` (the
 frozen values handed out), `watcher` (the price watch, imported by its job directly).
 """
 
@@ -15,7 +16,9 @@ from exstrat_app.services.strategies.commands import (
     preview_strategy,
     resume_strategy,
 )
+from exstrat_app.services.strategies.editing import delete_strategy, edit_strategy
 from exstrat_app.services.strategies.inputs import INVALID_MESSAGE
+from exstrat_app.services.strategies.ladder_warnings import LadderWarning, ladder_warnings
 from exstrat_app.services.strategies.lots import LotStepLookup, exchange_lot_step_lookup
 from exstrat_app.services.strategies.queries import (
     ladder_targets,
@@ -37,6 +40,7 @@ __all__ = [
     "INVALID_MESSAGE",
     "ExecutionView",
     "LadderTarget",
+    "LadderWarning",
     "LotStepLookup",
     "Progress",
     "StepView",
@@ -44,8 +48,11 @@ __all__ = [
     "change_status",
     "complete_strategy",
     "create_strategy",
+    "delete_strategy",
+    "edit_strategy",
     "exchange_lot_step_lookup",
     "ladder_targets",
+    "ladder_warnings",
     "list_executions",
     "list_strategies",
     "mark_step_done",
