@@ -18,6 +18,7 @@ from tests.browser.helpers import new_page, sign_up, unique_email
 def test_dialog_previews_a_trailing_step_and_a_stop_loss(browser: Any, app: Any) -> None:
     page = new_page(browser)
     email = unique_email("richer")
+    price_before = app.sim.price("ETH/USDT")  # put back at the end: the simulator is shared
     try:
         sign_up(page, app.url, email)
         page.goto(f"{app.url}/strategies")
@@ -96,6 +97,8 @@ def test_dialog_previews_a_trailing_step_and_a_stop_loss(browser: Any, app: Any)
         expect(page.locator("#strategy-stop")).to_contain_text("moves to break-even")
     finally:
         page.context.close()
+        if price_before is not None:
+            app.sim.set_price("ETH/USDT", price_before)
 
 
 def _wait_armed(engine: Any, step_id: str, peak: Decimal, timeout_s: float = 60.0) -> None:
