@@ -159,9 +159,20 @@ def detail(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> Str
     )
 
 
+def own_strategy_id(strategy_id: str, user_id: CurrentUserId, session: SessionDep) -> str:
+    """404 for another user's (or no) ladder, before the body is read: the answer to a
+    stranger's id never depends on what they sent."""
+    service.owned_strategy(session, user_id=user_id, strategy_id=strategy_id)
+    return strategy_id
+
+
 @router.put("/api/strategies/{strategy_id}", response_model=WarnedStrategyOut)
 def edit(
-    strategy_id: str, body: JsonBody, user_id: CurrentUserId, session: SessionDep, lots: LotStepsDep
+    strategy_id: Annotated[str, Depends(own_strategy_id)],
+    body: JsonBody,
+    user_id: CurrentUserId,
+    session: SessionDep,
+    lots: LotStepsDep,
 ) -> WarnedStrategyOut:
     """{name?, steps?: [{targetPct?, sellPct?}, ...] (every step, in order)}: only pending
     steps may change (409 for a reached one); 422 as on creation."""
